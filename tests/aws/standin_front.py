@@ -10,6 +10,7 @@ Three kinds of requests:
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -74,6 +75,10 @@ class Front:
         raw_query = environ.get("QUERY_STRING", "")
         if sigv4.is_presigned_get_caller_identity(method, raw_query, "HTTP_AUTHORIZATION" in environ):
             return self._presigned(environ, start_response)
+        if sigv4.header_signed_service(environ.get("HTTP_AUTHORIZATION", "")) == "sts":
+            refused = self._check_header_signed_sts(environ, start_response)
+            if refused is not None:
+                return refused
         app = self._moto_app()
         with self.world.lock:
             body = app(environ, start_response)
@@ -102,6 +107,33 @@ class Front:
         except sigv4.StsError as err:
             return _respond(start_response, err.status, *_sts_error(err, request_id, want_json), request_id)
         return _respond(start_response, 200, *_sts_identity(record, request_id, want_json), request_id)
+
+    def _check_header_signed_sts(self, environ, start_response):
+        """moto answers GetCallerIdentity for any access key, inventing
+        `user/moto` for keys it never issued, and checks no signature. Real STS
+        refuses those: check GetCallerIdentity's signature here, then let moto
+        answer. Returns a response when refused, None to go on."""
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        params = dict(sigv4.parse_query(environ.get("QUERY_STRING", "")))
+        if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            params.update(sigv4.parse_query(body.decode("utf-8", "replace")))
+        if params.get("Action") != "GetCallerIdentity":
+            return None
+        request_id = str(uuid.uuid4())
+        try:
+            sigv4.verify_header_signed(
+                method=environ.get("REQUEST_METHOD", "POST"),
+                path=environ.get("PATH_INFO", "/") or "/",
+                raw_query=environ.get("QUERY_STRING", ""),
+                headers=_headers(environ),
+                body=body,
+                now=self.clock(),
+                lookup=self.world.lookup_key,
+            )
+        except sigv4.StsError as err:
+            return _respond(start_response, err.status, *_sts_error(err, request_id, False), request_id)
+        return None
 
     # ---- the admin API ----
 
@@ -138,9 +170,7 @@ class Front:
         body: dict = {}
         if method == "POST":
             try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-                raw = environ["wsgi.input"].read(length) if length else b""
-                body = json.loads(raw or b"{}")
+                body = json.loads(_read_body(environ) or b"{}")
             except (ValueError, json.JSONDecodeError) as err:
                 return _json(start_response, 400, {"error": f"request body is not JSON: {err}"})
             if not isinstance(body, dict):
@@ -152,6 +182,16 @@ class Front:
         except Exception as err:  # a moto refusal we did not foresee: say what it was
             return _json(start_response, 500, {"error": f"{type(err).__name__}: {err}"})
         return _json(start_response, 200, result)
+
+
+def _read_body(environ) -> bytes:
+    if environ.get("wsgi.input_terminated"):  # chunked: werkzeug ends the stream for us
+        return environ["wsgi.input"].read()
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _headers(environ) -> dict[str, str]:

@@ -21,6 +21,7 @@ Facts about STS used here (sources in the README of tests/aws):
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ SERVICE = "sts"
 # whatever X-Amz-Expires says.
 WINDOW = _dt.timedelta(minutes=15)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+# A presigned GET has no body: its canonical request ends with the hash of nothing.
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # The query parameters a presigned GetCallerIdentity carries, besides Action and Version.
 REQUIRED_AUTH_PARAMS = (
@@ -91,6 +94,19 @@ def is_presigned_get_caller_identity(method: str, raw_query: str, has_authorizat
     return False
 
 
+def header_signed_service(authorization: str) -> str | None:
+    """The service named in a SigV4 Authorization header's credential scope."""
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        return None
+    for part in rest.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "Credential":
+            scope = value.split("/")
+            return scope[3] if len(scope) == 5 else None
+    return None
+
+
 def parse_query(raw_query: str) -> list[tuple[str, str]]:
     """Decoded (key, value) pairs in order, duplicates kept."""
     pairs = []
@@ -130,17 +146,11 @@ def verify(
     now: _dt.datetime,
     lookup: Callable[[str], KeyRecord | None],
 ) -> KeyRecord:
-    """Verify a presigned GetCallerIdentity request. `headers` maps lower-case
-    header names to values. Returns the signer's record or raises StsError."""
+    """Verify a presigned (query-signed) GetCallerIdentity request. `headers`
+    maps lower-case header names to values. Returns the signer's record or
+    raises StsError."""
     pairs = parse_query(raw_query)
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            # Real STS does not document this case; the stand-in refuses rather
-            # than guess which value counts.
-            raise StsError(400, "MalformedQueryString", f"Duplicate query parameter '{key}'.")
-        seen.add(key)
-    params = dict(pairs)
+    params = _single_valued(pairs)
 
     if params.get("Action") != "GetCallerIdentity":
         raise StsError(400, "InvalidAction", f"Could not find operation {params.get('Action')} for version 2011-06-15")
@@ -152,13 +162,96 @@ def verify(
                 f"AWS query-string parameters must include '{name}'. Re-examine the query-string parameters.",
             )
     if params["X-Amz-Algorithm"] != ALGORITHM:
+        raise StsError(400, "IncompleteSignature", f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.")
+    return _verify_signed(
+        method=method,
+        path=path,
+        pairs=[(k, v) for k, v in pairs if k != "X-Amz-Signature"],
+        headers=headers,
+        payload_hash=EMPTY_SHA256,
+        credential=params["X-Amz-Credential"],
+        amz_date=params["X-Amz-Date"],
+        signed_headers=params["X-Amz-SignedHeaders"],
+        session_token=params.get("X-Amz-Security-Token"),
+        signature=params["X-Amz-Signature"],
+        now=now,
+        lookup=lookup,
+    )
+
+
+def verify_header_signed(
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: _dt.datetime,
+    lookup: Callable[[str], KeyRecord | None],
+) -> KeyRecord:
+    """Verify a request signed in its Authorization header (how SDKs call STS)."""
+    auth = headers.get("authorization", "")
+    algorithm, _, rest = auth.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise StsError(400, "IncompleteSignature", f"Unsupported AWS 'algorithm': '{algorithm}'.")
+    fields = {}
+    for part in rest.split(","):
+        key, _, value = part.strip().partition("=")
+        fields[key] = value
+    for name in ("Credential", "SignedHeaders", "Signature"):
+        if not fields.get(name):
+            raise StsError(400, "IncompleteSignature", f"Authorization header requires '{name}' parameter.")
+    amz_date = headers.get("x-amz-date")
+    if not amz_date:
         raise StsError(
             400,
             "IncompleteSignature",
-            f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
+    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    return _verify_signed(
+        method=method,
+        path=path,
+        pairs=parse_query(raw_query),
+        headers=headers,
+        payload_hash=payload_hash,
+        credential=fields["Credential"],
+        amz_date=amz_date,
+        signed_headers=fields["SignedHeaders"],
+        session_token=headers.get("x-amz-security-token"),
+        signature=fields["Signature"],
+        now=now,
+        lookup=lookup,
+    )
 
-    scope = params["X-Amz-Credential"].split("/")
+
+def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        if key in seen:
+            # Real STS does not document this case; the stand-in refuses rather
+            # than guess which value counts.
+            raise StsError(400, "MalformedQueryString", f"Duplicate query parameter '{key}'.")
+        seen[key] = value
+    return seen
+
+
+def _verify_signed(
+    *,
+    method: str,
+    path: str,
+    pairs: list[tuple[str, str]],
+    headers: Mapping[str, str],
+    payload_hash: str,
+    credential: str,
+    amz_date: str,
+    signed_headers: str,
+    session_token: str | None,
+    signature: str,
+    now: _dt.datetime,
+    lookup: Callable[[str], KeyRecord | None],
+) -> KeyRecord:
+    """The checks both forms share: scope, clock window, key, session token, signature."""
+    scope = credential.split("/")
     if len(scope) != 5:
         raise StsError(
             400,
@@ -168,7 +261,6 @@ def verify(
         )
     access_key_id, scope_date, scope_region, scope_service, terminator = scope
 
-    amz_date = params["X-Amz-Date"]
     try:
         signed_at = _dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=_dt.timezone.utc)
     except ValueError:
@@ -194,13 +286,12 @@ def verify(
     if scope_service != SERVICE:
         raise StsError(403, "SignatureDoesNotMatch", f"Credential should be scoped to correct service: '{SERVICE}'. ")
 
-    host = headers.get("host", "")
-    expected_region = expected_region_for_host(host)
+    expected_region = expected_region_for_host(headers.get("host", ""))
     if expected_region is not None and scope_region != expected_region:
         raise StsError(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
 
-    signed_headers = [name.lower() for name in params["X-Amz-SignedHeaders"].split(";")]
-    if "host" not in signed_headers:
+    names = [name.strip().lower() for name in signed_headers.split(";")]
+    if "host" not in names:
         raise StsError(
             403,
             "SignatureDoesNotMatch",
@@ -224,14 +315,11 @@ def verify(
     record = lookup(access_key_id)
     if record is None or not record.active:
         raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
-    presented_token = params.get("X-Amz-Security-Token")
     if record.session_token is None:
-        if presented_token is not None:
+        if session_token is not None:
             raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
     else:
-        if presented_token is None or not hmac.compare_digest(
-            presented_token.encode(), record.session_token.encode()
-        ):
+        if session_token is None or not hmac.compare_digest(session_token.encode(), record.session_token.encode()):
             raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
         if record.expiration is not None and now >= record.expiration:
             raise StsError(403, "ExpiredToken", MSG_EXPIRED_TOKEN)
@@ -239,14 +327,15 @@ def verify(
     expected = compute_signature(
         method=method,
         path=path,
-        pairs=[(k, v) for k, v in pairs if k != "X-Amz-Signature"],
-        headers={name.lower(): headers.get(name.lower(), "") for name in signed_headers},
+        pairs=pairs,
+        headers={name: headers.get(name, "") for name in names},
+        payload_hash=payload_hash,
         secret_access_key=record.secret_access_key,
         access_key_id=access_key_id,
         amz_date=amz_date,
         region=scope_region,
     )
-    if not hmac.compare_digest(expected.encode(), params["X-Amz-Signature"].lower().encode()):
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise StsError(403, "SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH)
     return record
 
@@ -257,13 +346,14 @@ def compute_signature(
     path: str,
     pairs: list[tuple[str, str]],
     headers: Mapping[str, str],
+    payload_hash: str,
     secret_access_key: str,
     access_key_id: str,
     amz_date: str,
     region: str,
 ) -> str:
     """Recompute the SigV4 signature with botocore's signer over exactly the
-    given (decoded) query pairs and signed headers."""
+    given (decoded) query pairs, signed headers and payload hash."""
     # Imported here: botocore.auth costs ~0.2 s and is not needed to start serving.
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -273,6 +363,9 @@ def compute_signature(
     class _ExactHeaders(SigV4Auth):
         # botocore would drop a few headers (user-agent, expect, ...) and add
         # host; the verifier signs exactly what the client named.
+        def payload(self, request):
+            return payload_hash
+
         def headers_to_sign(self, request):
             header_map = HTTPHeaders()
             for name, value in request.headers.items():

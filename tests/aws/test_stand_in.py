@@ -306,6 +306,41 @@ def test_scope_region_must_match_regional_host():
                  "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
 
 
+def header_signed(creds: dict, at: dt.datetime, body: bytes = b"Action=GetCallerIdentity&Version=2011-06-15"):
+    """A POST signed in its Authorization header, as the SDKs call STS."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url="http://127.0.0.1:4566/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    with mock.patch("botocore.auth.get_current_datetime", lambda: at.replace(tzinfo=None)):
+        SigV4Auth(Credentials(creds["access_key_id"], creds["secret_access_key"], creds.get("session_token")),
+                  "sts", "us-east-1").add_auth(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["host"] = "127.0.0.1:4566"
+    return headers, body
+
+
+def test_header_signed_verification():
+    rec = record()
+    lookup = lambda akid: rec if akid == rec.access_key_id else None  # noqa: E731
+    headers, body = header_signed(creds_of(rec), T0)
+    assert sigv4.verify_header_signed("POST", "/", "", headers, body, T0, lookup) is rec
+    # the body is signed: another action under the same signature is refused
+    expect_error(lambda: sigv4.verify_header_signed("POST", "/", "", headers, body + b"&x=1", T0, lookup),
+                 403, "SignatureDoesNotMatch", sigv4.MSG_SIGNATURE_MISMATCH)
+    wrong, body = header_signed(creds_of(rec, secret="z" * 40), T0)
+    expect_error(lambda: sigv4.verify_header_signed("POST", "/", "", wrong, body, T0, lookup),
+                 403, "SignatureDoesNotMatch")
+    expect_error(lambda: sigv4.verify_header_signed("POST", "/", "", headers, body, T0 + dt.timedelta(minutes=16),
+                                                    lookup),
+                 403, "SignatureDoesNotMatch")
+    expect_error(lambda: sigv4.verify_header_signed("POST", "/", "", headers, body, T0, lambda akid: None),
+                 403, "InvalidClientTokenId")
+    assert sigv4.header_signed_service(headers["authorization"]) == "sts"
+
+
 def test_expected_region_for_host():
     assert sigv4.expected_region_for_host("sts.amazonaws.com") == "us-east-1"
     assert sigv4.expected_region_for_host("sts.eu-west-1.amazonaws.com") == "eu-west-1"
@@ -528,6 +563,28 @@ def test_assumed_role_key(server, cluster):
     assert boto_client(server, "sts", temp).get_caller_identity()["Arn"] == want
     me = sts.get_caller_identity()
     assert (me["Arn"], me["UserId"], me["Account"]) == (user["arn"], user["user_id"], ACCOUNT)
+
+
+def test_header_signed_get_caller_identity_refuses_like_sts(server):
+    from botocore.exceptions import ClientError
+
+    user = server.admin("/_testbed/users", {"name": "heidi"})
+    for creds, code in [
+        (dict(user, secret_access_key="C" * 40), "SignatureDoesNotMatch"),
+        ({"access_key_id": "AKIAGHOSTGHOSTGHOST2", "secret_access_key": "D" * 40}, "InvalidClientTokenId"),
+    ]:
+        with pytest.raises(ClientError) as info:
+            boto_client(server, "sts", creds).get_caller_identity()
+        assert info.value.response["Error"]["Code"] == code
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    env = {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+        "AWS_ACCESS_KEY_ID": user["access_key_id"], "AWS_SECRET_ACCESS_KEY": user["secret_access_key"],
+        "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": server.url,
+    }
+    out = subprocess.run(["aws", "sts", "get-caller-identity"], env=env, capture_output=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == {"UserId": user["user_id"], "Account": ACCOUNT, "Arn": user["arn"]}
 
 
 def test_token_naming_the_stand_in_itself(server):
