@@ -5,3 +5,5 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+pub mod aws_auth;
+pub mod mapping;
