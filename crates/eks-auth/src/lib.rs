@@ -9,3 +9,5 @@ pub mod arn;
 pub mod cli;
 #[cfg(feature = "kube")]
 pub mod kube;
+#[cfg(feature = "rbac")]
+pub mod rbac;
