@@ -37,6 +37,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Api, Client, Config};
 use sha2::{Digest, Sha256};
 
+use crate::rbac::RbacObjects;
+
 /// Namespace of the aws-auth ConfigMap.
 pub const AWS_AUTH_NAMESPACE: &str = "kube-system";
 /// Name of the aws-auth ConfigMap.
@@ -56,10 +58,7 @@ pub const PREVIOUS_RESOURCE_VERSION_ANNOTATION: &str =
 pub const EXISTED_ANNOTATION: &str = "eks-grant.kubectl-eks.io/existed";
 /// On a history slot: SHA-256 of the data written by the write that replaced the slot's data.
 pub const REPLACED_BY_SHA256_ANNOTATION: &str = "eks-grant.kubectl-eks.io/replaced-by-sha256";
-/// The standard label on every object kubectl-eks creates.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// Value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "kubectl-eks-grant";
+pub use crate::rbac::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 /// Prefix of the history slot ConfigMaps.
 pub const HISTORY_PREFIX: &str = "aws-auth-history-";
 /// How many previous versions of aws-auth are kept.
@@ -554,7 +553,7 @@ fn history_config_map(slot: &HistorySlot) -> ConfigMap {
             namespace: Some(AWS_AUTH_NAMESPACE.to_owned()),
             labels: Some(BTreeMap::from([(
                 MANAGED_BY_LABEL.to_owned(),
-                MANAGED_BY.to_owned(),
+                MANAGED_BY_VALUE.to_owned(),
             )])),
             annotations: Some(annotations),
             ..Default::default()
@@ -775,21 +774,8 @@ pub async fn fetch_own_rules(
         .ok_or(KubeError::NoStatus("SelfSubjectRulesReview"))
 }
 
-/// Every ClusterRole, ClusterRoleBinding, Role and RoleBinding of the cluster (all namespaces).
-#[derive(Debug, Clone, Default)]
-pub struct RbacListing {
-    /// ClusterRoles.
-    pub cluster_roles: Vec<ClusterRole>,
-    /// ClusterRoleBindings.
-    pub cluster_role_bindings: Vec<ClusterRoleBinding>,
-    /// Roles.
-    pub roles: Vec<Role>,
-    /// RoleBindings.
-    pub role_bindings: Vec<RoleBinding>,
-}
-
 /// Lists the four RBAC kinds (four LIST requests).
-pub async fn list_rbac(client: &Client) -> Result<RbacListing, KubeError> {
+pub async fn list_rbac(client: &Client) -> Result<RbacObjects, KubeError> {
     let lp = ListParams::default();
     let cluster_roles = Api::<ClusterRole>::all(client.clone())
         .list(&lp)
@@ -811,7 +797,7 @@ pub async fn list_rbac(client: &Client) -> Result<RbacListing, KubeError> {
         .await
         .map_err(|e| request_error("listing", "RoleBindings in all namespaces", e))?
         .items;
-    Ok(RbacListing {
+    Ok(RbacObjects {
         cluster_roles,
         cluster_role_bindings,
         roles,
