@@ -7,9 +7,9 @@ use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws_auth::{AwsAuth, DataKey, Upsert};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{
-    AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError, ModifyOptions,
-    data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller, fetch_history, list_rbac, modify_aws_auth_data,
-    subject_access,
+    AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError,
+    ModifyOptions, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller, fetch_history,
+    list_rbac, modify_aws_auth_data, subject_access,
 };
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::rbac::{RbacObjects, UserInfo, compact_string, preset, presets};
@@ -25,22 +25,34 @@ use crate::request::{Grant, Revoke, Section};
 const AWS_AUTH: &str = "kube-system/aws-auth";
 
 fn now() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now()).to_string()
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string()
 }
 
 fn caller_arn(caller: &Caller) -> Option<Arn> {
-    caller.arn().and_then(|a| a.parse::<Arn>().ok()).map(|a| a.canonical())
+    caller
+        .arn()
+        .and_then(|a| a.parse::<Arn>().ok())
+        .map(|a| a.canonical())
 }
 
 fn modify_error(err: ModifyError<PlanError>, context: &str) -> anyhow::Error {
     match err {
         // The edit's own errors carry their hint: not wrapped, so the hint stays last.
         ModifyError::Edit(e) => anyhow::Error::new(e),
-        other => anyhow::Error::new(other).context(format!("writing ConfigMap `{AWS_AUTH}` in context `{context}`")),
+        other => anyhow::Error::new(other).context(format!(
+            "writing ConfigMap `{AWS_AUTH}` in context `{context}`"
+        )),
     }
 }
 
-fn aws_auth_diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>, existed: bool) -> String {
+fn aws_auth_diff(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    existed: bool,
+) -> String {
     diff::unified(
         AWS_AUTH,
         existed.then(|| diff::data_yaml(before)).as_deref(),
@@ -76,17 +88,25 @@ fn upsert_word(u: &Upsert) -> &'static str {
 
 /// The RBAC objects of the grant's preset (one set per group).
 fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Option<&'static str>)>> {
-    let Some(name) = &grant.preset else { return Ok(None) };
+    let Some(name) = &grant.preset else {
+        return Ok(None);
+    };
     let p = preset(name)?;
     let mut objects = RbacObjects::default();
     for group in &grant.groups {
         let o = p.objects(group, &grant.namespaces)?;
         for r in o.cluster_roles {
-            if !objects.cluster_roles.iter().any(|x| x.metadata.name == r.metadata.name) {
+            if !objects
+                .cluster_roles
+                .iter()
+                .any(|x| x.metadata.name == r.metadata.name)
+            {
                 objects.cluster_roles.push(r);
             }
         }
-        objects.cluster_role_bindings.extend(o.cluster_role_bindings);
+        objects
+            .cluster_role_bindings
+            .extend(o.cluster_role_bindings);
         objects.roles.extend(o.roles);
         objects.role_bindings.extend(o.role_bindings);
     }
@@ -99,14 +119,25 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     let mut notes = grant.notes.clone();
     let rbac = preset_objects(&grant)?;
     if grant.groups.is_empty() {
-        notes.push("no --group: the identity authenticates but gets only what system:authenticated may do".to_owned());
+        notes.push(
+            "no --group: the identity authenticates but gets only what system:authenticated may do"
+                .to_owned(),
+        );
     }
 
-    let caller = fetch_caller(client).await.with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
+    let caller = fetch_caller(client)
+        .await
+        .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
-    let before = fetch_aws_auth(client).await.with_context(|| format!("in context `{ctx}`"))?;
+    let before = fetch_aws_auth(client)
+        .await
+        .with_context(|| format!("in context `{ctx}`"))?;
     let parsed = plan::parse(&before.data)?;
-    plan::account_check(&grant.principal, &plan::known_accounts(&parsed, me.as_ref()), grant.force)?;
+    plan::account_check(
+        &grant.principal,
+        &plan::known_accounts(&parsed, me.as_ref()),
+        grant.force,
+    )?;
     let first = plan::plan_add(&parsed, &grant, me.as_ref())?;
     if let Some(dup) = plan::duplicates_note(grant.section, &first.upsert) {
         notes.push(dup);
@@ -143,7 +174,12 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         }
     }
 
-    let options = ModifyOptions { who: caller.username.clone(), at: now(), keep_history: true, revision: None };
+    let options = ModifyOptions {
+        who: caller.username.clone(),
+        at: now(),
+        keep_history: true,
+        revision: None,
+    };
     let mut last = None;
     let modified = modify_aws_auth_data(client, &options, |obj| {
         let current = plan::parse(&obj.data)?;
@@ -169,7 +205,10 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     .map_err(|e| modify_error(e, ctx))?;
     let upsert = last.expect("the edit ran at least once");
     if modified.attempts > 1 {
-        notes.push(format!("aws-auth changed under us: written on attempt {} (409 Conflict before)", modified.attempts));
+        notes.push(format!(
+            "aws-auth changed under us: written on attempt {} (409 Conflict before)",
+            modified.attempts
+        ));
     }
     let report = AddReport {
         arn: grant.principal.to_string(),
@@ -225,9 +264,13 @@ pub struct RevokeReport {
 pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
-    let caller = fetch_caller(client).await.with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
+    let caller = fetch_caller(client)
+        .await
+        .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
-    let before = fetch_aws_auth(client).await.with_context(|| format!("in context `{ctx}`"))?;
+    let before = fetch_aws_auth(client)
+        .await
+        .with_context(|| format!("in context `{ctx}`"))?;
     let parsed = plan::parse(&before.data)?;
     let first = plan::plan_revoke(&parsed, &revoke, me.as_ref())?;
     let mut notes = revoke.notes.clone();
@@ -235,7 +278,11 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
     // RBAC objects made for groups that no mapping hands out any more.
     let unused_for = |after: &AwsAuth, groups: &std::collections::BTreeSet<String>| {
         let in_use = plan::groups_in_use(after);
-        groups.iter().filter(|g| !in_use.contains(*g)).cloned().collect::<Vec<_>>()
+        groups
+            .iter()
+            .filter(|g| !in_use.contains(*g))
+            .cloned()
+            .collect::<Vec<_>>()
     };
     let gone = unused_for(&first.after, &first.groups);
     let rbac_unused = if gone.is_empty() {
@@ -251,18 +298,30 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
     };
 
     if revoke.dry_run {
-        let mut out = if first.removed > 0 { aws_auth_diff(&before.data, &first.after.render(), true) } else { String::new() };
+        let mut out = if first.removed > 0 {
+            aws_auth_diff(&before.data, &first.after.render(), true)
+        } else {
+            String::new()
+        };
         let (_, d) = rbac_io::delete(client, &rbac_unused, true).await?;
         out.push_str(&d);
         for n in &notes {
             note(n);
         }
-        note(&format!("dry run: {} aws-auth entr(y/ies) would be removed; nothing was written", first.removed));
+        note(&format!(
+            "dry run: {} aws-auth entr(y/ies) would be removed; nothing was written",
+            first.removed
+        ));
         write_stdout(&out)?;
         return Ok(());
     }
 
-    let options = ModifyOptions { who: caller.username.clone(), at: now(), keep_history: true, revision: None };
+    let options = ModifyOptions {
+        who: caller.username.clone(),
+        at: now(),
+        keep_history: true,
+        revision: None,
+    };
     let mut removed = 0;
     let modified = modify_aws_auth_data(client, &options, |obj| {
         let current = plan::parse(&obj.data)?;
@@ -273,13 +332,19 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
         }
         Ok(Edit::Write {
             data: p.after.render(),
-            change: format!("revoke `{}` ({} entries removed)", revoke.principal, p.removed),
+            change: format!(
+                "revoke `{}` ({} entries removed)",
+                revoke.principal, p.removed
+            ),
         })
     })
     .await
     .map_err(|e| modify_error(e, ctx))?;
     if removed == 0 {
-        notes.push(format!("`{}` had no aws-auth entry: nothing to revoke", revoke.principal));
+        notes.push(format!(
+            "`{}` had no aws-auth entry: nothing to revoke",
+            revoke.principal
+        ));
     }
     let (changes, _) = rbac_io::delete(client, &rbac_unused, false).await?;
     let report = RevokeReport {
@@ -299,7 +364,11 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
             (
                 "aws-auth",
                 match r.revision {
-                    Some(rev) => format!("{} entr{} removed (revision {rev})", r.removed, if r.removed == 1 { "y" } else { "ies" }),
+                    Some(rev) => format!(
+                        "{} entr{} removed (revision {rev})",
+                        r.removed,
+                        if r.removed == 1 { "y" } else { "ies" }
+                    ),
                     None => "unchanged".to_owned(),
                 },
             ),
@@ -335,11 +404,17 @@ pub struct ListReport {
 pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
-    let obj = fetch_aws_auth(client).await.with_context(|| format!("in context `{ctx}`"))?;
+    let obj = fetch_aws_auth(client)
+        .await
+        .with_context(|| format!("in context `{ctx}`"))?;
     let aws_auth = plan::parse(&obj.data)?;
     let issues = aws_auth.validate();
     let issues_of = |key: DataKey, index: usize| {
-        issues.iter().filter(|i| i.key == key && i.index == index).map(ToString::to_string).collect::<Vec<_>>()
+        issues
+            .iter()
+            .filter(|i| i.key == key && i.index == index)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
     };
     let mut mappings = Vec::new();
     for (i, r) in aws_auth.roles().iter().enumerate() {
@@ -347,10 +422,17 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
         let effective = aws_auth.role_entries_for(&key).last() == Some(&i);
         mappings.push(ListEntry {
             list: "mapRoles",
-            arn: if r.rolearn.is_empty() { key } else { r.rolearn.clone() },
+            arn: if r.rolearn.is_empty() {
+                key
+            } else {
+                r.rolearn.clone()
+            },
             username: r.username.clone(),
             groups: r.groups.clone(),
-            effective: effective && issues_of(DataKey::MapRoles, i).iter().all(|s| !s.contains("never")),
+            effective: effective
+                && issues_of(DataKey::MapRoles, i)
+                    .iter()
+                    .all(|s| !s.contains("never")),
             issues: issues_of(DataKey::MapRoles, i),
         });
     }
@@ -373,8 +455,14 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
         Ok(objects) => {
             for (g, bindings) in groups.iter_mut() {
                 for b in objects.bindings_for(&UserInfo::new("", [g.clone()])) {
-                    let at = b.namespace.map(|ns| format!(" in {ns}")).unwrap_or_default();
-                    bindings.push(format!("{}/{}{at} -> {}/{}", b.kind, b.name, b.role_ref.kind, b.role_ref.name));
+                    let at = b
+                        .namespace
+                        .map(|ns| format!(" in {ns}"))
+                        .unwrap_or_default();
+                    bindings.push(format!(
+                        "{}/{}{at} -> {}/{}",
+                        b.kind, b.name, b.role_ref.kind, b.role_ref.name
+                    ));
                 }
             }
         }
@@ -398,24 +486,47 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
                     .groups
                     .iter()
                     .map(|g| match r.groups.get(g).map(Vec::as_slice) {
-                        Some([]) if g == "system:masters" => format!("{g}: (superuser, no binding needed)"),
+                        Some([]) if g == "system:masters" => {
+                            format!("{g}: (superuser, no binding needed)")
+                        }
                         Some([]) | None => format!("{g}: (no binding)"),
                         Some(b) => format!("{g}: {}", b.join(", ")),
                     })
                     .collect::<Vec<_>>()
                     .join("\n");
                 let status = if m.issues.is_empty() {
-                    if m.effective { "ok".to_owned() } else { "not used".to_owned() }
+                    if m.effective {
+                        "ok".to_owned()
+                    } else {
+                        "not used".to_owned()
+                    }
                 } else {
                     m.issues.join("\n")
                 };
-                vec![m.list.to_owned(), m.arn.clone(), m.username.clone(), m.groups.join(", "), status, bindings]
+                vec![
+                    m.list.to_owned(),
+                    m.arn.clone(),
+                    m.username.clone(),
+                    m.groups.join(", "),
+                    status,
+                    bindings,
+                ]
             })
             .collect();
         for a in &r.accounts {
-            rows.push(vec!["mapAccounts".to_owned(), a.clone(), String::new(), String::new(), "ok".to_owned(), String::new()]);
+            rows.push(vec![
+                "mapAccounts".to_owned(),
+                a.clone(),
+                String::new(),
+                String::new(),
+                "ok".to_owned(),
+                String::new(),
+            ]);
         }
-        table(&["list", "arn", "username", "groups", "status", "bindings"], rows)
+        table(
+            &["list", "arn", "username", "groups", "status", "bindings"],
+            rows,
+        )
     })
 }
 
@@ -437,7 +548,9 @@ const CHECKED: &[(&str, &str, bool)] = &[
     ("rbac.authorization.k8s.io", "clusterroles", false),
     ("rbac.authorization.k8s.io", "clusterrolebindings", false),
 ];
-const VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
+const VERBS: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 
 #[derive(Debug, Serialize)]
 pub struct CheckRow {
@@ -461,7 +574,12 @@ pub struct CheckReport {
     pub notes: Vec<String>,
 }
 
-pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace: &str) -> Result<()> {
+pub async fn check(
+    cluster: &Cluster,
+    format: OutputFormat,
+    arn: &str,
+    namespace: &str,
+) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
     let given: Arn = arn.trim().parse()?;
@@ -470,7 +588,12 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
     // The identity STS would present: a session of the role (its name unknown: a placeholder).
     let presented: Arn = match given.kind() {
         PrincipalKind::Role => {
-            let a = format!("arn:{}:sts::{}:assumed-role/{}/eks-grant-check", given.partition(), given.account(), given.name());
+            let a = format!(
+                "arn:{}:sts::{}:assumed-role/{}/eks-grant-check",
+                given.partition(),
+                given.account(),
+                given.name()
+            );
             notes.push(format!("`{{{{SessionName}}}}` is shown as `eks-grant-check`: {arn} is checked as one of its sessions"));
             a.parse()?
         }
@@ -478,12 +601,20 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
     };
     let identity = Identity {
         account: presented.account().to_owned(),
-        user_id: presented.session_name().map(|s| format!("AROAEKSGRANTCHECK:{s}")).unwrap_or_else(|| "AIDAEKSGRANTCHECK".to_owned()),
+        user_id: presented
+            .session_name()
+            .map(|s| format!("AROAEKSGRANTCHECK:{s}"))
+            .unwrap_or_else(|| "AIDAEKSGRANTCHECK".to_owned()),
         access_key_id: "AKIAEKSGRANTCHECK".to_owned(),
         arn: presented,
     };
-    notes.push("the cluster creator's implicit admin access is not visible in aws-auth and not shown".to_owned());
-    let obj = fetch_aws_auth(client).await.with_context(|| format!("in context `{ctx}`"))?;
+    notes.push(
+        "the cluster creator's implicit admin access is not visible in aws-auth and not shown"
+            .to_owned(),
+    );
+    let obj = fetch_aws_auth(client)
+        .await
+        .with_context(|| format!("in context `{ctx}`"))?;
     let aws_auth = plan::parse(&obj.data)?;
     let mapped = map_identity(&identity, &aws_auth, None)?;
     let Some(mapped) = mapped else {
@@ -495,12 +626,20 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
             groups: vec![],
             bindings: vec![],
             access: vec![],
-            notes: vec![format!("`{}` has no aws-auth mapping: the API server answers 401 Unauthorized", identity.canonical_arn())],
+            notes: vec![format!(
+                "`{}` has no aws-auth mapping: the API server answers 401 Unauthorized",
+                identity.canonical_arn()
+            )],
         };
         for n in &report.notes {
             note(n);
         }
-        return emit(format, &report, |r| fields(&[("arn", r.arn.clone()), ("mapped", "no (401 Unauthorized)".to_owned())]));
+        return emit(format, &report, |r| {
+            fields(&[
+                ("arn", r.arn.clone()),
+                ("mapped", "no (401 Unauthorized)".to_owned()),
+            ])
+        });
     };
     let mut groups = mapped.groups.clone();
     if !groups.iter().any(|g| g == "system:authenticated") {
@@ -511,8 +650,14 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
             .bindings_for(&UserInfo::new(mapped.username.clone(), groups.clone()))
             .into_iter()
             .map(|b| {
-                let at = b.namespace.map(|ns| format!(" in {ns}")).unwrap_or_default();
-                format!("{}/{}{at} -> {}/{}", b.kind, b.name, b.role_ref.kind, b.role_ref.name)
+                let at = b
+                    .namespace
+                    .map(|ns| format!(" in {ns}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}/{}{at} -> {}/{}",
+                    b.kind, b.name, b.role_ref.kind, b.role_ref.name
+                )
             })
             .collect(),
         Err(e) => {
@@ -523,7 +668,9 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
     let mut set = tokio::task::JoinSet::new();
     for (row, (group, resource, namespaced)) in CHECKED.iter().enumerate() {
         for verb in VERBS {
-            let (res, sub) = resource.split_once('/').map_or((*resource, None), |(r, s)| (r, Some(s)));
+            let (res, sub) = resource
+                .split_once('/')
+                .map_or((*resource, None), |(r, s)| (r, Some(s)));
             let attrs = ResourceAttributes {
                 verb: Some((*verb).to_owned()),
                 group: Some((*group).to_owned()),
@@ -536,7 +683,13 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
             let user = mapped.username.clone();
             let groups = groups.clone();
             set.spawn(async move {
-                let access = subject_access(&client, &user, &groups, Attributes::Resource(Box::new(attrs))).await;
+                let access = subject_access(
+                    &client,
+                    &user,
+                    &groups,
+                    Attributes::Resource(Box::new(attrs)),
+                )
+                .await;
                 (row, *verb, access)
             });
         }
@@ -544,14 +697,23 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
     let mut access: Vec<CheckRow> = CHECKED
         .iter()
         .map(|(g, r, namespaced)| CheckRow {
-            resource: if g.is_empty() { (*r).to_owned() } else { format!("{r}.{g}") },
-            namespace: if *namespaced { namespace.to_owned() } else { String::new() },
+            resource: if g.is_empty() {
+                (*r).to_owned()
+            } else {
+                format!("{r}.{g}")
+            },
+            namespace: if *namespaced {
+                namespace.to_owned()
+            } else {
+                String::new()
+            },
             verbs: BTreeMap::new(),
         })
         .collect();
     while let Some(joined) = set.join_next().await {
         let (row, verb, answer) = joined.context("a SubjectAccessReview task failed")?;
-        let Access { allowed, .. } = answer.with_context(|| format!("asking the API server in context `{ctx}`"))?;
+        let Access { allowed, .. } =
+            answer.with_context(|| format!("asking the API server in context `{ctx}`"))?;
         access[row].verbs.insert(verb.to_owned(), allowed);
     }
     let report = CheckReport {
@@ -573,7 +735,14 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
             ("mapped by", r.source.clone().unwrap_or_default()),
             ("username", r.username.clone().unwrap_or_default()),
             ("groups", r.groups.join(", ")),
-            ("bindings", if r.bindings.is_empty() { "(none)".to_owned() } else { r.bindings.join("\n") }),
+            (
+                "bindings",
+                if r.bindings.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    r.bindings.join("\n")
+                },
+            ),
         ]);
         out.push('\n');
         let mut headers = vec!["resource", "namespace"];
@@ -582,7 +751,14 @@ pub async fn check(cluster: &Cluster, format: OutputFormat, arn: &str, namespace
             &headers,
             r.access.iter().map(|row| {
                 let mut cells = vec![row.resource.clone(), row.namespace.clone()];
-                cells.extend(VERBS.iter().map(|v| if row.verbs.get(*v) == Some(&true) { "yes" } else { "no" }.to_owned()));
+                cells.extend(VERBS.iter().map(|v| {
+                    if row.verbs.get(*v) == Some(&true) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_owned()
+                }));
                 cells
             }),
         ));
@@ -637,7 +813,11 @@ pub fn show_presets(format: OutputFormat) -> Result<()> {
                     out.push_str(&format!("  rule: {r}\n"));
                 }
             } else {
-                out.push_str(&format!("  binds the built-in ClusterRole `{}` ({} rules)\n", p.cluster_role, p.rules.len()));
+                out.push_str(&format!(
+                    "  binds the built-in ClusterRole `{}` ({} rules)\n",
+                    p.cluster_role,
+                    p.rules.len()
+                ));
             }
         }
         out
@@ -656,12 +836,21 @@ pub struct UndoReport {
     pub dry_run: bool,
 }
 
-pub async fn undo(cluster: &Cluster, format: OutputFormat, dry_run: bool, force: bool) -> Result<()> {
+pub async fn undo(
+    cluster: &Cluster,
+    format: OutputFormat,
+    dry_run: bool,
+    force: bool,
+) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
-    let caller = fetch_caller(client).await.with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
+    let caller = fetch_caller(client)
+        .await
+        .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
-    let before = fetch_aws_auth(client).await.with_context(|| format!("in context `{ctx}`"))?;
+    let before = fetch_aws_auth(client)
+        .await
+        .with_context(|| format!("in context `{ctx}`"))?;
     let revision = before.revision();
     if revision == 0 {
         bail!("ConfigMap `{AWS_AUTH}` has no change made by eks-grant to undo");
@@ -693,7 +882,9 @@ pub async fn undo(cluster: &Cluster, format: OutputFormat, dry_run: bool, force:
         } else {
             diff::unified(AWS_AUTH, Some(&diff::data_yaml(&before.data)), None)
         };
-        note(&format!("dry run: would undo revision {revision}; nothing was written"));
+        note(&format!(
+            "dry run: would undo revision {revision}; nothing was written"
+        ));
         write_stdout(&out)?;
         return Ok(());
     }
@@ -706,23 +897,41 @@ pub async fn undo(cluster: &Cluster, format: OutputFormat, dry_run: bool, force:
         };
         modify_aws_auth_data(client, &options, |obj| {
             if obj.revision() != revision {
-                return Err(PlanError::UndoMoved { expected: revision, found: obj.revision() });
+                return Err(PlanError::UndoMoved {
+                    expected: revision,
+                    found: obj.revision(),
+                });
             }
             Ok(Edit::Write {
                 data: slot.data.clone(),
-                change: format!("undo revision {revision}{}", change.as_ref().map(|c| format!(": {c}")).unwrap_or_default()),
+                change: format!(
+                    "undo revision {revision}{}",
+                    change
+                        .as_ref()
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default()
+                ),
             })
         })
         .await
         .map_err(|e| modify_error(e, ctx))?;
     } else {
-        let rv = before.resource_version.as_deref().context("aws-auth has no resourceVersion")?;
-        delete_aws_auth(client, rv).await.with_context(|| format!("restoring the absence of aws-auth in context `{ctx}`"))?;
+        let rv = before
+            .resource_version
+            .as_deref()
+            .context("aws-auth has no resourceVersion")?;
+        delete_aws_auth(client, rv)
+            .await
+            .with_context(|| format!("restoring the absence of aws-auth in context `{ctx}`"))?;
     }
     let report = UndoReport {
         undone_revision: revision,
         undone_change: change,
-        restored: if slot.existed { "restored" } else { "deleted (it did not exist before)" },
+        restored: if slot.existed {
+            "restored"
+        } else {
+            "deleted (it did not exist before)"
+        },
         dry_run: false,
     };
     emit(format, &report, |r| {

@@ -49,7 +49,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check(c) => Req::Check(c.arn, c.namespace),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async {
         let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
         match req {

@@ -7,7 +7,6 @@ use eks_auth::cli::OutputFormat;
 use serde::Serialize;
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
-#[expect(clippy::print_stdout, reason = "the one writer of stdout")]
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -17,7 +16,11 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
 }
 
 /// Prints `value` as JSON or YAML, or as the table `table` renders.
-pub fn emit<T: Serialize>(format: OutputFormat, value: &T, table: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+pub fn emit<T: Serialize>(
+    format: OutputFormat,
+    value: &T,
+    table: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
     let text = match format {
         OutputFormat::Json => serde_json::to_string_pretty(value)? + "\n",
         OutputFormat::Yaml => serde_yaml::to_string(value)?,
@@ -63,7 +66,10 @@ mod tests {
 
     #[test]
     fn tables_look_like_kubectl() {
-        let t = table(&["name", "groups"], [vec!["bob".to_owned(), "reader".to_owned()]]);
-        assert_eq!(t, " NAME  GROUPS \n bob   reader\n".replace(" \n", "\n").replace("\n bob", "\n bob"));
+        let t = table(
+            &["name", "groups"],
+            [vec!["bob".to_owned(), "reader".to_owned()]],
+        );
+        assert_eq!(t, " NAME  GROUPS\n bob   reader\n");
     }
 }

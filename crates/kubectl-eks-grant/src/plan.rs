@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use eks_auth::arn::Arn;
-use eks_auth::aws_auth::{AwsAuth, AwsAuthError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check};
+use eks_auth::aws_auth::{
+    AwsAuth, AwsAuthError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
+};
 
 use crate::request::{Grant, Revoke, Section};
 
@@ -20,11 +22,19 @@ pub enum PlanError {
     #[error(
         "`{arn}` is in account {account}, but the cluster's aws-auth maps only account(s) {known}\n\nhint: the cluster's own account cannot be learned without AWS credentials, so eks-grant goes by the accounts aws-auth already maps; pass --force for a cross-account principal"
     )]
-    OtherAccount { arn: String, account: String, known: String },
+    OtherAccount {
+        arn: String,
+        account: String,
+        known: String,
+    },
     #[error(
         "`{arn}` is in partition `{partition}`, but aws-auth maps principals of partition(s) {known}\n\nhint: a cluster only authenticates principals of its own partition; check the ARN (or pass --force)"
     )]
-    OtherPartition { arn: String, partition: String, known: String },
+    OtherPartition {
+        arn: String,
+        partition: String,
+        known: String,
+    },
     #[error(
         "aws-auth changed while undoing (revision {expected} became {found}): nothing was written\n\nhint: run `kubectl eks-grant undo` again"
     )]
@@ -61,7 +71,10 @@ pub fn known_accounts(aws_auth: &AwsAuth, caller: Option<&Arn>) -> KnownAccounts
 }
 
 fn list(set: &BTreeSet<String>) -> String {
-    set.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+    set.iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Refuses a principal from an account (or partition) that nothing in aws-auth uses, unless
@@ -95,12 +108,24 @@ pub struct AddPlan {
 }
 
 /// Adds or updates the mapping, refusing lockouts unless forced.
-pub fn plan_add(before: &AwsAuth, grant: &Grant, caller: Option<&Arn>) -> Result<AddPlan, PlanError> {
+pub fn plan_add(
+    before: &AwsAuth,
+    grant: &Grant,
+    caller: Option<&Arn>,
+) -> Result<AddPlan, PlanError> {
     let mut after = before.clone();
     let arn = grant.principal.to_string();
     let upsert = match grant.section {
-        Section::MapRoles => after.upsert_role(RoleMapping::new(arn, grant.username.clone(), grant.groups.clone())),
-        Section::MapUsers => after.upsert_user(UserMapping::new(arn, grant.username.clone(), grant.groups.clone())),
+        Section::MapRoles => after.upsert_role(RoleMapping::new(
+            arn,
+            grant.username.clone(),
+            grant.groups.clone(),
+        )),
+        Section::MapUsers => after.upsert_user(UserMapping::new(
+            arn,
+            grant.username.clone(),
+            grant.groups.clone(),
+        )),
     };
     guard(before, &after, caller, grant.force)?;
     Ok(AddPlan { after, upsert })
@@ -115,29 +140,56 @@ pub struct RevokePlan {
     pub groups: BTreeSet<String>,
 }
 
-pub fn plan_revoke(before: &AwsAuth, revoke: &Revoke, caller: Option<&Arn>) -> Result<RevokePlan, PlanError> {
-    let spellings: Vec<String> =
-        std::iter::once(&revoke.principal).chain(&revoke.also).map(ToString::to_string).collect();
+pub fn plan_revoke(
+    before: &AwsAuth,
+    revoke: &Revoke,
+    caller: Option<&Arn>,
+) -> Result<RevokePlan, PlanError> {
+    let spellings: Vec<String> = std::iter::once(&revoke.principal)
+        .chain(&revoke.also)
+        .map(ToString::to_string)
+        .collect();
     let mut groups = BTreeSet::new();
     for arn in &spellings {
         let lower = arn.to_lowercase();
-        for r in before.roles().iter().filter(|r| r.rolearn.to_lowercase() == lower) {
+        for r in before
+            .roles()
+            .iter()
+            .filter(|r| r.rolearn.to_lowercase() == lower)
+        {
             groups.extend(r.groups.iter().cloned());
         }
-        for u in before.users().iter().filter(|u| u.userarn.to_lowercase() == lower) {
+        for u in before
+            .users()
+            .iter()
+            .filter(|u| u.userarn.to_lowercase() == lower)
+        {
             groups.extend(u.groups.iter().cloned());
         }
     }
     let mut after = before.clone();
     let removed = spellings.iter().map(|arn| after.remove(arn)).sum();
     guard(before, &after, caller, revoke.force)?;
-    Ok(RevokePlan { after, removed, groups })
+    Ok(RevokePlan {
+        after,
+        removed,
+        groups,
+    })
 }
 
 /// The lockout guard: refused unless forced.
-pub fn guard(before: &AwsAuth, after: &AwsAuth, caller: Option<&Arn>, force: bool) -> Result<(), PlanError> {
+pub fn guard(
+    before: &AwsAuth,
+    after: &AwsAuth,
+    caller: Option<&Arn>,
+    force: bool,
+) -> Result<(), PlanError> {
     let risks = lockout_check(before, after, caller);
-    if risks.is_empty() || force { Ok(()) } else { Err(PlanError::Lockout(risks)) }
+    if risks.is_empty() || force {
+        Ok(())
+    } else {
+        Err(PlanError::Lockout(risks))
+    }
 }
 
 /// Groups that some mapping of aws-auth still hands out.
@@ -157,7 +209,11 @@ pub fn duplicates_note(section: Section, upsert: &Upsert) -> Option<String> {
     if shadowed.is_empty() {
         return None;
     }
-    let entries = shadowed.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(", ");
+    let entries = shadowed
+        .iter()
+        .map(|i| (i + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     Some(format!(
         "{section} has {} entries for this ARN: entry {} is the effective one (the authenticator keeps the last) and was the one compared and updated; entries {entries} are shadowed and were left as they are (`revoke` removes them all)",
         shadowed.len() + 1,
@@ -199,20 +255,37 @@ mod tests {
     #[test]
     fn add_user_appends_and_keeps_other_keys_byte_for_byte() {
         let before = parse(&data(ROLES, "")).unwrap();
-        let plan = plan_add(&before, &grant("arn:aws:iam::123456789012:user/bob", "bob", &["reader"], false), None)
-            .unwrap();
+        let plan = plan_add(
+            &before,
+            &grant(
+                "arn:aws:iam::123456789012:user/bob",
+                "bob",
+                &["reader"],
+                false,
+            ),
+            None,
+        )
+        .unwrap();
         assert!(matches!(plan.upsert, Upsert::Added { index: 0 }));
         let rendered = plan.after.render();
         assert_eq!(rendered["mapRoles"], ROLES);
         assert_eq!(plan.after.users().len(), 1);
-        assert_eq!(plan.after.users()[0].userarn, "arn:aws:iam::123456789012:user/bob");
+        assert_eq!(
+            plan.after.users()[0].userarn,
+            "arn:aws:iam::123456789012:user/bob"
+        );
         assert_eq!(plan.after.users()[0].groups, ["reader"]);
     }
 
     #[test]
     fn same_grant_twice_is_unchanged() {
         let before = parse(&data(ROLES, "")).unwrap();
-        let g = grant("arn:aws:iam::123456789012:user/bob", "bob", &["reader"], false);
+        let g = grant(
+            "arn:aws:iam::123456789012:user/bob",
+            "bob",
+            &["reader"],
+            false,
+        );
         let once = plan_add(&before, &g, None).unwrap();
         let twice = plan_add(&once.after, &g, None).unwrap();
         assert!(matches!(twice.upsert, Upsert::Unchanged { index: 0, .. }));
@@ -221,10 +294,20 @@ mod tests {
 
     #[test]
     fn different_case_arn_updates_in_place() {
-        let users = "- userarn: arn:aws:iam::123456789012:user/Bob\n  username: bob\n  groups: [old]\n";
+        let users =
+            "- userarn: arn:aws:iam::123456789012:user/Bob\n  username: bob\n  groups: [old]\n";
         let before = parse(&data(ROLES, users)).unwrap();
-        let plan = plan_add(&before, &grant("arn:aws:iam::123456789012:user/bob", "bob", &["reader"], false), None)
-            .unwrap();
+        let plan = plan_add(
+            &before,
+            &grant(
+                "arn:aws:iam::123456789012:user/bob",
+                "bob",
+                &["reader"],
+                false,
+            ),
+            None,
+        )
+        .unwrap();
         assert!(matches!(plan.upsert, Upsert::Updated { index: 0, .. }));
         assert_eq!(plan.after.users().len(), 1);
         assert_eq!(plan.after.users()[0].groups, ["reader"]);
@@ -234,7 +317,12 @@ mod tests {
     fn duplicates_are_reported_with_the_effective_one() {
         let users = "- userarn: arn:aws:iam::123456789012:user/bob\n  username: a\n  groups: []\n- userarn: arn:aws:iam::123456789012:user/bob\n  username: b\n  groups: []\n";
         let before = parse(&data(ROLES, users)).unwrap();
-        let plan = plan_add(&before, &grant("arn:aws:iam::123456789012:user/bob", "c", &[], false), None).unwrap();
+        let plan = plan_add(
+            &before,
+            &grant("arn:aws:iam::123456789012:user/bob", "c", &[], false),
+            None,
+        )
+        .unwrap();
         assert_eq!(
             duplicates_note(Section::MapUsers, &plan.upsert).unwrap(),
             "mapUsers has 2 entries for this ARN: entry 2 is the effective one (the authenticator keeps the last) and was the one compared and updated; entries 1 are shadowed and were left as they are (`revoke` removes them all)"
@@ -244,29 +332,53 @@ mod tests {
     #[test]
     fn demoting_the_last_admin_is_refused_unless_forced() {
         let before = parse(&data(ROLES, "")).unwrap();
-        let g = grant("arn:aws:iam::123456789012:role/admin", "admin", &["reader"], false);
+        let g = grant(
+            "arn:aws:iam::123456789012:role/admin",
+            "admin",
+            &["reader"],
+            false,
+        );
         let err = plan_add(&before, &g, None).unwrap_err();
-        assert!(matches!(&err, PlanError::Lockout(r) if matches!(r[0], LockoutRisk::LastMastersRemoved { .. })), "{err}");
-        let forced = grant("arn:aws:iam::123456789012:role/admin", "admin", &["reader"], true);
+        assert!(
+            matches!(&err, PlanError::Lockout(r) if matches!(r[0], LockoutRisk::LastMastersRemoved { .. })),
+            "{err}"
+        );
+        let forced = grant(
+            "arn:aws:iam::123456789012:role/admin",
+            "admin",
+            &["reader"],
+            true,
+        );
         assert!(plan_add(&before, &forced, None).is_ok());
     }
 
     #[test]
     fn revoke_removes_every_duplicate_and_guards_node_roles() {
-        let users = "- userarn: arn:aws:iam::123456789012:user/bob\n  username: a\n  groups: [x]\n- userarn: ARN:aws:iam::123456789012:user/BOB\n  username: b\n  groups: [y]\n";
+        let users = "- userarn: arn:aws:iam::123456789012:user/bob\n  username: a\n  groups: [x]\n- userarn: ARN:aws:iam::123456789012:user/BOB\n  username: b\n  groups: [z]\n";
         let before = parse(&data(ROLES, users)).unwrap();
-        let r = Revoke::from_args(RevokeArgs { arn: "arn:aws:iam::123456789012:user/bob".to_owned(), dry_run: false, force: false })
-            .unwrap();
+        let r = Revoke::from_args(RevokeArgs {
+            arn: "arn:aws:iam::123456789012:user/bob".to_owned(),
+            dry_run: false,
+            force: false,
+        })
+        .unwrap();
         let plan = plan_revoke(&before, &r, None).unwrap();
         assert_eq!(plan.removed, 2);
         assert!(plan.after.users().is_empty());
-        assert_eq!(plan.groups.iter().collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(plan.groups.iter().collect::<Vec<_>>(), ["x", "z"]);
         assert_eq!(plan.after.render()["mapRoles"], ROLES);
 
-        let node = Revoke::from_args(RevokeArgs { arn: "arn:aws:iam::123456789012:role/node".to_owned(), dry_run: false, force: false })
-            .unwrap();
+        let node = Revoke::from_args(RevokeArgs {
+            arn: "arn:aws:iam::123456789012:role/node".to_owned(),
+            dry_run: false,
+            force: false,
+        })
+        .unwrap();
         let err = plan_revoke(&before, &node, None).unwrap_err();
-        assert!(matches!(&err, PlanError::Lockout(r) if matches!(r[0], LockoutRisk::NodeRoleDropped { .. })), "{err}");
+        assert!(
+            matches!(&err, PlanError::Lockout(r) if matches!(r[0], LockoutRisk::NodeRoleDropped { .. })),
+            "{err}"
+        );
     }
 
     #[test]
@@ -281,7 +393,10 @@ mod tests {
         ));
         assert!(account_check(&other, &known, true).is_ok());
         let cn: Arn = "arn:aws-cn:iam::123456789012:user/eve".parse().unwrap();
-        assert!(matches!(account_check(&cn, &known, false), Err(PlanError::OtherPartition { .. })));
+        assert!(matches!(
+            account_check(&cn, &known, false),
+            Err(PlanError::OtherPartition { .. })
+        ));
         let empty = parse(&BTreeMap::new()).unwrap();
         assert!(account_check(&other, &known_accounts(&empty, None), false).is_ok());
     }
@@ -290,16 +405,28 @@ mod tests {
     fn malformed_aws_auth_is_refused_with_its_position() {
         let err = parse(&data("- rolearn: [unclosed\n", "")).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("ConfigMap `kube-system/aws-auth` was left untouched: `mapRoles`"), "{text}");
+        assert!(
+            text.starts_with("ConfigMap `kube-system/aws-auth` was left untouched: `mapRoles`"),
+            "{text}"
+        );
         assert!(text.contains("line "), "{text}");
     }
 
     #[test]
     fn groups_in_use_collects_all_lists() {
-        let before = parse(&data(ROLES, "- userarn: arn:aws:iam::123456789012:user/bob\n  username: b\n  groups: [reader]\n")).unwrap();
+        let before = parse(&data(
+            ROLES,
+            "- userarn: arn:aws:iam::123456789012:user/bob\n  username: b\n  groups: [reader]\n",
+        ))
+        .unwrap();
         assert_eq!(
             groups_in_use(&before).into_iter().collect::<Vec<_>>(),
-            ["reader", "system:bootstrappers", "system:masters", "system:nodes"]
+            [
+                "reader",
+                "system:bootstrappers",
+                "system:masters",
+                "system:nodes"
+            ]
         );
     }
 }

@@ -37,7 +37,13 @@ impl ObjectChange {
 pub fn yaml<K: Serialize>(obj: &K) -> String {
     let mut value = serde_json::to_value(obj).expect("k8s objects serialise");
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        for key in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"] {
+        for key in [
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "managedFields",
+            "generation",
+        ] {
             meta.remove(key);
         }
     }
@@ -65,8 +71,16 @@ fn updated<K: Serialize + DeserializeOwned>(existing: &K, desired: &K) -> K {
     let mut new = serde_json::to_value(desired).expect("serialises");
     let mut meta = old.get("metadata").cloned().unwrap_or_default();
     for key in ["labels", "annotations"] {
-        let mut merged = meta.get(key).cloned().and_then(|v| v.as_object().cloned()).unwrap_or_default();
-        if let Some(want) = new.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_object) {
+        let mut merged = meta
+            .get(key)
+            .cloned()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        if let Some(want) = new
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_object)
+        {
             merged.extend(want.clone());
         }
         meta[key] = Value::Object(merged);
@@ -75,7 +89,9 @@ fn updated<K: Serialize + DeserializeOwned>(existing: &K, desired: &K) -> K {
     serde_json::from_value(new).expect("the merged object deserialises")
 }
 
-trait Kind: Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Debug + Send + Sync + 'static {
+trait Kind:
+    Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Debug + Send + Sync + 'static
+{
     const KIND: &'static str;
     fn api(client: &Client, namespace: Option<&str>) -> Api<Self>;
 }
@@ -110,24 +126,43 @@ fn describe<K: Kind>(obj: &K) -> String {
     }
 }
 
-async fn apply_one<K: Kind>(client: &Client, desired: &K, dry_run: bool, diffs: &mut String) -> Result<ObjectChange> {
+async fn apply_one<K: Kind>(
+    client: &Client,
+    desired: &K,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<ObjectChange> {
     let namespace = desired.namespace();
     let api = K::api(client, namespace.as_deref());
     let name = desired.name_any();
     let what = describe(desired);
-    let existing = api.get_opt(&name).await.with_context(|| format!("reading {what}"))?;
+    let existing = api
+        .get_opt(&name)
+        .await
+        .with_context(|| format!("reading {what}"))?;
     let label = match &namespace {
         Some(ns) => format!("{}/{ns}/{name}", K::KIND),
         None => format!("{}/{name}", K::KIND),
     };
-    let change = |action| ObjectChange { kind: K::KIND.to_owned(), name: name.clone(), namespace: namespace.clone(), action };
+    let change = |action| ObjectChange {
+        kind: K::KIND.to_owned(),
+        name: name.clone(),
+        namespace: namespace.clone(),
+        action,
+    };
     match existing {
         None => {
             diffs.push_str(&diff::unified(&label, None, Some(&yaml(desired))));
             if !dry_run {
-                api.create(&PostParams::default(), desired).await.with_context(|| format!("creating {what}"))?;
+                api.create(&PostParams::default(), desired)
+                    .await
+                    .with_context(|| format!("creating {what}"))?;
             }
-            Ok(change(if dry_run { "would be created" } else { "created" }))
+            Ok(change(if dry_run {
+                "would be created"
+            } else {
+                "created"
+            }))
         }
         Some(existing) => {
             if managed_grant(existing.meta()).is_none() {
@@ -139,18 +174,32 @@ async fn apply_one<K: Kind>(client: &Client, desired: &K, dry_run: bool, diffs: 
                 return Ok(change("unchanged"));
             }
             let new = updated(&existing, desired);
-            diffs.push_str(&diff::unified(&label, Some(&yaml(&existing)), Some(&yaml(&new))));
+            diffs.push_str(&diff::unified(
+                &label,
+                Some(&yaml(&existing)),
+                Some(&yaml(&new)),
+            ));
             if !dry_run {
-                api.replace(&name, &PostParams::default(), &new).await.with_context(|| format!("updating {what}"))?;
+                api.replace(&name, &PostParams::default(), &new)
+                    .await
+                    .with_context(|| format!("updating {what}"))?;
             }
-            Ok(change(if dry_run { "would be updated" } else { "updated" }))
+            Ok(change(if dry_run {
+                "would be updated"
+            } else {
+                "updated"
+            }))
         }
     }
 }
 
 /// Creates or updates every object of `objects` (ClusterRoles before bindings); with `dry_run`
 /// only computes the diffs.
-pub async fn apply(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<(Vec<ObjectChange>, String)> {
+pub async fn apply(
+    client: &Client,
+    objects: &RbacObjects,
+    dry_run: bool,
+) -> Result<(Vec<ObjectChange>, String)> {
     let mut changes = Vec::new();
     let mut diffs = String::new();
     for o in &objects.cluster_roles {
@@ -168,7 +217,12 @@ pub async fn apply(client: &Client, objects: &RbacObjects, dry_run: bool) -> Res
     Ok((changes, diffs))
 }
 
-async fn delete_one<K: Kind>(client: &Client, obj: &K, dry_run: bool, diffs: &mut String) -> Result<ObjectChange> {
+async fn delete_one<K: Kind>(
+    client: &Client,
+    obj: &K,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<ObjectChange> {
     let namespace = obj.namespace();
     let name = obj.name_any();
     let label = match &namespace {
@@ -188,12 +242,20 @@ async fn delete_one<K: Kind>(client: &Client, obj: &K, dry_run: bool, diffs: &mu
         kind: K::KIND.to_owned(),
         name,
         namespace,
-        action: if dry_run { "would be deleted" } else { "deleted" },
+        action: if dry_run {
+            "would be deleted"
+        } else {
+            "deleted"
+        },
     })
 }
 
 /// Deletes every object of `objects`, bindings first.
-pub async fn delete(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<(Vec<ObjectChange>, String)> {
+pub async fn delete(
+    client: &Client,
+    objects: &RbacObjects,
+    dry_run: bool,
+) -> Result<(Vec<ObjectChange>, String)> {
     let mut changes = Vec::new();
     let mut diffs = String::new();
     for o in &objects.cluster_role_bindings {
@@ -216,10 +278,14 @@ pub async fn delete(client: &Client, objects: &RbacObjects, dry_run: bool) -> Re
 /// ClusterRoles that no remaining binding references.
 pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObjects {
     let only_group = |subjects: &Option<Vec<k8s_openapi::api::rbac::v1::Subject>>, group: &str| {
-        subjects.as_deref().is_some_and(|s| s.len() == 1 && s[0].kind == "Group" && s[0].name == group)
+        subjects
+            .as_deref()
+            .is_some_and(|s| s.len() == 1 && s[0].kind == "Group" && s[0].name == group)
     };
     let ours_for = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        managed_grant(meta).and_then(|m| m.group).filter(|g| gone_groups.contains(g))
+        managed_grant(meta)
+            .and_then(|m| m.group)
+            .filter(|g| gone_groups.contains(g))
     };
     let mut out = RbacObjects::default();
     for b in &cluster.cluster_role_bindings {
@@ -236,9 +302,16 @@ pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObje
             out.role_bindings.push(b.clone());
         }
     }
-    let deleted_crb: Vec<_> = out.cluster_role_bindings.iter().map(|b| b.metadata.name.clone()).collect();
-    let deleted_rb: Vec<_> =
-        out.role_bindings.iter().map(|b| (b.metadata.namespace.clone(), b.metadata.name.clone())).collect();
+    let deleted_crb: Vec<_> = out
+        .cluster_role_bindings
+        .iter()
+        .map(|b| b.metadata.name.clone())
+        .collect();
+    let deleted_rb: Vec<_> = out
+        .role_bindings
+        .iter()
+        .map(|b| (b.metadata.namespace.clone(), b.metadata.name.clone()))
+        .collect();
     let referenced = |role: &str| {
         cluster
             .cluster_role_bindings
@@ -248,16 +321,26 @@ pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObje
             || cluster
                 .role_bindings
                 .iter()
-                .filter(|b| !deleted_rb.contains(&(b.metadata.namespace.clone(), b.metadata.name.clone())))
+                .filter(|b| {
+                    !deleted_rb.contains(&(b.metadata.namespace.clone(), b.metadata.name.clone()))
+                })
                 .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
     };
     let was_used_by_deleted = |role: &str| {
-        out.cluster_role_bindings.iter().any(|b| b.role_ref.name == role)
-            || out.role_bindings.iter().any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
+        out.cluster_role_bindings
+            .iter()
+            .any(|b| b.role_ref.name == role)
+            || out
+                .role_bindings
+                .iter()
+                .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
     };
     for r in &cluster.cluster_roles {
         let name = r.metadata.name.as_deref().unwrap_or("");
-        if managed_grant(&r.metadata).is_some_and(|m| m.group.is_none()) && was_used_by_deleted(name) && !referenced(name) {
+        if managed_grant(&r.metadata).is_some_and(|m| m.group.is_none())
+            && was_used_by_deleted(name)
+            && !referenced(name)
+        {
             out.cluster_roles.push(r.clone());
         }
     }
@@ -267,7 +350,11 @@ pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObje
 /// Refuses, with the API server's reasons, a grant the caller could not make itself: RBAC
 /// escalation prevention, computed by the core over the cluster's RBAC objects. `system:masters`
 /// skips it, as the server does. Returns the listed objects (for reuse) when it had to list them.
-pub async fn escalation_preflight(client: &Client, caller: &Caller, planned: &RbacObjects) -> Result<()> {
+pub async fn escalation_preflight(
+    client: &Client,
+    caller: &Caller,
+    planned: &RbacObjects,
+) -> Result<()> {
     let user = UserInfo::new(caller.username.clone(), caller.groups.clone());
     if user.is_privileged() {
         return Ok(());
@@ -286,7 +373,11 @@ pub async fn escalation_preflight(client: &Client, caller: &Caller, planned: &Rb
     if refusals.is_empty() {
         return Ok(());
     }
-    let reasons = refusals.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n");
+    let reasons = refusals
+        .iter()
+        .map(|r| format!("  - {r}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     bail!(
         "`{}` may not grant this (Kubernetes RBAC prevents granting permissions one does not hold); nothing was written:\n{reasons}\n\nhint: ask a cluster admin, or one holding the `bind` and `escalate` verbs on clusterroles",
         caller.username
@@ -302,17 +393,24 @@ mod tests {
     fn unused_objects_are_the_groups_bindings_and_their_now_unreferenced_role() {
         let p = preset("cluster-reader").unwrap();
         let mut cluster = p.objects("reader", &[]).unwrap();
-        cluster.extend(p.objects("other", &[]).unwrap().cluster_role_bindings.into_iter().fold(
-            RbacObjects::default(),
-            |mut o, b| {
-                o.cluster_role_bindings.push(b);
-                o
-            },
-        ));
+        cluster.extend(
+            p.objects("other", &[])
+                .unwrap()
+                .cluster_role_bindings
+                .into_iter()
+                .fold(RbacObjects::default(), |mut o, b| {
+                    o.cluster_role_bindings.push(b);
+                    o
+                }),
+        );
         // Another group still uses the ClusterRole: only the binding goes.
         let unused = unused_objects(&cluster, &["reader".to_owned()]);
         assert_eq!(
-            unused.cluster_role_bindings.iter().map(|b| b.metadata.name.clone().unwrap()).collect::<Vec<_>>(),
+            unused
+                .cluster_role_bindings
+                .iter()
+                .map(|b| b.metadata.name.clone().unwrap())
+                .collect::<Vec<_>>(),
             ["eks-grant:reader:cluster-reader"]
         );
         assert!(unused.cluster_roles.is_empty());
@@ -320,7 +418,11 @@ mod tests {
         let unused = unused_objects(&cluster, &["reader".to_owned(), "other".to_owned()]);
         assert_eq!(unused.cluster_role_bindings.len(), 2);
         assert_eq!(
-            unused.cluster_roles.iter().map(|r| r.metadata.name.clone().unwrap()).collect::<Vec<_>>(),
+            unused
+                .cluster_roles
+                .iter()
+                .map(|r| r.metadata.name.clone().unwrap())
+                .collect::<Vec<_>>(),
             ["eks-grant:cluster-reader"]
         );
     }
@@ -330,7 +432,10 @@ mod tests {
         let p = preset("view").unwrap();
         let mut cluster = p.objects("reader", &["a".to_owned()]).unwrap();
         cluster.role_bindings[0].metadata.labels = None;
-        assert_eq!(unused_objects(&cluster, &["reader".to_owned()]), RbacObjects::default());
+        assert_eq!(
+            unused_objects(&cluster, &["reader".to_owned()]),
+            RbacObjects::default()
+        );
     }
 
     #[test]
