@@ -5,4 +5,6 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+#[cfg(feature = "rbac")]
+pub mod rbac;
 pub mod token;
