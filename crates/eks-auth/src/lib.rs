@@ -5,6 +5,8 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+pub mod aws_auth;
+pub mod mapping;
 #[cfg(feature = "rbac")]
 pub mod rbac;
 pub mod token;
