@@ -13,3 +13,4 @@ pub mod kube;
 pub mod mapping;
 #[cfg(feature = "rbac")]
 pub mod rbac;
+pub mod token;
