@@ -8,7 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod aws_side;
 pub mod bootstrap;
-mod core;
+pub mod eks_authn;
 pub mod http1;
 pub mod kinds;
 pub mod protobuf;
@@ -22,7 +22,7 @@ pub mod tls;
 
 pub use aws_side::{AwsKeys, AwsRole, AwsUser};
 pub use reqlog::LoggedRequest;
-pub use testbed::{Creds, Testbed, TestbedError, TestbedOptions, bin_path};
+pub use testbed::{Creds, Testbed, TestbedError, TestbedOptions, bin_path, presign_token};
 
 /// Environment variables the testbed reads or writes, in one place.
 pub mod env_vars {

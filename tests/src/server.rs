@@ -175,12 +175,10 @@ fn parse_target(path: &str) -> Target {
     };
     let mut namespace = String::new();
     let mut rest: &[&str] = rest;
-    if rest[0] == "namespaces" {
-        if rest.len() > 1 {
-            namespace = rest[1].to_string();
-            if rest.len() > 2 && !["status", "finalize"].contains(&rest[2]) {
-                rest = &rest[2..];
-            }
+    if rest[0] == "namespaces" && rest.len() > 1 {
+        namespace = rest[1].to_string();
+        if rest.len() > 2 && !["status", "finalize"].contains(&rest[2]) {
+            rest = &rest[2..];
         }
     }
     let resource = rest[0].to_string();

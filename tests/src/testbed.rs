@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authenticator, StaticTokenError, StaticTokens};
 use crate::aws_side::{AwsKeys, AwsRole, AwsSide, AwsSideError, AwsUser};
-use crate::core::{eks_authenticator, presign_token};
+use crate::eks_authn::EksAuthenticator;
 use crate::env_vars;
 use crate::kinds::Kind;
 use crate::reqlog::{LoggedRequest, RequestLog};
@@ -233,12 +233,12 @@ impl Testbed {
         };
         let mut authenticators: Vec<Arc<dyn Authenticator>> = vec![Arc::new(static_tokens)];
         if let Some(aws) = &aws {
-            authenticators.push(eks_authenticator(
+            authenticators.push(Arc::new(EksAuthenticator::new(
                 &options.cluster_name,
                 aws.addr(),
                 store.clone(),
                 creator_arn.clone(),
-            ));
+            )));
         }
         let log = Arc::new(match &options.request_log_file {
             Some(path) => RequestLog::with_file(path).map_err(io_dir(path))?,
@@ -541,6 +541,25 @@ impl Testbed {
             source,
         })
     }
+}
+
+/// A presigned EKS token (`k8s-aws-v1.` + base64url of the URL) for the keys, made in-process by
+/// `eks_auth::token::presign`.
+pub fn presign_token(
+    keys: &AwsKeys,
+    cluster: &str,
+    region: &str,
+    now: std::time::SystemTime,
+) -> String {
+    let creds = eks_auth::token::Credentials {
+        access_key_id: keys.access_key_id.clone(),
+        secret_access_key: keys.secret_access_key.clone(),
+        session_token: keys.session_token.clone(),
+    };
+    // Fails only for a region without a partition; the testbed's regions are real ones.
+    eks_auth::token::presign(&creds, cluster, region, now)
+        .map(|t| t.token)
+        .unwrap_or_default()
 }
 
 impl Drop for Testbed {
