@@ -87,7 +87,6 @@ fn ok(out: &Output) -> String {
 /// The seed scenario: the creator grants bob read access with a preset; bob sees get/list/watch
 /// on everything and may not create; revoke makes bob 401 again.
 #[test]
-#[ignore = "eks-testbed does not authenticate EKS tokens yet (testbed-k8s ea726e3: \"still to wire\"); run with --run-ignored once it does"]
 fn seed_scenario_with_real_kubectl() {
     let bed = start(true);
     let bob = bed.tb.create_user("bob").unwrap();
