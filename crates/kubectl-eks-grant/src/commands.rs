@@ -9,7 +9,7 @@ use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{
     AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError,
     ModifyOptions, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller, fetch_history,
-    list_rbac, modify_aws_auth_data, subject_access,
+    list_rbac, modify_aws_auth_data_from, subject_access,
 };
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::rbac::{RbacObjects, UserInfo, compact_string, preset, presets};
@@ -181,9 +181,14 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         revision: None,
     };
     let mut last = None;
-    let modified = modify_aws_auth_data(client, &options, |obj| {
-        let current = plan::parse(&obj.data)?;
-        let p = plan::plan_add(&current, &grant, me.as_ref())?;
+    let first_rv = before.resource_version.clone();
+    let mut first_plan = Some(first);
+    let modified = modify_aws_auth_data_from(client, &options, Some(before), |obj| {
+        // The first attempt works on the read already parsed and planned above.
+        let p = match first_plan.take() {
+            Some(p) if obj.resource_version == first_rv => p,
+            _ => plan::plan_add(&plan::parse(&obj.data)?, &grant, me.as_ref())?,
+        };
         let word = upsert_word(&p.upsert);
         let changed = p.upsert.changed();
         last = Some(p.upsert.clone());
@@ -323,7 +328,7 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
         revision: None,
     };
     let mut removed = 0;
-    let modified = modify_aws_auth_data(client, &options, |obj| {
+    let modified = modify_aws_auth_data_from(client, &options, Some(before), |obj| {
         let current = plan::parse(&obj.data)?;
         let p = plan::plan_revoke(&current, &revoke, me.as_ref())?;
         removed = p.removed;
@@ -895,7 +900,7 @@ pub async fn undo(
             keep_history: false,
             revision: Some(|r| r.saturating_sub(1)),
         };
-        modify_aws_auth_data(client, &options, |obj| {
+        modify_aws_auth_data_from(client, &options, Some(before.clone()), |obj| {
             if obj.revision() != revision {
                 return Err(PlanError::UndoMoved {
                     expected: revision,
