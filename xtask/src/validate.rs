@@ -199,8 +199,12 @@ pub fn validate_file(file_name: &str, manifest: &Manifest) -> Vec<ValidationErro
     match file_name.strip_suffix(".yaml") {
         Some(stem) => validate(stem, manifest),
         None => {
+            // krew-index stops here; go on with the name before the extension.
+            let stem = file_name
+                .rsplit_once('.')
+                .map_or(file_name, |(stem, _)| stem);
             let mut errors = vec![ValidationError::FileExtension(file_name.to_owned())];
-            errors.extend(validate(file_name, manifest));
+            errors.extend(validate(stem, manifest));
             errors
         }
     }
@@ -247,6 +251,8 @@ pub fn validate(name: &str, manifest: &Manifest) -> Vec<ValidationError> {
             reason,
         });
     }
+    // Platforms whose selector is valid: only those take part in the coverage checks.
+    let mut valid_selectors = Vec::new();
     for (index, p) in spec.platforms.iter().enumerate() {
         if p.uri.is_empty() {
             errors.push(E::MissingUri(index));
@@ -277,7 +283,7 @@ pub fn validate(name: &str, manifest: &Manifest) -> Vec<ValidationError> {
         }
         if let Some(files) = &p.files {
             errors.extend(validate_files(index, files));
-            if !p.bin.is_empty() && !files_place(files, &p.bin) {
+            if !p.bin.is_empty() && !files.is_empty() && !files_place(files, &p.bin) {
                 errors.push(E::BinNotInstalled {
                     index,
                     bin: p.bin.clone(),
@@ -293,6 +299,7 @@ pub fn validate(name: &str, manifest: &Manifest) -> Vec<ValidationError> {
                 let before = errors.len();
                 errors.extend(validate_selector(index, sel));
                 if errors.len() == before {
+                    valid_selectors.push((index, sel));
                     let matched = SUPPORTED_PLATFORMS
                         .iter()
                         .filter(|(os, arch)| selector_matches(sel, os, arch) == Ok(true))
@@ -314,16 +321,10 @@ pub fn validate(name: &str, manifest: &Manifest) -> Vec<ValidationError> {
         }
     }
     for (os, arch) in SUPPORTED_PLATFORMS {
-        let indexes: Vec<usize> = spec
-            .platforms
+        let indexes: Vec<usize> = valid_selectors
             .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.selector
-                    .as_ref()
-                    .is_some_and(|s| selector_matches(s, os, arch) == Ok(true))
-            })
-            .map(|(i, _)| i)
+            .filter(|(_, sel)| selector_matches(sel, os, arch) == Ok(true))
+            .map(|(i, _)| *i)
             .collect();
         if indexes.len() > 1 {
             errors.push(E::OverlappingSelectors {
