@@ -234,7 +234,7 @@ fn write_manifests(manifests: &[Manifest], out: &Path) -> Result<()> {
         let path = out.join(&file);
         write(&path, m.to_yaml().as_bytes())?;
         eprintln!(
-            "wrote {} ({} platforms)",
+            "wrote {} ({} platform(s))",
             path.display(),
             m.spec.platforms.len()
         );
@@ -507,45 +507,49 @@ fn install_check(
             .with_context(|| format!("copying `{}` into the krew bin dir", from.display()))?;
     }
 
+    // Every check runs and reports; the command fails at the end if any failed.
+    let mut failed = Vec::new();
     let path = search_path(&bin_dir, plugins)?;
     for plugin in &plugins.plugins {
         let out = kubectl(&path, &[&plugin.name, "--help"])?;
-        ensure!(
-            out.status.success(),
-            "`kubectl {} --help` failed ({}):\n{}{}",
-            plugin.name,
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let first = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        eprintln!("ok: kubectl {} --help: {first}", plugin.name);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            let first = stdout.lines().next().unwrap_or_default();
+            eprintln!("ok: kubectl {} --help: {first}", plugin.name);
+        } else {
+            eprintln!(
+                "FAILED: kubectl {} --help ({}):\n{stdout}{}",
+                plugin.name,
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            failed.push(format!("kubectl {} --help", plugin.name));
+        }
     }
 
     let out = kubectl(&path, &["plugin", "list"])?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    ensure!(
-        out.status.success(),
-        "`kubectl plugin list` failed ({}):\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for plugin in &plugins.plugins {
-        let link = bin_dir.join(install::link_name(&plugin.name, os == "windows"));
-        ensure!(
-            stdout.lines().any(|l| l.trim() == link.to_string_lossy()),
-            "`kubectl plugin list` does not list `{}`:\n{stdout}",
-            link.display()
+    let missing: Vec<String> = plugins
+        .plugins
+        .iter()
+        .map(|p| bin_dir.join(install::link_name(&p.name, os == "windows")))
+        .filter(|link| !stdout.lines().any(|l| l.trim() == link.to_string_lossy()))
+        .map(|link| link.display().to_string())
+        .collect();
+    if out.status.success() && missing.is_empty() {
+        eprintln!(
+            "ok: kubectl plugin list lists the {} plugins",
+            plugins.plugins.len()
         );
+    } else {
+        eprintln!(
+            "FAILED: kubectl plugin list ({}), missing [{}]:\n{stdout}{}",
+            out.status,
+            missing.join(", "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        failed.push("kubectl plugin list".to_owned());
     }
-    eprintln!(
-        "ok: kubectl plugin list lists the {} plugins",
-        plugins.plugins.len()
-    );
 
     // kubectl resolves `kubectl eks-token <TAB>` to our helper: cobra's debug log names it.
     for plugin in &plugins.plugins {
@@ -560,25 +564,29 @@ fn install_check(
             .context("running `kubectl __complete`")?;
         let log = std::fs::read_to_string(&debug).unwrap_or_default();
         let helper = bin_dir.join(plugin.completion_helper());
-        ensure!(
-            log.contains(&format!("About to call: {}", helper.display())),
-            "kubectl did not call `{}` to complete `kubectl {}`; its debug log:\n{log}",
-            helper.display(),
-            plugin.name
-        );
         let candidates = String::from_utf8_lossy(&out.stdout)
             .trim()
             .replace('\n', " ");
-        eprintln!(
-            "ok: kubectl __complete {} '' ran {}: {candidates}",
-            plugin.name,
-            helper.display()
-        );
+        if log.contains(&format!("About to call: {}", helper.display())) {
+            eprintln!(
+                "ok: kubectl __complete {} '' ran {}: {candidates}",
+                plugin.name,
+                helper.display()
+            );
+        } else {
+            eprintln!(
+                "FAILED: kubectl did not call `{}` to complete `kubectl {}`; its debug log:\n{log}",
+                helper.display(),
+                plugin.name
+            );
+            failed.push(format!("kubectl __complete {}", plugin.name));
+        }
     }
     if keep {
         let kept = krew_root.keep();
         eprintln!("kept KREW_ROOT at {}", kept.display());
     }
+    ensure!(failed.is_empty(), "failed: {}", failed.join("; "));
     Ok(())
 }
 
