@@ -1,0 +1,182 @@
+//! Command-line pieces shared by the plugins.
+//!
+//! - Flags of the plugins that talk to the cluster (`eks-grant`, `eks-whoami`), defined once and
+//!   flattened into each CLI with `#[command(flatten)]`, so that `--kubeconfig`, `--context` and
+//!   `-o` mean the same everywhere.
+//! - Shell completion: [`complete`] answers kubectl's `__complete` protocol from the clap
+//!   command; [`CompletionArgs`] and [`write_completion_script`] make `completion bash|zsh|fish`.
+
+pub mod complete;
+pub mod values;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+/// How to reach the cluster, as kubectl spells it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`).
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// `-o table|json|yaml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A human-readable table (the default).
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+    /// One YAML document.
+    Yaml,
+}
+
+/// The output flag, to flatten next to [`KubeArgs`].
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// `completion bash|zsh|fish`: a script for completing the plugin binary itself.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell to print the script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells `completion` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Writes `shell`'s completion script (clap_complete) for `cmd` run as `binary`, the executable's
+/// name on PATH (`kubectl-eks_grant`): shells complete what the user types, and for
+/// `kubectl eks-grant` that is kubectl's business (see [`completion_help`]).
+pub fn write_completion_script(
+    shell: Shell,
+    mut cmd: clap::Command,
+    binary: &str,
+    out: &mut dyn Write,
+) {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut cmd, binary, out);
+}
+
+/// The long help of a plugin's `completion` subcommand: how to install the script for the binary,
+/// and how `kubectl PLUGIN <TAB>` completes through the helper in the release archive.
+/// `plugin` is the krew name (`eks-grant`), `binary` the executable (`kubectl-eks_grant`).
+pub fn completion_help(plugin: &str, binary: &str) -> String {
+    let helper = binary.replacen('-', "_complete-", 1);
+    format!(
+        "Completion of `{binary} <TAB>` (the binary run directly):
+  bash:  source <({binary} completion bash)
+  zsh:   {binary} completion zsh > \"${{fpath[1]}}/_{binary}\"
+  fish:  {binary} completion fish > ~/.config/fish/completions/{binary}.fish
+
+Completion of `kubectl {plugin} <TAB>` comes from kubectl's own completion
+(`source <(kubectl completion bash)`, kubectl 1.26+): kubectl runs the executable
+`{helper}` from PATH, which the release archive ships next to the plugin
+(it runs `{binary} __complete`). krew links only the plugin, so copy the helper once:
+  K=\"${{KREW_ROOT:-$HOME/.krew}}\"
+  cp \"$K\"/store/{plugin}/VERSION/{helper} \"$K/bin/\"
+Installed with cargo, write it next to the binary:
+  printf '#!/bin/sh\\nexec {binary} __complete \"$@\"\\n' > ~/.cargo/bin/{helper}
+  chmod +x ~/.cargo/bin/{helper}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    }
+
+    #[test]
+    fn parses_kubectl_style_flags() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--kubeconfig",
+            "/tmp/k",
+            "--context",
+            "prod",
+            "-o",
+            "yaml",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.kubeconfig, Some(PathBuf::from("/tmp/k")));
+        assert_eq!(cli.kube.context.as_deref(), Some("prod"));
+        assert_eq!(cli.out.output, OutputFormat::Yaml);
+    }
+
+    #[test]
+    fn defaults_to_table_and_current_context() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(cli.kube.kubeconfig, None);
+        assert_eq!(cli.kube.context, None);
+        assert_eq!(cli.out.output, OutputFormat::Table);
+    }
+
+    #[test]
+    fn rejects_unknown_output() {
+        let err = Cli::try_parse_from(["x", "-o", "wide"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn completion_script_completes_the_binary_name() {
+        #[derive(Debug, Parser)]
+        #[command(name = "kubectl eks-x")]
+        struct Cli {
+            #[command(flatten)]
+            out: OutputArgs,
+        }
+        let mut script = Vec::new();
+        write_completion_script(
+            Shell::Bash,
+            <Cli as clap::CommandFactory>::command(),
+            "kubectl-eks_x",
+            &mut script,
+        );
+        let script = String::from_utf8(script).unwrap();
+        assert!(
+            script.contains(
+                "complete -F _kubectl__eks_x -o nosort -o bashdefault -o default kubectl-eks_x"
+            ),
+            "{script}"
+        );
+        assert!(script.contains("table json yaml"), "{script}");
+    }
+
+    #[test]
+    fn completion_help_names_the_helper() {
+        let help = completion_help("eks-grant", "kubectl-eks_grant");
+        assert!(
+            help.contains("kubectl runs the executable\n`kubectl_complete-eks_grant` from PATH")
+        );
+        assert!(help.contains(
+            "printf '#!/bin/sh\\nexec kubectl-eks_grant __complete \"$@\"\\n' > ~/.cargo/bin/kubectl_complete-eks_grant"
+        ));
+    }
+}
