@@ -1,12 +1,45 @@
 //! The command line, as clap parses it (the "low" arguments). [`crate::request`] validates them
 //! into domain types before any I/O.
+//!
+//! Help reads like kubectl's: usage as `kubectl eks-grant add ARN [flags]`, examples taken from
+//! real use, the kubectl flags `--kubeconfig`, `--context` and `-o` on every command.
 
-use clap::{Parser, Subcommand};
-use eks_auth::cli::{KubeArgs, OutputArgs};
+use clap::{CommandFactory, Parser, Subcommand};
+use eks_auth::cli::complete::{Candidate, Completer};
+use eks_auth::cli::{CompletionArgs, KubeArgs, OutputArgs, completion_help};
+
+/// The executable's name on PATH (kubectl runs it for `kubectl eks-grant`).
+pub const BINARY: &str = env!("CARGO_BIN_NAME");
+
+const EXAMPLES: &str = "\
+Examples:
+  # Read access to the whole cluster for IAM user bob, in group reader
+  kubectl eks-grant add arn:aws:iam::111122223333:user/bob \\
+    --username bob --group reader --preset cluster-reader
+
+  # Let a role edit two namespaces; show the change first, write nothing
+  kubectl eks-grant add arn:aws:iam::111122223333:role/Developers \\
+    --preset edit -n team-a -n team-b --dry-run
+
+  # Who is mapped, and what may an ARN do
+  kubectl eks-grant list
+  kubectl eks-grant check arn:aws:iam::111122223333:user/bob -o yaml
+
+  # Take access back, or restore aws-auth as it was before the last change
+  kubectl eks-grant revoke arn:aws:iam::111122223333:user/bob
+  kubectl eks-grant undo --context prod
+
+Shell completion: see `kubectl eks-grant completion --help`.";
 
 /// Give an IAM user or role access to an EKS cluster: aws-auth mapping and RBAC in one safe step.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl eks-grant", bin_name = "kubectl eks-grant", version, about, long_about = None)]
+#[command(
+    name = "kubectl eks-grant",
+    bin_name = "kubectl eks-grant",
+    version,
+    override_usage = "kubectl eks-grant COMMAND [flags]",
+    after_help = EXAMPLES,
+)]
 pub struct Cli {
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -19,17 +52,90 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Map an IAM user or role in aws-auth, and with --preset bind its group to a role.
+    #[command(
+        override_usage = "kubectl eks-grant add ARN [flags]",
+        after_help = "\
+Examples:
+  # Map a user and bind its group to the cluster-reader preset
+  kubectl eks-grant add arn:aws:iam::111122223333:user/bob \\
+    --username bob --group reader --preset cluster-reader
+
+  # An assumed-role ARN (as `aws sts get-caller-identity` prints it) maps its role
+  kubectl eks-grant add \\
+    arn:aws:sts::111122223333:assumed-role/Developers/alice --preset view -n dev
+
+  # Show the aws-auth and RBAC change as a diff, write nothing
+  kubectl eks-grant add arn:aws:iam::111122223333:role/Deploy \\
+    --group deployers --dry-run"
+    )]
     Add(AddArgs),
     /// Every mapping of aws-auth, with shadowed duplicates, unmatchable ARNs and each group's bindings.
+    #[command(
+        override_usage = "kubectl eks-grant list [flags]",
+        after_help = "\
+Examples:
+  kubectl eks-grant list
+  kubectl eks-grant list --context prod -o json"
+    )]
     List,
     /// Remove every aws-auth entry for an ARN, and RBAC objects eks-grant made that nothing uses any more.
+    #[command(
+        override_usage = "kubectl eks-grant revoke ARN [flags]",
+        after_help = "\
+Examples:
+  kubectl eks-grant revoke arn:aws:iam::111122223333:user/bob --dry-run
+  kubectl eks-grant revoke arn:aws:iam::111122223333:user/bob"
+    )]
     Revoke(RevokeArgs),
     /// What an ARN may do in the cluster, as the API server decides it (no impersonation).
+    #[command(
+        override_usage = "kubectl eks-grant check ARN [flags]",
+        after_help = "\
+Examples:
+  kubectl eks-grant check arn:aws:iam::111122223333:user/bob
+  kubectl eks-grant check arn:aws:iam::111122223333:role/Dev -n team-a -o yaml"
+    )]
     Check(CheckArgs),
     /// The presets of `add --preset` and their rules.
+    #[command(
+        override_usage = "kubectl eks-grant presets [flags]",
+        after_help = "\
+Examples:
+  kubectl eks-grant presets
+  kubectl eks-grant presets -o yaml"
+    )]
     Presets,
     /// Restore aws-auth as it was before the last change made by eks-grant (byte for byte).
+    #[command(
+        override_usage = "kubectl eks-grant undo [flags]",
+        after_help = "\
+Examples:
+  kubectl eks-grant undo --dry-run
+  kubectl eks-grant undo"
+    )]
     Undo(UndoArgs),
+    /// Print a completion script for kubectl-eks_grant run directly (bash, zsh or fish).
+    #[command(
+        override_usage = "kubectl-eks_grant completion bash|zsh|fish",
+        after_help = completion_help("eks-grant", BINARY),
+    )]
+    Completion(CompletionArgs),
+}
+
+/// The `__complete` answers of this plugin: the shared completer (contexts, `-o` values) plus the
+/// preset names of `add --preset`.
+pub fn completer() -> Completer {
+    Completer::new(Cli::command()).values("preset", |_| {
+        eks_auth::rbac::presets()
+            .into_iter()
+            // The first clause: "the built-in view ClusterRole: read most namespaced objects,
+            // but not Secrets, Roles or RoleBindings", without "; in each --namespace, ...".
+            .map(|p| {
+                let short = p.description.split("; ").next().unwrap_or(p.description);
+                Candidate::new(p.name).description(short)
+            })
+            .collect()
+    })
 }
 
 #[derive(Debug, clap::Args)]

@@ -14,13 +14,18 @@ mod request;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use eks_auth::cli::write_completion_script;
 use eks_auth::kube::connect;
 
 use crate::cli::{Cli, Command};
 use crate::request::{Grant, Revoke};
 
 fn main() -> ExitCode {
+    // kubectl's completion helper (`kubectl_complete-eks_grant`): answered before any parsing.
+    if let Some(code) = eks_auth::cli::complete::run_if_requested(cli::completer) {
+        return code;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,6 +48,11 @@ fn run(cli: Cli) -> Result<()> {
     }
     let req = match cli.command {
         Command::Presets => return commands::show_presets(format),
+        Command::Completion(c) => {
+            let mut stdout = std::io::stdout().lock();
+            write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
+            return Ok(());
+        }
         Command::Add(a) => Req::Add(Grant::from_args(a)?),
         Command::Revoke(r) => Req::Revoke(Revoke::from_args(r)?),
         Command::List => Req::List,

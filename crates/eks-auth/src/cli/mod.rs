@@ -12,8 +12,12 @@ pub mod values;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// The heading of the shared flags in `--help`: they apply to every subcommand.
+pub const GLOBAL_FLAGS_HEADING: &str = "Global options";
+
 /// How to reach the cluster, as kubectl spells it.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = GLOBAL_FLAGS_HEADING)]
 pub struct KubeArgs {
     /// Path to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`).
     #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
@@ -38,6 +42,7 @@ pub enum OutputFormat {
 
 /// The output flag, to flatten next to [`KubeArgs`].
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
+#[command(next_help_heading = GLOBAL_FLAGS_HEADING)]
 pub struct OutputArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = OutputFormat::Table)]
@@ -86,17 +91,20 @@ pub fn completion_help(plugin: &str, binary: &str) -> String {
         "Completion of `{binary} <TAB>` (the binary run directly):
   bash:  source <({binary} completion bash)
   zsh:   {binary} completion zsh > \"${{fpath[1]}}/_{binary}\"
-  fish:  {binary} completion fish > ~/.config/fish/completions/{binary}.fish
+  fish:  {binary} completion fish \\
+           > ~/.config/fish/completions/{binary}.fish
 
 Completion of `kubectl {plugin} <TAB>` comes from kubectl's own completion
-(`source <(kubectl completion bash)`, kubectl 1.26+): kubectl runs the executable
-`{helper}` from PATH, which the release archive ships next to the plugin
-(it runs `{binary} __complete`). krew links only the plugin, so copy the helper once:
+(kubectl 1.26+, `source <(kubectl completion bash)`): kubectl runs the
+executable `{helper}` from PATH, which runs
+`{binary} __complete`. The release archive ships it next to the
+plugin; krew links only the plugin, so copy the helper once:
   K=\"${{KREW_ROOT:-$HOME/.krew}}\"
   cp \"$K\"/store/{plugin}/VERSION/{helper} \"$K/bin/\"
 Installed with cargo, write it next to the binary:
-  printf '#!/bin/sh\\nexec {binary} __complete \"$@\"\\n' > ~/.cargo/bin/{helper}
-  chmod +x ~/.cargo/bin/{helper}"
+  H=~/.cargo/bin/{helper}
+  printf '#!/bin/sh\\nexec {binary} __complete \"$@\"\\n' > \"$H\"
+  chmod +x \"$H\""
     )
 }
 
@@ -172,11 +180,12 @@ mod tests {
     #[test]
     fn completion_help_names_the_helper() {
         let help = completion_help("eks-grant", "kubectl-eks_grant");
-        assert!(
-            help.contains("kubectl runs the executable\n`kubectl_complete-eks_grant` from PATH")
-        );
         assert!(help.contains(
-            "printf '#!/bin/sh\\nexec kubectl-eks_grant __complete \"$@\"\\n' > ~/.cargo/bin/kubectl_complete-eks_grant"
-        ));
+            "executable `kubectl_complete-eks_grant` from PATH, which runs\n`kubectl-eks_grant __complete`"
+        ), "{help}");
+        assert!(help.contains(
+            "  H=~/.cargo/bin/kubectl_complete-eks_grant\n  printf '#!/bin/sh\\nexec kubectl-eks_grant __complete \"$@\"\\n' > \"$H\"\n"
+        ), "{help}");
+        assert!(help.lines().all(|l| l.len() <= 78), "{help}");
     }
 }
