@@ -87,19 +87,38 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Ok(b) => b.to_bytes(),
         Err(_) => {
             let err = ApiError::bad_request("the request body could not be read or is too large");
-            return finish(state, &method, &path, &query, "", (err.code, err.body));
+            return finish(state, &method, &path, &query, "", "", (err.code, err.body));
         }
     };
     let user = match authenticate(state, &headers).await {
         Ok(user) => user,
-        Err(err) => return finish(state, &method, &path, &query, "", (err.code, err.body)),
+        Err(reason) => {
+            let err = ApiError::unauthorized();
+            return finish(
+                state,
+                &method,
+                &path,
+                &query,
+                "",
+                &reason,
+                (err.code, err.body),
+            );
+        }
     };
     let result = process(state, &user, &method, &path, &query, &headers, &body);
     let (code, body) = match result {
         Ok(ok) => ok,
         Err(err) => (err.code, err.body),
     };
-    finish(state, &method, &path, &query, &user.username, (code, body))
+    finish(
+        state,
+        &method,
+        &path,
+        &query,
+        &user.username,
+        "",
+        (code, body),
+    )
 }
 
 fn finish(
@@ -108,6 +127,7 @@ fn finish(
     path: &str,
     query: &str,
     user: &str,
+    auth_error: &str,
     (code, body): (u16, Value),
 ) -> Response<Full<Bytes>> {
     state.log.record(LoggedRequest {
@@ -116,6 +136,7 @@ fn finish(
         query: query.to_string(),
         user: user.to_string(),
         status: code,
+        auth_error: auth_error.to_string(),
     });
     if let Value::String(text) = &body {
         return Response::builder()
@@ -127,7 +148,8 @@ fn finish(
     json_response(code, &body)
 }
 
-async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, ApiError> {
+/// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
+async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, String> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(User::anonymous());
     };
@@ -140,16 +162,16 @@ async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, ApiErr
     }
     let token = token.trim();
     if token.is_empty() {
-        return Err(ApiError::unauthorized());
+        return Err("empty bearer token".into());
     }
     for authenticator in &state.authenticators {
         match authenticator.authenticate(token).await {
             Ok(user) => return Ok(user.authenticated()),
             Err(AuthError::NotMine) => continue,
-            Err(AuthError::Rejected(_)) => return Err(ApiError::unauthorized()),
+            Err(AuthError::Rejected(reason)) => return Err(reason),
         }
     }
-    Err(ApiError::unauthorized())
+    Err("no authenticator recognizes the token".into())
 }
 
 /// What the URL names, as k8s.io/apiserver/pkg/endpoints/request.RequestInfoFactory parses it.
