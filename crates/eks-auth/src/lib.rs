@@ -6,6 +6,10 @@
 
 pub mod arn;
 pub mod aws_auth;
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "kube")]
+pub mod kube;
 pub mod mapping;
 #[cfg(feature = "rbac")]
 pub mod rbac;

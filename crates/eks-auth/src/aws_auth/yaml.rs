@@ -251,7 +251,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                     // first item; normalise every block sequence to start at its first `-`.
                     let (start, pos, col) = match items.first() {
                         Some(first) if !flow => {
-                            dash_before(text, first.start).unwrap_or((start, pos, col))
+                            dash_before(text, first).unwrap_or((start, pos, col))
                         }
                         _ => (start, pos, col),
                     };
@@ -319,7 +319,8 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 }
 
 /// The `-` indicator before a block sequence item starting at `item_start`.
-fn dash_before(text: &str, item_start: usize) -> Option<(usize, Pos, usize)> {
+fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
+    let item_start = item.start;
     let before = text[..item_start].trim_end();
     if !before.ends_with('-') {
         return None;
@@ -327,7 +328,7 @@ fn dash_before(text: &str, item_start: usize) -> Option<(usize, Pos, usize)> {
     let dash = before.len() - 1;
     let line_start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..dash].chars().count();
-    let line = text[..dash].matches('\n').count() + 1;
+    let line = item.pos.line - text[dash..item_start].matches('\n').count();
     Some((
         dash,
         Pos {
