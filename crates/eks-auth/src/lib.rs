@@ -3,3 +3,6 @@
 //! Pure modules take values and return values (no network, no clock): `arn`, `token`,
 //! `aws_auth`, `mapping`, and with the `rbac` feature `rbac`. The I/O edges live behind the
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
+
+#[cfg(feature = "aws")]
+pub mod aws;
