@@ -4,5 +4,7 @@
 //! `aws_auth`, `mapping`, and with the `rbac` feature `rbac`. The I/O edges live behind the
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
+pub mod arn;
+
 #[cfg(feature = "aws")]
 pub mod aws;

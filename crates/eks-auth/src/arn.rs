@@ -1,0 +1,785 @@
+//! Principal ARNs: parse, print, canonicalise, and the partition a region belongs to.
+//!
+//! The principals EKS authenticates are the ones `sts:GetCallerIdentity` can return and the ones
+//! an aws-auth ConfigMap maps (aws-iam-authenticator, `pkg/arn/arn.go`, `Canonicalize`):
+//!
+//! | kind            | example                                                         |
+//! |-----------------|-----------------------------------------------------------------|
+//! | root            | `arn:aws:iam::123456789012:root`                                |
+//! | IAM user        | `arn:aws:iam::123456789012:user/division/Bob`                   |
+//! | IAM role        | `arn:aws:iam::123456789012:role/service-role/Deploy`            |
+//! | assumed role    | `arn:aws:sts::123456789012:assumed-role/Deploy/session-1`       |
+//! | federated user  | `arn:aws:sts::123456789012:federated-user/Bob`                  |
+//!
+//! Canonicalisation turns an assumed-role ARN into the ARN of its role exactly the way
+//! aws-iam-authenticator does: `arn:P:iam::ACCOUNT:role/` followed by everything between
+//! `assumed-role/` and the last `/`. STS never puts the role's IAM path into an assumed-role ARN,
+//! so the canonical ARN of a role created with path `/team/` has no path: that is why an
+//! aws-auth `mapRoles` entry written with the path never matches (see [`Arn::without_path`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of principal an ARN names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    /// `arn:P:iam::ACCOUNT:user/PATH/NAME`
+    User,
+    /// `arn:P:iam::ACCOUNT:role/PATH/NAME`
+    Role,
+    /// `arn:P:sts::ACCOUNT:assumed-role/NAME/SESSION`
+    AssumedRole,
+    /// `arn:P:sts::ACCOUNT:federated-user/NAME`
+    FederatedUser,
+    /// `arn:P:iam::ACCOUNT:root`
+    Root,
+}
+
+impl PrincipalKind {
+    /// The resource type as written in the ARN (`user`, `role`, `assumed-role`,
+    /// `federated-user`, `root`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Role => "role",
+            PrincipalKind::AssumedRole => "assumed-role",
+            PrincipalKind::FederatedUser => "federated-user",
+            PrincipalKind::Root => "root",
+        }
+    }
+
+    /// The service that owns ARNs of this kind: `iam` or `sts`.
+    pub fn service(self) -> &'static str {
+        match self {
+            PrincipalKind::User | PrincipalKind::Role | PrincipalKind::Root => "iam",
+            PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => "sts",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A principal ARN, parsed. `Display` prints it back exactly as parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Arn {
+    partition: String,
+    account: String,
+    kind: PrincipalKind,
+    /// `/` or `/a/b/`. Always `/` for root and federated users.
+    path: String,
+    /// User, role or federated-user name; `root` for the account root.
+    name: String,
+    /// Only for assumed roles.
+    session: Option<String>,
+}
+
+/// Why a string is not a principal ARN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArnError {
+    #[error("`{input}` is not an ARN: it must start with `arn:`")]
+    MissingPrefix { input: String },
+    #[error("`{input}` is not an ARN: expected `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`")]
+    MissingSections { input: String },
+    #[error(
+        "unknown partition `{partition}` in `{input}` (expected one of aws, aws-cn, aws-us-gov, \
+         aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)"
+    )]
+    UnknownPartition { input: String, partition: String },
+    #[error("service `{service}` in `{input}` does not name principals (expected `iam` or `sts`)")]
+    UnsupportedService { input: String, service: String },
+    #[error("principal ARN `{input}` has region `{region}`: IAM and STS principal ARNs have none")]
+    UnexpectedRegion { input: String, region: String },
+    #[error("account `{account}` in `{input}` is not a 12-digit AWS account id")]
+    InvalidAccount { input: String, account: String },
+    #[error(
+        "resource `{resource}` in `{input}` is not a principal (expected `user/`, `role/` or \
+         `root` for iam, `assumed-role/` or `federated-user/` for sts)"
+    )]
+    UnsupportedResource { input: String, resource: String },
+    #[error("`{input}` has no {kind} name")]
+    MissingName { input: String, kind: PrincipalKind },
+    #[error(
+        "{kind} name `{name}` in `{input}` is invalid: 1 to 64 characters from letters, digits \
+         and `+=,.@_-`"
+    )]
+    InvalidName {
+        input: String,
+        kind: PrincipalKind,
+        name: String,
+    },
+    #[error(
+        "path `{path}` in `{input}` is invalid: `/` or `/segment/.../` of printable ASCII, at \
+         most 512 characters"
+    )]
+    InvalidPath { input: String, path: String },
+    #[error(
+        "assumed-role ARN `{input}` has no session name (expected `assumed-role/ROLE/SESSION`)"
+    )]
+    MissingSession { input: String },
+    #[error(
+        "session name `{session}` in `{input}` is invalid: 1 to 64 characters from letters, \
+         digits and `+=,.@_-`"
+    )]
+    InvalidSession { input: String, session: String },
+    #[error("federated-user ARN `{input}` has a path; expected `federated-user/NAME`")]
+    FederatedUserPath { input: String },
+}
+
+/// Every partition a principal ARN may name. aws-iam-authenticator (`pkg/endpoints`) knows the
+/// first seven; `aws-eusc` (AWS European Sovereign Cloud) is in the AWS SDKs' partition data.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// The DNS suffix of a partition's regional endpoints (`dnsSuffix` in the AWS SDKs' partition
+/// data, e.g. aws-sdk-sts `endpoint_lib.rs`; the same suffixes as aws-iam-authenticator
+/// `pkg/endpoints/partitions.go`).
+pub fn dns_suffix(partition: &str) -> Option<&'static str> {
+    Some(match partition {
+        "aws" | "aws-us-gov" => "amazonaws.com",
+        "aws-cn" => "amazonaws.com.cn",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        "aws-iso-e" => "cloud.adc-e.uk",
+        "aws-iso-f" => "csp.hci.ic.gov",
+        "aws-eusc" => "amazonaws.eu",
+        _ => return None,
+    })
+}
+
+/// The DNS suffix of a partition's dual-stack (IPv6) endpoints (`dualStackDnsSuffix` in the AWS
+/// SDKs' partition data).
+pub fn dual_stack_dns_suffix(partition: &str) -> Option<&'static str> {
+    Some(match partition {
+        "aws" | "aws-us-gov" => "api.aws",
+        "aws-cn" => "api.amazonwebservices.com.cn",
+        "aws-iso" => "api.aws.ic.gov",
+        "aws-iso-b" => "api.aws.scloud",
+        "aws-iso-e" => "api.cloud-aws.adc-e.uk",
+        "aws-iso-f" => "api.aws.hci.ic.gov",
+        "aws-eusc" => "api.amazonwebservices.eu",
+        _ => return None,
+    })
+}
+
+/// The partition a region belongs to, by the `regionRegex` of each partition in the AWS SDKs'
+/// partition data (aws-sdk-sts `endpoint_lib.rs`):
+///
+/// | partition    | regions                                           |
+/// |--------------|---------------------------------------------------|
+/// | `aws`        | `(us\|eu\|ap\|sa\|ca\|me\|af\|il\|mx)-WORD-DIGITS` |
+/// | `aws-cn`     | `cn-WORD-DIGITS`                                  |
+/// | `aws-us-gov` | `us-gov-WORD-DIGITS`                              |
+/// | `aws-iso`    | `us-iso-WORD-DIGITS`                              |
+/// | `aws-iso-b`  | `us-isob-WORD-DIGITS`                             |
+/// | `aws-iso-e`  | `eu-isoe-WORD-DIGITS`                             |
+/// | `aws-iso-f`  | `us-isof-WORD-DIGITS`                             |
+/// | `aws-eusc`   | `eusc-de-WORD-DIGITS`                             |
+///
+/// Regions of a known shape that do not exist yet (`us-north-9`) map to their partition, as in
+/// the SDKs. Unlike the SDKs this does not fall back to `aws` for anything else, and it only
+/// accepts lower-case ASCII letters and digits in the words (the SDK's `\w` also allows
+/// upper case and `_`, which are never in a region name nor valid in its host names). The
+/// `aws-global`-style pseudo regions are not regions and give `None`.
+pub fn partition_for_region(region: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [area, middle, number] if word(middle) && digits(number) => match *area {
+            "us" | "eu" | "ap" | "sa" | "ca" | "me" | "af" | "il" | "mx" => Some("aws"),
+            "cn" => Some("aws-cn"),
+            _ => None,
+        },
+        [area, kind, middle, number] if word(middle) && digits(number) => match (*area, *kind) {
+            ("us", "gov") => Some("aws-us-gov"),
+            ("us", "iso") => Some("aws-iso"),
+            ("us", "isob") => Some("aws-iso-b"),
+            ("eu", "isoe") => Some("aws-iso-e"),
+            ("us", "isof") => Some("aws-iso-f"),
+            ("eusc", "de") => Some("aws-eusc"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// IAM user and role names, STS session names and federated-user names: `[\w+=,.@-]`, at most
+/// 64 characters (IAM `CreateUser`/`CreateRole`, STS `AssumeRole` `RoleSessionName`,
+/// `GetFederationToken` `Name` in the IAM and STS API references).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// IAM paths: `/` or `/` + printable ASCII (`!`..`~`) + `/`, at most 512 characters
+/// (IAM API reference, `Path`). Empty segments (`//`) never come out of IAM.
+fn valid_path(path: &str) -> bool {
+    path.len() <= 512
+        && path.starts_with('/')
+        && path.ends_with('/')
+        && (path == "/" || !path.contains("//"))
+        && path.bytes().all(|b| (b'!'..=b'~').contains(&b))
+}
+
+impl FromStr for Arn {
+    type Err = ArnError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let owned = || input.to_owned();
+        let rest = input
+            .strip_prefix("arn:")
+            .ok_or_else(|| ArnError::MissingPrefix { input: owned() })?;
+        let mut sections = rest.splitn(5, ':');
+        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+            sections.next(),
+            sections.next(),
+            sections.next(),
+            sections.next(),
+            sections.next(),
+        ) else {
+            return Err(ArnError::MissingSections { input: owned() });
+        };
+        if !PARTITIONS.contains(&partition) {
+            return Err(ArnError::UnknownPartition {
+                input: owned(),
+                partition: partition.to_owned(),
+            });
+        }
+        if service != "iam" && service != "sts" {
+            return Err(ArnError::UnsupportedService {
+                input: owned(),
+                service: service.to_owned(),
+            });
+        }
+        if !region.is_empty() {
+            return Err(ArnError::UnexpectedRegion {
+                input: owned(),
+                region: region.to_owned(),
+            });
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ArnError::InvalidAccount {
+                input: owned(),
+                account: account.to_owned(),
+            });
+        }
+
+        let unsupported = || ArnError::UnsupportedResource {
+            input: owned(),
+            resource: resource.to_owned(),
+        };
+        let (kind, rest) = match (service, resource.split_once('/')) {
+            ("iam", None) if resource == "root" => {
+                return Ok(Arn {
+                    partition: partition.to_owned(),
+                    account: account.to_owned(),
+                    kind: PrincipalKind::Root,
+                    path: "/".to_owned(),
+                    name: "root".to_owned(),
+                    session: None,
+                });
+            }
+            ("iam", Some(("user", rest))) => (PrincipalKind::User, rest),
+            ("iam", Some(("role", rest))) => (PrincipalKind::Role, rest),
+            ("sts", Some(("assumed-role", rest))) => (PrincipalKind::AssumedRole, rest),
+            ("sts", Some(("federated-user", rest))) => (PrincipalKind::FederatedUser, rest),
+            _ => return Err(unsupported()),
+        };
+        if rest.is_empty() {
+            return Err(ArnError::MissingName {
+                input: owned(),
+                kind,
+            });
+        }
+
+        // For assumed roles the last segment is the session name; aws-iam-authenticator treats
+        // everything between `assumed-role/` and the last `/` as the role (pkg/arn/arn.go).
+        let (rest, session) = if kind == PrincipalKind::AssumedRole {
+            let Some((role, session)) = rest.rsplit_once('/') else {
+                return Err(ArnError::MissingSession { input: owned() });
+            };
+            if session.is_empty() || !valid_name(session) {
+                return Err(ArnError::InvalidSession {
+                    input: owned(),
+                    session: session.to_owned(),
+                });
+            }
+            (role, Some(session.to_owned()))
+        } else {
+            (rest, None)
+        };
+
+        let (path, name) = match rest.rsplit_once('/') {
+            Some((path, name)) => (format!("/{path}/"), name),
+            None => ("/".to_owned(), rest),
+        };
+        if kind == PrincipalKind::FederatedUser && path != "/" {
+            return Err(ArnError::FederatedUserPath { input: owned() });
+        }
+        if name.is_empty() {
+            return Err(ArnError::MissingName {
+                input: owned(),
+                kind,
+            });
+        }
+        if !valid_name(name) {
+            return Err(ArnError::InvalidName {
+                input: owned(),
+                kind,
+                name: name.to_owned(),
+            });
+        }
+        if !valid_path(&path) {
+            return Err(ArnError::InvalidPath {
+                input: owned(),
+                path,
+            });
+        }
+        Ok(Arn {
+            partition: partition.to_owned(),
+            account: account.to_owned(),
+            kind,
+            path,
+            name: name.to_owned(),
+            session,
+        })
+    }
+}
+
+impl fmt::Display for Arn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Arn {
+            partition,
+            account,
+            kind,
+            path,
+            name,
+            session,
+        } = self;
+        write!(f, "arn:{partition}:{}::{account}:", kind.service())?;
+        match kind {
+            PrincipalKind::Root => f.write_str("root"),
+            _ => {
+                write!(f, "{kind}{path}{name}")?;
+                match session {
+                    Some(session) => write!(f, "/{session}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl serde::Serialize for Arn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Arn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Arn {
+    /// `aws`, `aws-cn`, ...
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    /// The 12-digit account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+
+    /// The user, role or federated-user name (for an assumed role: the role's name); `root` for
+    /// the account root.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The IAM path: `/` when there is none, else `/a/b/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The session name of an assumed role.
+    pub fn session_name(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// The ARN aws-iam-authenticator maps: an assumed role becomes
+    /// `arn:P:iam::ACCOUNT:role/NAME` (keeping whatever stood between `assumed-role/` and the
+    /// session, which from STS is never a path); every other principal is returned unchanged.
+    pub fn canonical(&self) -> Arn {
+        match self.kind {
+            PrincipalKind::AssumedRole => Arn {
+                kind: PrincipalKind::Role,
+                session: None,
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// Whether the ARN has an IAM path other than `/`. EKS matches aws-auth `rolearn` entries
+    /// against the canonical ARN, which has no path, so a role ARN with a path never matches
+    /// (EKS user guide, "aws-auth ConfigMap": "the role ARN can't include a path").
+    pub fn has_path(&self) -> bool {
+        self.path != "/"
+    }
+
+    /// The same ARN with its path set to `/`: `role/team/Deploy` becomes `role/Deploy`
+    /// (aws-iam-authenticator `StripPath` does this for roles).
+    pub fn without_path(&self) -> Arn {
+        Arn {
+            path: "/".to_owned(),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Arn {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parses_every_principal_kind_and_round_trips() {
+        let cases: &[(&str, PrincipalKind, &str, &str, Option<&str>)] = &[
+            (
+                "arn:aws:iam::123456789012:root",
+                PrincipalKind::Root,
+                "/",
+                "root",
+                None,
+            ),
+            (
+                "arn:aws:iam::123456789012:user/Bob",
+                PrincipalKind::User,
+                "/",
+                "Bob",
+                None,
+            ),
+            (
+                "arn:aws:iam::123456789012:user/division_abc/subdivision_xyz/Bob",
+                PrincipalKind::User,
+                "/division_abc/subdivision_xyz/",
+                "Bob",
+                None,
+            ),
+            (
+                "arn:aws:iam::123456789012:role/S3Access",
+                PrincipalKind::Role,
+                "/",
+                "S3Access",
+                None,
+            ),
+            (
+                "arn:aws:iam::123456789012:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS",
+                PrincipalKind::Role,
+                "/aws-service-role/eks.amazonaws.com/",
+                "AWSServiceRoleForAmazonEKS",
+                None,
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/Accounting-Role/Mary",
+                PrincipalKind::AssumedRole,
+                "/",
+                "Accounting-Role",
+                Some("Mary"),
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/mary@example.com",
+                PrincipalKind::AssumedRole,
+                "/",
+                "AWSReservedSSO_Admin_0123456789abcdef",
+                Some("mary@example.com"),
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/Bob",
+                PrincipalKind::FederatedUser,
+                "/",
+                "Bob",
+                None,
+            ),
+        ];
+        for &(input, kind, path, name, session) in cases {
+            let arn = parse(input);
+            assert_eq!(arn.kind(), kind, "{input}");
+            assert_eq!(arn.partition(), "aws", "{input}");
+            assert_eq!(arn.account(), "123456789012", "{input}");
+            assert_eq!(arn.path(), path, "{input}");
+            assert_eq!(arn.name(), name, "{input}");
+            assert_eq!(arn.session_name(), session, "{input}");
+            assert_eq!(arn.to_string(), input, "round trip");
+        }
+    }
+
+    #[test]
+    fn parses_every_partition() {
+        for partition in PARTITIONS {
+            for input in [
+                format!("arn:{partition}:iam::111122223333:role/team/Deploy"),
+                format!(
+                    "arn:{partition}:sts::111122223333:assumed-role/Deploy/i-0123456789abcdef0"
+                ),
+                format!("arn:{partition}:iam::111122223333:root"),
+            ] {
+                let arn = parse(&input);
+                assert_eq!(arn.partition(), *partition);
+                assert_eq!(arn.to_string(), input);
+            }
+        }
+    }
+
+    #[test]
+    fn canonicalises_assumed_role_like_aws_iam_authenticator() {
+        // As aws-iam-authenticator pkg/arn/arn.go `Canonicalize` maps them.
+        let cases = [
+            (
+                "arn:aws:sts::123456789012:assumed-role/Admin/Session",
+                "arn:aws:iam::123456789012:role/Admin",
+            ),
+            (
+                "arn:aws-cn:sts::123456789012:assumed-role/Admin/Session",
+                "arn:aws-cn:iam::123456789012:role/Admin",
+            ),
+            (
+                "arn:aws-iso-b:sts::123456789012:assumed-role/Admin/Session",
+                "arn:aws-iso-b:iam::123456789012:role/Admin",
+            ),
+            // The authenticator keeps everything between `assumed-role/` and the session.
+            (
+                "arn:aws:sts::123456789012:assumed-role/extra/Admin/Session",
+                "arn:aws:iam::123456789012:role/extra/Admin",
+            ),
+            // Others are unchanged.
+            (
+                "arn:aws:iam::123456789012:role/a/b/Admin",
+                "arn:aws:iam::123456789012:role/a/b/Admin",
+            ),
+            (
+                "arn:aws:iam::123456789012:user/Alice",
+                "arn:aws:iam::123456789012:user/Alice",
+            ),
+            (
+                "arn:aws:iam::123456789012:root",
+                "arn:aws:iam::123456789012:root",
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/Bob",
+                "arn:aws:sts::123456789012:federated-user/Bob",
+            ),
+        ];
+        for (input, canonical) in cases {
+            let got = parse(input).canonical();
+            assert_eq!(got.to_string(), canonical, "{input}");
+            assert_eq!(got.session_name(), None);
+        }
+        assert_eq!(
+            parse("arn:aws:sts::123456789012:assumed-role/Admin/Session")
+                .canonical()
+                .kind(),
+            PrincipalKind::Role
+        );
+    }
+
+    #[test]
+    fn path_detection_and_stripping() {
+        let with = parse("arn:aws:iam::123456789012:role/team/ops/Deploy");
+        assert!(with.has_path());
+        assert_eq!(
+            with.without_path().to_string(),
+            "arn:aws:iam::123456789012:role/Deploy"
+        );
+        assert!(!with.without_path().has_path());
+
+        let user = parse("arn:aws-us-gov:iam::123456789012:user/people/Bob");
+        assert!(user.has_path());
+        assert_eq!(
+            user.without_path().to_string(),
+            "arn:aws-us-gov:iam::123456789012:user/Bob"
+        );
+
+        for plain in [
+            "arn:aws:iam::123456789012:role/Deploy",
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:sts::123456789012:assumed-role/Deploy/s",
+            "arn:aws:sts::123456789012:federated-user/Bob",
+        ] {
+            let arn = parse(plain);
+            assert!(!arn.has_path(), "{plain}");
+            assert_eq!(arn.without_path(), arn, "{plain}");
+        }
+    }
+
+    #[test]
+    fn malformed_inputs_give_precise_errors() {
+        let cases = [
+            ("", "`` is not an ARN: it must start with `arn:`"),
+            (
+                "aws:iam::123456789012:root",
+                "`aws:iam::123456789012:root` is not an ARN: it must start with `arn:`",
+            ),
+            (
+                "arn:aws:iam::123456789012",
+                "`arn:aws:iam::123456789012` is not an ARN: expected `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`",
+            ),
+            (
+                "arn:aws-mars:iam::123456789012:root",
+                "unknown partition `aws-mars` in `arn:aws-mars:iam::123456789012:root` (expected one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)",
+            ),
+            (
+                "arn:aws:s3:::bucket/key",
+                "service `s3` in `arn:aws:s3:::bucket/key` does not name principals (expected `iam` or `sts`)",
+            ),
+            (
+                "arn:aws:iam:us-east-1:123456789012:root",
+                "principal ARN `arn:aws:iam:us-east-1:123456789012:root` has region `us-east-1`: IAM and STS principal ARNs have none",
+            ),
+            (
+                "arn:aws:iam::12345:root",
+                "account `12345` in `arn:aws:iam::12345:root` is not a 12-digit AWS account id",
+            ),
+            (
+                "arn:aws:iam::123456789012:group/Admins",
+                "resource `group/Admins` in `arn:aws:iam::123456789012:group/Admins` is not a principal (expected `user/`, `role/` or `root` for iam, `assumed-role/` or `federated-user/` for sts)",
+            ),
+            (
+                "arn:aws:sts::123456789012:role/Admin",
+                "resource `role/Admin` in `arn:aws:sts::123456789012:role/Admin` is not a principal (expected `user/`, `role/` or `root` for iam, `assumed-role/` or `federated-user/` for sts)",
+            ),
+            (
+                "arn:aws:iam::123456789012:root/x",
+                "resource `root/x` in `arn:aws:iam::123456789012:root/x` is not a principal (expected `user/`, `role/` or `root` for iam, `assumed-role/` or `federated-user/` for sts)",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/",
+                "`arn:aws:iam::123456789012:role/` has no role name",
+            ),
+            (
+                "arn:aws:iam::123456789012:user/team/",
+                "`arn:aws:iam::123456789012:user/team/` has no user name",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/my role",
+                "role name `my role` in `arn:aws:iam::123456789012:role/my role` is invalid: 1 to 64 characters from letters, digits and `+=,.@_-`",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/a//Deploy",
+                "path `/a//` in `arn:aws:iam::123456789012:role/a//Deploy` is invalid: `/` or `/segment/.../` of printable ASCII, at most 512 characters",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/Admin",
+                "assumed-role ARN `arn:aws:sts::123456789012:assumed-role/Admin` has no session name (expected `assumed-role/ROLE/SESSION`)",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/Admin/",
+                "session name `` in `arn:aws:sts::123456789012:assumed-role/Admin/` is invalid: 1 to 64 characters from letters, digits and `+=,.@_-`",
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/a/Bob",
+                "federated-user ARN `arn:aws:sts::123456789012:federated-user/a/Bob` has a path; expected `federated-user/NAME`",
+            ),
+        ];
+        for (input, message) in cases {
+            let err = input.parse::<Arn>().expect_err(input);
+            assert_eq!(err.to_string(), message, "{input}");
+        }
+        let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(65));
+        assert!(matches!(
+            long.parse::<Arn>(),
+            Err(ArnError::InvalidName { .. })
+        ));
+    }
+
+    #[test]
+    fn partition_for_region_follows_the_sdk_region_patterns() {
+        let cases = [
+            ("us-east-1", Some("aws")),
+            ("us-west-2", Some("aws")),
+            ("eu-central-2", Some("aws")),
+            ("ap-southeast-7", Some("aws")),
+            ("mx-central-1", Some("aws")),
+            ("il-central-1", Some("aws")),
+            ("us-north-9", Some("aws")),
+            ("cn-north-1", Some("aws-cn")),
+            ("cn-northwest-1", Some("aws-cn")),
+            ("us-gov-west-1", Some("aws-us-gov")),
+            ("us-gov-east-1", Some("aws-us-gov")),
+            ("us-iso-east-1", Some("aws-iso")),
+            ("us-isob-east-1", Some("aws-iso-b")),
+            ("eu-isoe-west-1", Some("aws-iso-e")),
+            ("us-isof-south-1", Some("aws-iso-f")),
+            ("eusc-de-east-1", Some("aws-eusc")),
+            ("", None),
+            ("local", None),
+            ("aws-global", None),
+            ("xx-east-1", None),
+            ("us-east", None),
+            ("us-east-1a", None),
+            ("US-EAST-1", None),
+            ("us_east_1", None),
+            ("us--1", None),
+            ("us-gov-west", None),
+            ("eusc-fr-east-1", None),
+        ];
+        for (region, partition) in cases {
+            assert_eq!(partition_for_region(region), partition, "{region}");
+        }
+    }
+
+    #[test]
+    fn every_partition_has_dns_suffixes() {
+        for partition in PARTITIONS {
+            assert!(dns_suffix(partition).is_some(), "{partition}");
+            assert!(dual_stack_dns_suffix(partition).is_some(), "{partition}");
+        }
+        assert_eq!(dns_suffix("aws-iso-e"), Some("cloud.adc-e.uk"));
+        assert_eq!(dns_suffix("nope"), None);
+    }
+
+    #[test]
+    fn serde_uses_the_arn_string() {
+        let arn = parse("arn:aws:iam::123456789012:role/team/Deploy");
+        let json = serde_json::to_string(&arn).unwrap();
+        assert_eq!(json, "\"arn:aws:iam::123456789012:role/team/Deploy\"");
+        assert_eq!(serde_json::from_str::<Arn>(&json).unwrap(), arn);
+        let err = serde_json::from_str::<Arn>("\"arn:aws:iam::1:root\"").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "account `1` in `arn:aws:iam::1:root` is not a 12-digit AWS account id"
+            ),
+            "{err}"
+        );
+    }
+}
