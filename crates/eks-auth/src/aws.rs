@@ -99,7 +99,11 @@ pub enum AwsError {
         source: BoxError,
     },
     #[error("STS rejected the token: {code}: {message}")]
-    StsRejected { status: u16, code: String, message: String },
+    StsRejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("unexpected STS response (HTTP {status}): `{body}`")]
     StsResponse { status: u16, body: String },
 }
@@ -197,7 +201,9 @@ pub struct ClusterInfo {
 pub fn check_region(region: &str) -> Result<(), AwsError> {
     match partition_for_region(region) {
         Some(_) => Ok(()),
-        None => Err(AwsError::UnknownRegion { region: region.to_owned() }),
+        None => Err(AwsError::UnknownRegion {
+            region: region.to_owned(),
+        }),
     }
 }
 
@@ -213,11 +219,17 @@ pub async fn load_context(options: &AwsOptions) -> Result<AwsContext, AwsError> 
         loader = loader.region(Region::new(region.clone()));
     }
     let config = loader.load().await;
-    let region = config.region().map(|r| r.as_ref().to_owned()).ok_or(AwsError::NoRegion)?;
+    let region = config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .ok_or(AwsError::NoRegion)?;
     check_region(&region)?;
     Ok(AwsContext {
         config,
-        profile: options.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()),
+        profile: options
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok()),
         region,
     })
 }
@@ -258,8 +270,11 @@ impl AwsContext {
     pub async fn fetch_caller_identity(&self) -> Result<CallerIdentity, AwsError> {
         let client = aws_sdk_sts::Client::new(&self.config);
         let out = client.get_caller_identity().send().await.map_err(|err| {
-            credentials_cause(&err, self.profile.clone())
-                .unwrap_or_else(|| AwsError::CallerIdentity { source: Box::new(err) })
+            credentials_cause(&err, self.profile.clone()).unwrap_or_else(|| {
+                AwsError::CallerIdentity {
+                    source: Box::new(err),
+                }
+            })
         })?;
         Ok(CallerIdentity {
             arn: out.arn().unwrap_or_default().to_owned(),
@@ -297,11 +312,16 @@ impl AwsContext {
                         source: Box::new(err),
                     });
                 }
-                return Err(AwsError::AssumeRole { role: request.role_arn.clone(), source: Box::new(err) });
+                return Err(AwsError::AssumeRole {
+                    role: request.role_arn.clone(),
+                    source: Box::new(err),
+                });
             }
         };
         let Some(c) = out.credentials() else {
-            return Err(AwsError::AssumeRoleNoCredentials { role: request.role_arn.clone() });
+            return Err(AwsError::AssumeRoleNoCredentials {
+                role: request.role_arn.clone(),
+            });
         };
         Ok(AssumedRole {
             credentials: Credentials {
@@ -323,29 +343,44 @@ impl AwsContext {
                 if let Some(cred_err) = credentials_cause(&err, self.profile.clone()) {
                     return Err(cred_err);
                 }
-                if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) {
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception())
+                {
                     return Err(AwsError::ClusterNotFound {
                         name: name.to_owned(),
                         region: self.region.clone(),
                         source: Box::new(err),
                     });
                 }
-                return Err(AwsError::DescribeCluster { name: name.to_owned(), source: Box::new(err) });
+                return Err(AwsError::DescribeCluster {
+                    name: name.to_owned(),
+                    source: Box::new(err),
+                });
             }
         };
-        let incomplete = |field| AwsError::ClusterIncomplete { name: name.to_owned(), field };
+        let incomplete = |field| AwsError::ClusterIncomplete {
+            name: name.to_owned(),
+            field,
+        };
         let cluster = out.cluster().ok_or_else(|| incomplete("cluster"))?;
         if let Some(status) = cluster.status() {
             let status = status.as_str();
             // awscli update-kubeconfig accepts these two only.
             if status != "ACTIVE" && status != "UPDATING" {
-                return Err(AwsError::ClusterNotActive { name: name.to_owned(), status: status.to_owned() });
+                return Err(AwsError::ClusterNotActive {
+                    name: name.to_owned(),
+                    status: status.to_owned(),
+                });
             }
         }
         Ok(ClusterInfo {
             name: name.to_owned(),
             arn: cluster.arn().ok_or_else(|| incomplete("arn"))?.to_owned(),
-            endpoint: cluster.endpoint().ok_or_else(|| incomplete("endpoint"))?.to_owned(),
+            endpoint: cluster
+                .endpoint()
+                .ok_or_else(|| incomplete("endpoint"))?
+                .to_owned(),
             certificate_authority_data: cluster
                 .certificate_authority()
                 .and_then(|c| c.data())
@@ -360,7 +395,10 @@ fn credentials_cause(err: &(dyn StdError + 'static), profile: Option<String>) ->
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
-            return Some(classify_credentials_error(profile, clone_credentials_error(c)));
+            return Some(classify_credentials_error(
+                profile,
+                clone_credentials_error(c),
+            ));
         }
         cur = e.source();
     }
@@ -401,7 +439,10 @@ fn classify_credentials_error(profile: Option<String>, source: CredentialsError)
     }
     match source {
         CredentialsError::CredentialsNotLoaded(_) => AwsError::NoCredentials { profile, source },
-        other => AwsError::Credentials { profile, source: other },
+        other => AwsError::Credentials {
+            profile,
+            source: other,
+        },
     }
 }
 
@@ -440,8 +481,10 @@ pub async fn fetch_presigned_identity(
     };
     let (target, shown) = match endpoint {
         Some(ep) => {
-            let base = url::Url::parse(ep)
-                .map_err(|e| AwsError::InvalidEndpoint { endpoint: ep.to_owned(), source: Box::new(e) })?;
+            let base = url::Url::parse(ep).map_err(|e| AwsError::InvalidEndpoint {
+                endpoint: ep.to_owned(),
+                source: Box::new(e),
+            })?;
             let mut t = base.clone();
             t.set_path(parsed.path());
             t.set_query(parsed.query());
@@ -450,18 +493,31 @@ pub async fn fetch_presigned_identity(
         None => (url.to_owned(), format!("{}://{host}", parsed.scheme())),
     };
 
-    let mut builder = http::Request::builder().method("GET").uri(&target).header("host", &host);
+    let mut builder = http::Request::builder()
+        .method("GET")
+        .uri(&target)
+        .header("host", &host);
     if let Some(id) = cluster_id {
         builder = builder.header(CLUSTER_ID_HEADER, id);
     }
-    let send_err = |source: BoxError| AwsError::PresignedSend { endpoint: shown.clone(), source };
-    let request = builder.body(SdkBody::empty()).map_err(|e| send_err(Box::new(e)))?;
+    let send_err = |source: BoxError| AwsError::PresignedSend {
+        endpoint: shown.clone(),
+        source,
+    };
+    let request = builder
+        .body(SdkBody::empty())
+        .map_err(|e| send_err(Box::new(e)))?;
     let request = HttpRequest::try_from(request).map_err(|e| send_err(Box::new(e)))?;
 
     let connector = aws_smithy_http_client::Connector::builder()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
         .build();
-    let response = connector.call(request).await.map_err(|e| send_err(Box::new(e)))?;
+    let response = connector
+        .call(request)
+        .await
+        .map_err(|e| send_err(Box::new(e)))?;
     let status = response.status().as_u16();
     let body = response.into_body();
     let bytes = body.bytes().map(<[u8]>::to_vec).unwrap_or_default();
@@ -474,15 +530,27 @@ pub fn parse_sts_response(status: u16, body: &str) -> Result<CallerIdentity, Aws
     if (200..300).contains(&status) {
         let get = |tag| xml_text(body, tag);
         match (get("Arn"), get("Account"), get("UserId")) {
-            (Some(arn), Some(account), Some(user_id)) => Ok(CallerIdentity { arn, account, user_id }),
-            _ => Err(AwsError::StsResponse { status, body: truncate(body) }),
+            (Some(arn), Some(account), Some(user_id)) => Ok(CallerIdentity {
+                arn,
+                account,
+                user_id,
+            }),
+            _ => Err(AwsError::StsResponse {
+                status,
+                body: truncate(body),
+            }),
         }
     } else {
         match (xml_text(body, "Code"), xml_text(body, "Message")) {
-            (Some(code), message) => {
-                Err(AwsError::StsRejected { status, code, message: message.unwrap_or_default() })
-            }
-            _ => Err(AwsError::StsResponse { status, body: truncate(body) }),
+            (Some(code), message) => Err(AwsError::StsRejected {
+                status,
+                code,
+                message: message.unwrap_or_default(),
+            }),
+            _ => Err(AwsError::StsResponse {
+                status,
+                body: truncate(body),
+            }),
         }
     }
 }
@@ -515,7 +583,12 @@ fn xml_text(doc: &str, tag: &str) -> Option<String> {
 
 /// The caller's session name for `--forward-session-name`: the session of an assumed-role ARN.
 pub fn session_name_of(identity: &CallerIdentity) -> Option<String> {
-    identity.arn.parse::<Arn>().ok()?.session_name().map(str::to_owned)
+    identity
+        .arn
+        .parse::<Arn>()
+        .ok()?
+        .session_name()
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -556,7 +629,9 @@ mod tests {
             err.to_string(),
             "STS rejected the token: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."
         );
-        let AwsError::StsRejected { status, .. } = err else { panic!("{err:?}") };
+        let AwsError::StsRejected { status, .. } = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(status, 403);
     }
 
@@ -564,7 +639,13 @@ mod tests {
     fn garbage_response_is_reported_truncated() {
         let body = "x".repeat(500);
         let err = parse_sts_response(200, &body).unwrap_err();
-        assert_eq!(err.to_string(), format!("unexpected STS response (HTTP 200): `{}...`", "x".repeat(300)));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "unexpected STS response (HTTP 200): `{}...`",
+                "x".repeat(300)
+            )
+        );
     }
 
     #[test]
@@ -582,15 +663,27 @@ mod tests {
             Some("dev".into()),
             CredentialsError::provider_error("the SSO token has expired and cannot be refreshed"),
         );
-        assert_eq!(err.to_string(), "the AWS SSO session for profile `dev` has expired or was never started");
+        assert_eq!(
+            err.to_string(),
+            "the AWS SSO session for profile `dev` has expired or was never started"
+        );
         assert_eq!(err.hint().unwrap(), "run `aws sso login --profile dev`");
 
-        let err = classify_credentials_error(None, CredentialsError::not_loaded("no providers in chain provided credentials"));
+        let err = classify_credentials_error(
+            None,
+            CredentialsError::not_loaded("no providers in chain provided credentials"),
+        );
         assert!(matches!(err, AwsError::NoCredentials { .. }));
         assert_eq!(err.to_string(), "no AWS credentials found");
 
-        let err = classify_credentials_error(Some("x".into()), CredentialsError::invalid_configuration("bad"));
-        assert_eq!(err.to_string(), "loading AWS credentials for profile `x` failed");
+        let err = classify_credentials_error(
+            Some("x".into()),
+            CredentialsError::invalid_configuration("bad"),
+        );
+        assert_eq!(
+            err.to_string(),
+            "loading AWS credentials for profile `x` failed"
+        );
     }
 
     #[test]
@@ -614,7 +707,10 @@ mod tests {
             user_id: "AROA:alice".into(),
         };
         assert_eq!(session_name_of(&id).as_deref(), Some("alice"));
-        let user = CallerIdentity { arn: "arn:aws:iam::123456789012:user/bob".into(), ..id };
+        let user = CallerIdentity {
+            arn: "arn:aws:iam::123456789012:user/bob".into(),
+            ..id
+        };
         assert_eq!(session_name_of(&user), None);
     }
 }

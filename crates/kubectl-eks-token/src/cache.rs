@@ -112,7 +112,9 @@ impl Entry {
 }
 
 pub fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// May a token expiring at `expiration` be served at `now`?
@@ -174,20 +176,29 @@ impl Cache {
                     .recursive(true)
                     .mode(0o700)
                     .create(&dir)
-                    .with_context(|| format!("creating token cache directory `{}`", dir.display()))?;
+                    .with_context(|| {
+                        format!("creating token cache directory `{}`", dir.display())
+                    })?;
                 // `recursive` applies the mode to every created level; make sure of the leaf.
                 fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
                     .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
             }
             Err(e) => {
-                return Err(e).with_context(|| format!("reading token cache directory `{}`", dir.display()));
+                return Err(e)
+                    .with_context(|| format!("reading token cache directory `{}`", dir.display()));
             }
             Ok(meta) => {
                 if meta.file_type().is_symlink() {
-                    bail!("token cache directory `{}` is a symlink; not using it", dir.display());
+                    bail!(
+                        "token cache directory `{}` is a symlink; not using it",
+                        dir.display()
+                    );
                 }
                 if !meta.is_dir() {
-                    bail!("token cache directory `{}` is not a directory", dir.display());
+                    bail!(
+                        "token cache directory `{}` is not a directory",
+                        dir.display()
+                    );
                 }
                 if meta.uid() != uid {
                     bail!(
@@ -242,20 +253,30 @@ impl Cache {
             return Err(Rejected::TooLarge);
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize);
-        (&file).take(MAX_FILE_SIZE).read_to_end(&mut bytes).map_err(|_| Rejected::Io)?;
+        (&file)
+            .take(MAX_FILE_SIZE)
+            .read_to_end(&mut bytes)
+            .map_err(|_| Rejected::Io)?;
         parse_entry(&bytes)
     }
 
     /// A fresh entry for `key`, if there is one.
     pub fn lookup(&self, key: &str, now: SystemTime) -> Option<Entry> {
-        self.read(key).ok().filter(|e| is_fresh(e.expiration(), now))
+        self.read(key)
+            .ok()
+            .filter(|e| is_fresh(e.expiration(), now))
     }
 
     /// Atomically write `entry` under `key`: temp file (O_EXCL, 0600), fsync, rename.
     pub fn store(&self, key: &str, entry: &Entry) -> Result<()> {
         let body = serde_json::to_vec(entry).context("encoding cache entry")?;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let tmp = self.dir.join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let tmp = self
+            .dir
+            .join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
         let result = (|| -> std::io::Result<()> {
             let mut file: File = OpenOptions::new()
                 .write(true)
@@ -270,7 +291,8 @@ impl Cache {
         })();
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);
-            return Err(e).with_context(|| format!("writing token cache entry in `{}`", self.dir.display()));
+            return Err(e)
+                .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()));
         }
         Ok(())
     }
@@ -283,7 +305,9 @@ impl Cache {
         for item in read_dir {
             let item = item.with_context(|| format!("listing `{}`", self.dir.display()))?;
             let name = item.file_name();
-            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")) else { continue };
+            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
             out.push((key.to_owned(), self.read_path(&item.path())));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -302,7 +326,8 @@ impl Cache {
             let is_entry = name.ends_with(".json");
             if is_entry || (name.starts_with('.') && name.ends_with(".tmp")) {
                 // remove_file unlinks a symlink itself, never its target.
-                fs::remove_file(item.path()).with_context(|| format!("removing `{}`", item.path().display()))?;
+                fs::remove_file(item.path())
+                    .with_context(|| format!("removing `{}`", item.path().display()))?;
                 removed += usize::from(is_entry);
             }
         }
@@ -322,7 +347,10 @@ mod tests {
             role_arn: "",
             external_id: "",
             session: "",
-            env: vec![("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".to_owned())), ("AWS_PROFILE", None)],
+            env: vec![
+                ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".to_owned())),
+                ("AWS_PROFILE", None),
+            ],
         }
     }
 
@@ -338,14 +366,44 @@ mod tests {
     fn key_changes_with_every_identity_input() {
         let base = cache_key(&inputs());
         let variants: Vec<KeyInputs<'static>> = vec![
-            KeyInputs { cluster: "other", ..inputs() },
-            KeyInputs { region: "us-east-1", ..inputs() },
-            KeyInputs { profile: "dev", ..inputs() },
-            KeyInputs { role_arn: "arn:aws:iam::1:role/r", ..inputs() },
-            KeyInputs { external_id: "x", ..inputs() },
-            KeyInputs { session: "s", ..inputs() },
-            KeyInputs { env: vec![("AWS_ACCESS_KEY_ID", Some("AKIAOTHER".into())), ("AWS_PROFILE", None)], ..inputs() },
-            KeyInputs { env: vec![("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".into())), ("AWS_PROFILE", Some(String::new()))], ..inputs() },
+            KeyInputs {
+                cluster: "other",
+                ..inputs()
+            },
+            KeyInputs {
+                region: "us-east-1",
+                ..inputs()
+            },
+            KeyInputs {
+                profile: "dev",
+                ..inputs()
+            },
+            KeyInputs {
+                role_arn: "arn:aws:iam::1:role/r",
+                ..inputs()
+            },
+            KeyInputs {
+                external_id: "x",
+                ..inputs()
+            },
+            KeyInputs {
+                session: "s",
+                ..inputs()
+            },
+            KeyInputs {
+                env: vec![
+                    ("AWS_ACCESS_KEY_ID", Some("AKIAOTHER".into())),
+                    ("AWS_PROFILE", None),
+                ],
+                ..inputs()
+            },
+            KeyInputs {
+                env: vec![
+                    ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".into())),
+                    ("AWS_PROFILE", Some(String::new())),
+                ],
+                ..inputs()
+            },
         ];
         let mut keys: Vec<String> = variants.iter().map(cache_key).collect();
         keys.push(base);
@@ -357,8 +415,16 @@ mod tests {
 
     #[test]
     fn length_prefix_prevents_field_shifting() {
-        let a = KeyInputs { cluster: "ab", region: "c", ..inputs() };
-        let b = KeyInputs { cluster: "a", region: "bc", ..inputs() };
+        let a = KeyInputs {
+            cluster: "ab",
+            region: "c",
+            ..inputs()
+        };
+        let b = KeyInputs {
+            cluster: "a",
+            region: "bc",
+            ..inputs()
+        };
         assert_ne!(cache_key(&a), cache_key(&b));
     }
 

@@ -47,7 +47,12 @@ pub struct TokenArgs {
     #[arg(long, value_name = "ID", requires = "role_arn")]
     pub external_id: Option<String>,
     /// Session name for AssumeRole (default: `EKSGetTokenAuth`, as `aws eks get-token` uses).
-    #[arg(long, value_name = "NAME", requires = "role_arn", conflicts_with = "forward_session_name")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "role_arn",
+        conflicts_with = "forward_session_name"
+    )]
     pub session_name: Option<String>,
     /// Use the caller's own role session name for AssumeRole.
     #[arg(long, requires = "role_arn")]

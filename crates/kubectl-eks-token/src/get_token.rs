@@ -58,9 +58,13 @@ impl TokenRequest {
         let role = match args.aws.role_arn {
             None => None,
             Some(text) => {
-                let arn: Arn = text.parse().with_context(|| format!("invalid `--role-arn` `{text}`"))?;
+                let arn: Arn = text
+                    .parse()
+                    .with_context(|| format!("invalid `--role-arn` `{text}`"))?;
                 if arn.kind() != PrincipalKind::Role {
-                    bail!("`--role-arn` `{text}` is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)");
+                    bail!(
+                        "`--role-arn` `{text}` is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"
+                    );
                 }
                 Some(arn)
             }
@@ -91,7 +95,11 @@ impl TokenRequest {
             SessionName::Explicit(s) => format!("name:{s}"),
             SessionName::Forward => "forward".to_owned(),
         };
-        let role = self.role.as_ref().map(ToString::to_string).unwrap_or_default();
+        let role = self
+            .role
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         cache::cache_key(&KeyInputs {
             cluster: &self.cluster,
             region: self.region.as_deref().unwrap_or(""),
@@ -99,7 +107,10 @@ impl TokenRequest {
             role_arn: &role,
             external_id: self.external_id.as_deref().unwrap_or(""),
             session: &session,
-            env: env::IDENTITY_VARS.iter().map(|name| (*name, env::var(name))).collect(),
+            env: env::IDENTITY_VARS
+                .iter()
+                .map(|name| (*name, env::var(name)))
+                .collect(),
         })
     }
 
@@ -126,7 +137,9 @@ fn validate_cluster_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
         bail!(
             "invalid cluster name `{name}`: EKS names are 1-100 letters, digits, `-` or `_`, starting with a letter or digit"
@@ -138,9 +151,13 @@ fn validate_cluster_name(name: &str) -> Result<()> {
 /// STS RoleSessionName: 2-64 characters of `[\w+=,.@-]` (STS AssumeRole API reference).
 fn validate_session_name(name: &str) -> Result<()> {
     let ok = (2..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
     if !ok {
-        bail!("invalid `--session-name` `{name}`: STS wants 2-64 characters of letters, digits and `_+=,.@-`");
+        bail!(
+            "invalid `--session-name` `{name}`: STS wants 2-64 characters of letters, digits and `_+=,.@-`"
+        );
     }
     Ok(())
 }
@@ -149,7 +166,12 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = env::var(env::KUBECTL_EKS_TOKEN_CACHE_DIR) {
         return Some(PathBuf::from(dir));
     }
-    env::var(env::HOME).map(|home| PathBuf::from(home).join(".kube").join("cache").join("eks-token"))
+    env::var(env::HOME).map(|home| {
+        PathBuf::from(home)
+            .join(".kube")
+            .join("cache")
+            .join("eks-token")
+    })
 }
 
 /// Open the cache or say on stderr why it is not used (a cache problem never fails kubectl).
@@ -166,15 +188,26 @@ fn open_cache() -> Option<Cache> {
 
 pub fn run(args: TokenArgs) -> Result<()> {
     let request = TokenRequest::from_args(args)?;
-    let (version, warning) = token::exec_api_version(env::var(env::KUBERNETES_EXEC_INFO).as_deref());
+    let (version, warning) =
+        token::exec_api_version(env::var(env::KUBERNETES_EXEC_INFO).as_deref());
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
 
-    let cache = if request.use_cache { open_cache() } else { None };
+    let cache = if request.use_cache {
+        open_cache()
+    } else {
+        None
+    };
     let key = request.cache_key();
-    if let Some(entry) = cache.as_ref().and_then(|c| c.lookup(&key, SystemTime::now())) {
-        let token = Token { token: entry.token.clone(), expiration: entry.expiration() };
+    if let Some(entry) = cache
+        .as_ref()
+        .and_then(|c| c.lookup(&key, SystemTime::now()))
+    {
+        let token = Token {
+            token: entry.token.clone(),
+            expiration: entry.expiration(),
+        };
         return emit(&request, version, &token);
     }
 
@@ -194,7 +227,10 @@ pub fn run(args: TokenArgs) -> Result<()> {
             expires: cache::unix_secs(token.expiration),
             cluster: request.cluster.clone(),
             region,
-            profile: request.profile.clone().or_else(|| env::var(env::AWS_PROFILE)),
+            profile: request
+                .profile
+                .clone()
+                .or_else(|| env::var(env::AWS_PROFILE)),
             role_arn: request.role.as_ref().map(ToString::to_string),
         };
         if let Err(err) = cache.store(&key, &entry) {

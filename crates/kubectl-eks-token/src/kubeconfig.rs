@@ -55,12 +55,19 @@ pub fn build_entries(cluster: &ClusterInfo, options: &EntryOptions) -> Result<En
         .nth(3)
         .filter(|r| !r.is_empty())
         .with_context(|| format!("cluster ARN `{}` has no region", cluster.arn))?;
-    let mut exec_args =
-        vec!["--cluster-name".to_owned(), cluster.name.clone(), "--region".to_owned(), region.to_owned()];
+    let mut exec_args = vec![
+        "--cluster-name".to_owned(),
+        cluster.name.clone(),
+        "--region".to_owned(),
+        region.to_owned(),
+    ];
     if let Some(role) = &options.role_arn {
         exec_args.extend(["--role-arn".to_owned(), role.clone()]);
     }
-    let user_name = options.user_alias.clone().unwrap_or_else(|| cluster.arn.clone());
+    let user_name = options
+        .user_alias
+        .clone()
+        .unwrap_or_else(|| cluster.arn.clone());
     Ok(Entries {
         cluster_name: cluster.arn.clone(),
         server: cluster.endpoint.clone(),
@@ -86,7 +93,10 @@ impl Entries {
             (
                 "cluster",
                 map(vec![
-                    ("certificate-authority-data", s(&self.certificate_authority_data)),
+                    (
+                        "certificate-authority-data",
+                        s(&self.certificate_authority_data),
+                    ),
                     ("server", s(&self.server)),
                 ]),
             ),
@@ -98,12 +108,18 @@ impl Entries {
         let mut exec = vec![
             ("apiVersion", s(EXEC_API_VERSION)),
             ("command", s(COMMAND)),
-            ("args", Value::Sequence(self.exec_args.iter().map(|a| s(a)).collect())),
+            (
+                "args",
+                Value::Sequence(self.exec_args.iter().map(|a| s(a)).collect()),
+            ),
         ];
         if let Some(profile) = &self.profile {
             exec.push((
                 "env",
-                Value::Sequence(vec![map(vec![("name", s(env::AWS_PROFILE)), ("value", s(profile))])]),
+                Value::Sequence(vec![map(vec![
+                    ("name", s(env::AWS_PROFILE)),
+                    ("value", s(profile)),
+                ])]),
             ));
         }
         // The plugin never prompts, but a credential_process behind a profile may (MFA):
@@ -111,12 +127,21 @@ impl Entries {
         exec.push(("interactiveMode", s("IfAvailable")));
         exec.push(("provideClusterInfo", Value::Bool(false)));
         exec.push(("installHint", s(INSTALL_HINT)));
-        map(vec![("name", s(&self.user_name)), ("user", map(vec![("exec", map(exec))]))])
+        map(vec![
+            ("name", s(&self.user_name)),
+            ("user", map(vec![("exec", map(exec))])),
+        ])
     }
 
     fn context_entry(&self) -> Value {
         map(vec![
-            ("context", map(vec![("cluster", s(&self.cluster_name)), ("user", s(&self.user_name))])),
+            (
+                "context",
+                map(vec![
+                    ("cluster", s(&self.cluster_name)),
+                    ("user", s(&self.user_name)),
+                ]),
+            ),
             ("name", s(&self.context_name)),
         ])
     }
@@ -137,9 +162,15 @@ fn empty_kubeconfig() -> Mapping {
 
 /// Did the kubeconfig text name a cluster `name`? (for picking among KUBECONFIG files)
 pub fn has_cluster(text: &str, name: &str) -> bool {
-    let Ok(Value::Mapping(doc)) = serde_yaml::from_str::<Value>(text) else { return false };
-    let Some(Value::Sequence(clusters)) = doc.get("clusters") else { return false };
-    clusters.iter().any(|c| c.get("name").and_then(Value::as_str) == Some(name))
+    let Ok(Value::Mapping(doc)) = serde_yaml::from_str::<Value>(text) else {
+        return false;
+    };
+    let Some(Value::Sequence(clusters)) = doc.get("clusters") else {
+        return false;
+    };
+    clusters
+        .iter()
+        .any(|c| c.get("name").and_then(Value::as_str) == Some(name))
 }
 
 /// Replace the entry with the same `name`, else append.
@@ -152,7 +183,10 @@ fn upsert(doc: &mut Mapping, key: &str, entry: Value) -> Result<bool> {
         bail!("kubeconfig `{key}` is not a list");
     };
     let name = entry.get("name").cloned();
-    match list.iter_mut().find(|e| e.get("name").is_some() && e.get("name") == name.as_ref()) {
+    match list
+        .iter_mut()
+        .find(|e| e.get("name").is_some() && e.get("name") == name.as_ref())
+    {
         Some(existing) => {
             *existing = entry;
             Ok(true)
@@ -177,10 +211,10 @@ pub fn merge(existing: &str, entries: &Entries) -> Result<(String, bool)> {
         }
     };
     for key in ["clusters", "contexts", "users"] {
-        if let Some(Value::Sequence(list)) = doc.get(key) {
-            if list.iter().any(|e| !e.is_mapping()) {
-                bail!("kubeconfig `{key}` has an entry that is not a mapping");
-            }
+        if let Some(Value::Sequence(list)) = doc.get(key)
+            && list.iter().any(|e| !e.is_mapping())
+        {
+            bail!("kubeconfig `{key}` has an entry that is not a mapping");
         }
     }
     let updated = upsert(&mut doc, "clusters", entries.cluster_entry())?;
@@ -198,7 +232,9 @@ fn choose_path(flag: Option<PathBuf>, cluster_name: &str) -> Result<PathBuf> {
         return Ok(p);
     }
     if let Some(list) = env::var(env::KUBECONFIG) {
-        let paths: Vec<PathBuf> = std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect();
+        let paths: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
         for p in &paths {
             if fs::read_to_string(p).is_ok_and(|text| has_cluster(&text, cluster_name)) {
                 return Ok(p.clone());
@@ -219,10 +255,19 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
         Ok(real) => real,
         Err(_) => path.to_owned(),
     };
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let file_name = target.file_name().and_then(|n| n.to_str()).unwrap_or("config");
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config");
     let tmp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = OpenOptions::new()
@@ -248,13 +293,17 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
         aws::check_region(region)?;
     }
     if let Some(role) = &args.aws.role_arn {
-        role.parse::<eks_auth::arn::Arn>().with_context(|| format!("invalid `--role-arn` `{role}`"))?;
+        role.parse::<eks_auth::arn::Arn>()
+            .with_context(|| format!("invalid `--role-arn` `{role}`"))?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let options = AwsOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() };
+    let options = AwsOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+    };
     let cluster = runtime.block_on(async {
         let ctx = aws::load_context(&options).await?;
         let info = ctx.describe_cluster(&args.name).await?;
@@ -275,10 +324,12 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
     let existing = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading kubeconfig `{}`", path.display())),
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading kubeconfig `{}`", path.display()));
+        }
     };
-    let (text, updated) =
-        merge(&existing, &entries).with_context(|| format!("updating kubeconfig `{}`", path.display()))?;
+    let (text, updated) = merge(&existing, &entries)
+        .with_context(|| format!("updating kubeconfig `{}`", path.display()))?;
     if args.dry_run {
         let mut out = std::io::stdout().lock();
         return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -287,7 +338,11 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
         };
     }
     write_atomic(&path, &text)?;
-    let verb = if updated { "Updated context" } else { "Added new context" };
+    let verb = if updated {
+        "Updated context"
+    } else {
+        "Added new context"
+    };
     let prep = if updated { "in" } else { "to" };
     eprintln!("{verb} {} {prep} {}", entries.context_name, path.display());
     Ok(())
@@ -343,10 +398,16 @@ extensions:
     #[test]
     fn entries_default_to_arn_names() {
         let e = build_entries(&info(), &EntryOptions::default()).unwrap();
-        assert_eq!(e.cluster_name, "arn:aws:eks:eu-west-1:123456789012:cluster/demo");
+        assert_eq!(
+            e.cluster_name,
+            "arn:aws:eks:eu-west-1:123456789012:cluster/demo"
+        );
         assert_eq!(e.user_name, e.cluster_name);
         assert_eq!(e.context_name, e.cluster_name);
-        assert_eq!(e.exec_args, ["--cluster-name", "demo", "--region", "eu-west-1"]);
+        assert_eq!(
+            e.exec_args,
+            ["--cluster-name", "demo", "--region", "eu-west-1"]
+        );
         assert_eq!(e.profile, None);
     }
 
@@ -366,7 +427,14 @@ extensions:
         assert_eq!(e.user_name, "demo-user");
         assert_eq!(
             e.exec_args,
-            ["--cluster-name", "demo", "--region", "eu-west-1", "--role-arn", "arn:aws:iam::123456789012:role/admin"]
+            [
+                "--cluster-name",
+                "demo",
+                "--region",
+                "eu-west-1",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/admin"
+            ]
         );
         let (text, _) = merge("", &e).unwrap();
         let doc: Value = serde_yaml::from_str(&text).unwrap();
@@ -437,15 +505,38 @@ users:
         // replaced in place (same index), not appended
         assert_eq!(doc["clusters"].as_sequence().unwrap().len(), 2);
         assert_eq!(doc["users"].as_sequence().unwrap().len(), 2);
-        assert_eq!(doc["clusters"][1]["cluster"]["server"], s("https://ABC.gr7.eu-west-1.eks.amazonaws.com"));
-        assert_eq!(doc["users"][1]["user"]["exec"]["command"], s("kubectl-eks_token"));
+        assert_eq!(
+            doc["clusters"][1]["cluster"]["server"],
+            s("https://ABC.gr7.eu-west-1.eks.amazonaws.com")
+        );
+        assert_eq!(
+            doc["users"][1]["user"]["exec"]["command"],
+            s("kubectl-eks_token")
+        );
         // context appended, current-context switched
         assert_eq!(doc["contexts"].as_sequence().unwrap().len(), 2);
         assert_eq!(doc["contexts"][1]["name"], s(&e.context_name));
         assert_eq!(doc["current-context"], s(&e.context_name));
         // key order of the document is kept
-        let keys: Vec<&str> = doc.as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
-        assert_eq!(keys, ["apiVersion", "kind", "preferences", "current-context", "clusters", "users", "contexts", "extensions"]);
+        let keys: Vec<&str> = doc
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "apiVersion",
+                "kind",
+                "preferences",
+                "current-context",
+                "clusters",
+                "users",
+                "contexts",
+                "extensions"
+            ]
+        );
     }
 
     #[test]
@@ -464,8 +555,14 @@ users:
         let doc: Value = serde_yaml::from_str(&text).unwrap();
         assert_eq!(doc["clusters"].as_sequence().unwrap().len(), 1);
         assert_eq!(doc["users"].as_sequence().unwrap().len(), 1);
-        assert_eq!(merge("- a\n- b\n", &e).unwrap_err().to_string(), "the kubeconfig is not a YAML mapping");
-        assert_eq!(merge("clusters: 3\n", &e).unwrap_err().to_string(), "kubeconfig `clusters` is not a list");
+        assert_eq!(
+            merge("- a\n- b\n", &e).unwrap_err().to_string(),
+            "the kubeconfig is not a YAML mapping"
+        );
+        assert_eq!(
+            merge("clusters: 3\n", &e).unwrap_err().to_string(),
+            "kubeconfig `clusters` is not a list"
+        );
         assert_eq!(
             merge("users: [a]\n", &e).unwrap_err().to_string(),
             "kubeconfig `users` has an entry that is not a mapping"

@@ -42,11 +42,15 @@ fn main() -> ExitCode {
 
 /// The first hint any error in the chain has to offer.
 fn hint_of(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|e| e.downcast_ref::<eks_auth::aws::AwsError>().and_then(|a| a.hint()))
+    err.chain().find_map(|e| {
+        e.downcast_ref::<eks_auth::aws::AwsError>()
+            .and_then(|a| a.hint())
+    })
 }
 
 fn run_cache(command: CacheCommand) -> Result<()> {
-    let dir = get_token::default_cache_dir().context("HOME is not set: no token cache directory")?;
+    let dir =
+        get_token::default_cache_dir().context("HOME is not set: no token cache directory")?;
     let cache = cache::Cache::open(dir)?;
     let mut out = String::new();
     match command {
@@ -84,7 +88,10 @@ fn run_cache(command: CacheCommand) -> Result<()> {
         }
     }
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing to stdout"),
     }

@@ -50,7 +50,9 @@ fn rfc3339(t: SystemTime) -> String {
 
 pub fn run(args: VerifyArgs) -> Result<()> {
     let token = read_token(&args.token)?;
-    let rules = VerifyRules { cluster_name: args.cluster_name.clone() };
+    let rules = VerifyRules {
+        cluster_name: args.cluster_name.clone(),
+    };
     let checked = match token::verify(&token, SystemTime::now(), &rules) {
         Ok(req) => req,
         Err(err) => {
@@ -61,7 +63,11 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         }
     };
     let identity = if args.resolve {
-        Some(resolve(&checked, args.cluster_name.as_deref(), args.sts_endpoint.as_deref())?)
+        Some(resolve(
+            &checked,
+            args.cluster_name.as_deref(),
+            args.sts_endpoint.as_deref(),
+        )?)
     } else {
         None
     };
@@ -72,12 +78,18 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     write_stdout(&text)
 }
 
-fn resolve(req: &PresignedRequest, cluster: Option<&str>, endpoint: Option<&str>) -> Result<CallerIdentity> {
+fn resolve(
+    req: &PresignedRequest,
+    cluster: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<CallerIdentity> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let target = endpoint.map(str::to_owned).unwrap_or_else(|| format!("https://{}", req.host));
+    let target = endpoint
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("https://{}", req.host));
     runtime
         .block_on(aws::fetch_presigned_identity(&req.url, cluster, endpoint))
         .with_context(|| format!("resolving the token with STS at `{target}`"))
@@ -112,13 +124,22 @@ pub fn render_json(req: &PresignedRequest, identity: Option<&CallerIdentity>) ->
 pub fn render_text(req: &PresignedRequest, identity: Option<&CallerIdentity>) -> String {
     let mut out = String::new();
     out.push_str("valid: the token passes the EKS authenticator's checks\n");
-    out.push_str(&format!("url:            {}\n", token::redact_url(&req.url)));
+    out.push_str(&format!(
+        "url:            {}\n",
+        token::redact_url(&req.url)
+    ));
     out.push_str(&format!("sts host:       {}\n", req.host));
     out.push_str(&format!("region:         {}\n", req.region));
     out.push_str(&format!("access key id:  {}\n", req.access_key_id));
-    out.push_str(&format!("session token:  {}\n", if req.has_session_token { "yes" } else { "no" }));
+    out.push_str(&format!(
+        "session token:  {}\n",
+        if req.has_session_token { "yes" } else { "no" }
+    ));
     out.push_str(&format!("signed at:      {}\n", rfc3339(req.signed_at)));
-    out.push_str(&format!("accepted until: {}\n", rfc3339(req.signed_at + ACCEPTED_FOR)));
+    out.push_str(&format!(
+        "accepted until: {}\n",
+        rfc3339(req.signed_at + ACCEPTED_FOR)
+    ));
     if let Some(id) = identity {
         out.push_str(&format!("arn:            {}\n", id.arn));
         if let Some(c) = canonical(&id.arn) {
@@ -148,10 +169,18 @@ mod tests {
 
     #[test]
     fn token_from_stdin_forms() {
-        assert_eq!(token_from_input("  k8s-aws-v1.abc\n").unwrap(), "k8s-aws-v1.abc");
+        assert_eq!(
+            token_from_input("  k8s-aws-v1.abc\n").unwrap(),
+            "k8s-aws-v1.abc"
+        );
         let cred = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{},"status":{"expirationTimestamp":"2023-04-28T00:14:00Z","token":"k8s-aws-v1.xyz"}}"#;
         assert_eq!(token_from_input(cred).unwrap(), "k8s-aws-v1.xyz");
-        assert_eq!(token_from_input(r#"{"status":{}}"#).unwrap_err().to_string(), "the JSON on stdin has no `status.token`");
+        assert_eq!(
+            token_from_input(r#"{"status":{}}"#)
+                .unwrap_err()
+                .to_string(),
+            "the JSON on stdin has no `status.token`"
+        );
     }
 
     #[test]
