@@ -5,6 +5,7 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+pub mod token;
 
 #[cfg(feature = "aws")]
 pub mod aws;
