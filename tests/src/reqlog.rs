@@ -12,6 +12,9 @@ pub struct LoggedRequest {
     /// The authenticated username, `system:anonymous`, or empty for a refused token.
     pub user: String,
     pub status: u16,
+    /// Why authentication failed (for a 401), worded without secrets; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth_error: String,
 }
 
 /// Shared, append-only.

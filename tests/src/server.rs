@@ -87,19 +87,38 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Ok(b) => b.to_bytes(),
         Err(_) => {
             let err = ApiError::bad_request("the request body could not be read or is too large");
-            return finish(state, &method, &path, &query, "", (err.code, err.body));
+            return finish(state, &method, &path, &query, "", "", (err.code, err.body));
         }
     };
     let user = match authenticate(state, &headers).await {
         Ok(user) => user,
-        Err(err) => return finish(state, &method, &path, &query, "", (err.code, err.body)),
+        Err(reason) => {
+            let err = ApiError::unauthorized();
+            return finish(
+                state,
+                &method,
+                &path,
+                &query,
+                "",
+                &reason,
+                (err.code, err.body),
+            );
+        }
     };
     let result = process(state, &user, &method, &path, &query, &headers, &body);
     let (code, body) = match result {
         Ok(ok) => ok,
         Err(err) => (err.code, err.body),
     };
-    finish(state, &method, &path, &query, &user.username, (code, body))
+    finish(
+        state,
+        &method,
+        &path,
+        &query,
+        &user.username,
+        "",
+        (code, body),
+    )
 }
 
 fn finish(
@@ -108,6 +127,7 @@ fn finish(
     path: &str,
     query: &str,
     user: &str,
+    auth_error: &str,
     (code, body): (u16, Value),
 ) -> Response<Full<Bytes>> {
     state.log.record(LoggedRequest {
@@ -116,6 +136,7 @@ fn finish(
         query: query.to_string(),
         user: user.to_string(),
         status: code,
+        auth_error: auth_error.to_string(),
     });
     if let Value::String(text) = &body {
         return Response::builder()
@@ -127,7 +148,8 @@ fn finish(
     json_response(code, &body)
 }
 
-async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, ApiError> {
+/// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
+async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, String> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(User::anonymous());
     };
@@ -140,16 +162,16 @@ async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, ApiErr
     }
     let token = token.trim();
     if token.is_empty() {
-        return Err(ApiError::unauthorized());
+        return Err("empty bearer token".into());
     }
     for authenticator in &state.authenticators {
         match authenticator.authenticate(token).await {
             Ok(user) => return Ok(user.authenticated()),
             Err(AuthError::NotMine) => continue,
-            Err(AuthError::Rejected(_)) => return Err(ApiError::unauthorized()),
+            Err(AuthError::Rejected(reason)) => return Err(reason),
         }
     }
-    Err(ApiError::unauthorized())
+    Err("no authenticator recognizes the token".into())
 }
 
 /// What the URL names, as k8s.io/apiserver/pkg/endpoints/request.RequestInfoFactory parses it.
@@ -457,12 +479,19 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         }
         (Method::POST, true) => {
             let body = ctx.body_json()?;
-            let obj = ctx.write(|s| s.create(kind, &ns, &body, now))?;
+            let obj = ctx.write(|s| {
+                check_escalation(s, ctx.user, kind, &ns, &body, false)?;
+                s.create(kind, &ns, &body, now)
+            })?;
             Ok((201, obj))
         }
         (Method::PUT, false) => {
             let body = ctx.body_json()?;
-            let (obj, created) = ctx.write(|s| s.update(kind, &ns, &ctx.name, &body, now))?;
+            let (obj, created) = ctx.write(|s| {
+                let exists = s.get(kind, &ns, &ctx.name).is_ok();
+                check_escalation(s, ctx.user, kind, &ns, &body, exists)?;
+                s.update(kind, &ns, &ctx.name, &body, now)
+            })?;
             Ok((if created { 201 } else { 200 }, obj))
         }
         (Method::PATCH, false) => {
@@ -473,7 +502,12 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 other => return Err(ApiError::unsupported_media_type(other)),
             };
             let patch = ctx.body_json()?;
-            let obj = ctx.write(|s| s.patch(kind, &ns, &ctx.name, patch_type, &patch, now))?;
+            let obj = ctx.write(|s| {
+                let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
+                check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
+                s.update(kind, &ns, &ctx.name, &candidate, now)
+                    .map(|(o, _)| o)
+            })?;
             Ok((200, obj))
         }
         (Method::DELETE, false) => {
@@ -508,6 +542,83 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             &m.as_str().to_ascii_lowercase(),
         )),
     }
+}
+
+/// RBAC escalation prevention on writes of roles and bindings (the `policybased` storages of
+/// kube-apiserver), by `eks_auth::rbac`: checked before the object is validated and stored.
+fn check_escalation(
+    store: &mut Store,
+    user: &User,
+    kind: &'static Kind,
+    namespace: &str,
+    body: &Value,
+    update: bool,
+) -> Result<(), ApiError> {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+    fn typed<T: serde::de::DeserializeOwned>(
+        kind: &Kind,
+        mut body: Value,
+        namespace: &str,
+    ) -> Result<T, ApiError> {
+        if kind.namespaced && body["metadata"].is_object() {
+            body["metadata"]["namespace"] = json!(namespace);
+        }
+        serde_json::from_value(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the {} in the request body does not decode: {e}",
+                kind.kind
+            ))
+        })
+    }
+    fn old<T: serde::de::DeserializeOwned>(
+        store: &Store,
+        kind: &'static Kind,
+        ns: &str,
+        name: &str,
+        update: bool,
+    ) -> Option<T> {
+        if !update {
+            return None;
+        }
+        store
+            .get(kind, ns, name)
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+    if kind.group != "rbac.authorization.k8s.io" {
+        return Ok(());
+    }
+    let rbac = store.rbac();
+    let u = eks_auth::rbac::UserInfo::new(user.username.clone(), user.groups.clone());
+    let name = body["metadata"]["name"].as_str().unwrap_or_default();
+    let result = match kind.resource {
+        "clusterroles" => {
+            let role: ClusterRole = typed(kind, body.clone(), namespace)?;
+            let previous: Option<ClusterRole> = old(store, kind, namespace, name, update);
+            rbac.check_cluster_role_write(&u, &role, previous.as_ref())
+        }
+        "roles" => {
+            let role: Role = typed(kind, body.clone(), namespace)?;
+            let previous: Option<Role> = old(store, kind, namespace, name, update);
+            rbac.check_role_write(&u, &role, previous.as_ref())
+        }
+        "clusterrolebindings" => {
+            let binding: ClusterRoleBinding = typed(kind, body.clone(), namespace)?;
+            rbac.check_cluster_role_binding_write(&u, &binding)
+        }
+        "rolebindings" => {
+            let binding: RoleBinding = typed(kind, body.clone(), namespace)?;
+            rbac.check_role_binding_write(&u, &binding)
+        }
+        _ => Ok(()),
+    };
+    result.map_err(|e| {
+        let mut details = json!({"group": kind.group, "kind": kind.resource});
+        if !name.is_empty() {
+            details["name"] = json!(name);
+        }
+        ApiError::new(e.code(), e.reason(), e.to_string(), Some(details))
+    })
 }
 
 fn review(

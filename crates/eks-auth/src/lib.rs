@@ -14,3 +14,6 @@ pub mod mapping;
 #[cfg(feature = "rbac")]
 pub mod rbac;
 pub mod token;
+
+#[cfg(feature = "aws")]
+pub mod aws;
