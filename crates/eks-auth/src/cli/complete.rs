@@ -236,7 +236,7 @@ impl Completer {
     /// A word that is not a flag: a subcommand, or a positional's value.
     fn word(&self, walk: &Walk<'_>, current: &str, ctx: &ValueContext<'_>) -> Completion {
         let mut candidates = Vec::new();
-        if walk.positionals == 0 && !walk.only_positionals {
+        if walk.subcommand_allowed() {
             candidates.extend(
                 walk.cmd
                     .get_subcommands()
@@ -303,6 +303,9 @@ struct Walk<'a> {
     positionals: usize,
     pending: Option<&'a Arg>,
     only_positionals: bool,
+    /// A flag or positional of `cmd` was given (which rules out a subcommand where the command
+    /// sets `args_conflicts_with_subcommands`, as eks-token does).
+    args_given: bool,
     seen: Vec<&'a clap::Id>,
     typed: Vec<(String, String)>,
 }
@@ -314,6 +317,7 @@ impl<'a> Walk<'a> {
             positionals: 0,
             pending: None,
             only_positionals: false,
+            args_given: false,
             seen: Vec::new(),
             typed: Vec::new(),
         }
@@ -354,20 +358,29 @@ impl<'a> Walk<'a> {
             }
             return;
         }
-        if self.positionals == 0
-            && !self.only_positionals
+        if self.subcommand_allowed()
             && let Some(sub) = self.cmd.find_subcommand(word)
         {
             self.cmd = sub;
+            self.args_given = false;
             return;
         }
+        self.args_given = true;
         if let Some(arg) = self.next_positional() {
             self.typed.push((arg_key(arg), word.to_owned()));
         }
         self.positionals += 1;
     }
 
+    /// Whether the next plain word may be a subcommand.
+    fn subcommand_allowed(&self) -> bool {
+        self.positionals == 0
+            && !self.only_positionals
+            && !(self.args_given && self.cmd.is_args_conflicts_with_subcommands_set())
+    }
+
     fn flag(&mut self, arg: &'a Arg, value: Option<&str>) {
+        self.args_given = true;
         self.seen.push(arg.get_id());
         match value {
             Some(value) => self.typed.push((arg_key(arg), value.to_owned())),

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Arg, CommandFactory, Parser, Subcommand};
 
 use super::*;
 use crate::cli::{KubeArgs, OutputArgs};
@@ -344,4 +344,23 @@ fn directive_bits() {
     assert_eq!(Directive::FILTER_FILE_EXT.bits(), 8);
     assert_eq!(Directive::FILTER_DIRS.bits(), 16);
     assert_eq!(Directive::default(), Directive::DEFAULT);
+}
+
+#[test]
+fn no_subcommands_after_flags_when_they_conflict() {
+    // eks-token: `--cluster-name` at the top, or a subcommand, not both.
+    let cmd = Command::new("kubectl eks-token")
+        .args_conflicts_with_subcommands(true)
+        .arg(Arg::new("cluster-name").long("cluster-name"))
+        .subcommand(Command::new("verify").about("Check a token"))
+        .disable_help_subcommand(true);
+    let completer = Completer::new(cmd);
+    let run = |words: &[&str]| {
+        let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+        completer.complete(&words, &Env::default()).to_string()
+    };
+    assert_eq!(run(&[""]), "verify\tCheck a token\n:4\n");
+    assert_eq!(run(&["--cluster-name", "demo", ""]), ":4\n");
+    assert_eq!(run(&["--cluster-name=demo", "v"]), ":4\n");
+    assert_eq!(run(&["verify", "--"]), "--help\tPrint help\n:4\n");
 }
