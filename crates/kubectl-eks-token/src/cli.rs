@@ -1,8 +1,35 @@
 //! Command line: flags as clap sees them. `request.rs` turns them into validated domain types.
+//!
+//! Help reads like kubectl's: usage as `kubectl eks-token ...`, examples taken from real use.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use eks_auth::cli::complete::Completer;
+use eks_auth::cli::{CompletionArgs, completion_help};
+
+/// The executable's name on PATH (kubectl runs it for `kubectl eks-token`, and the kubeconfig
+/// `exec` stanza names it).
+pub const BINARY: &str = env!("CARGO_BIN_NAME");
+
+const EXAMPLES: &str = "\
+Examples:
+  # Write a kubeconfig context whose user runs this plugin, then use it
+  kubectl eks-token update-kubeconfig --name demo --region eu-west-1 \\
+    --alias demo
+  kubectl get pods --context demo
+
+  # The ExecCredential kubectl reads (what the kubeconfig exec stanza runs)
+  kubectl-eks_token --cluster-name demo --region eu-west-1
+
+  # A bare bearer token signed with a profile's credentials, for curl
+  kubectl eks-token --cluster-name demo --profile admin --token-only
+
+  # Check a token as the EKS authenticator would, and ask STS whose it is
+  kubectl eks-token --cluster-name demo --token-only \\
+    | kubectl eks-token verify - --cluster-name demo --resolve
+
+Shell completion: see `kubectl eks-token completion --help`.";
 
 /// EKS bearer tokens for kubectl (exec credential provider), kubeconfig entries, token checks.
 ///
@@ -13,7 +40,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     bin_name = "kubectl eks-token",
     version,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    override_usage = "kubectl eks-token --cluster-name NAME [flags]\n       kubectl eks-token COMMAND [flags]",
+    after_help = EXAMPLES,
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,14 +97,56 @@ pub struct TokenArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Add or update the cluster, user and context in a kubeconfig (like `aws eks update-kubeconfig`).
+    #[command(
+        override_usage = "kubectl eks-token update-kubeconfig --name NAME [flags]",
+        after_help = "\
+Examples:
+  # Context `demo` in ~/.kube/config, its user running kubectl-eks_token
+  kubectl eks-token update-kubeconfig --name demo --region eu-west-1 \\
+    --alias demo
+
+  # Sign as a role; show the kubeconfig instead of writing it
+  kubectl eks-token update-kubeconfig --name demo --region eu-west-1 \\
+    --role-arn arn:aws:iam::111122223333:role/EksAdmin --dry-run"
+    )]
     UpdateKubeconfig(UpdateKubeconfigArgs),
     /// Check a token as the EKS authenticator would, and optionally ask STS whose it is.
+    #[command(
+        override_usage = "kubectl eks-token verify TOKEN [flags]",
+        after_help = "\
+Examples:
+  # Offline checks: format, signature parameters, expiry
+  kubectl eks-token verify k8s-aws-v1.aHR0cHM6Ly9zdHMu...
+
+  # Read a token or ExecCredential from stdin and ask STS whose it is
+  kubectl eks-token --cluster-name demo \\
+    | kubectl eks-token verify - --cluster-name demo --resolve -o json"
+    )]
     Verify(VerifyArgs),
     /// Inspect or clear the token cache.
+    #[command(
+        override_usage = "kubectl eks-token cache list|clear",
+        after_help = "\
+Examples:
+  kubectl eks-token cache list
+  kubectl eks-token cache clear"
+    )]
     Cache {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Print a completion script for kubectl-eks_token run directly (bash, zsh or fish).
+    #[command(
+        override_usage = "kubectl-eks_token completion bash|zsh|fish",
+        after_help = completion_help("eks-token", BINARY),
+    )]
+    Completion(CompletionArgs),
+}
+
+/// The `__complete` answers of this plugin: subcommands, flags, `--profile` and `--region`
+/// values, file names for `--kubeconfig`.
+pub fn completer() -> Completer {
+    Completer::new(Cli::command())
 }
 
 #[derive(Debug, Args)]
@@ -126,15 +197,16 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
     /// List cached tokens: key, cluster, region, profile, role and expiry (never the token).
+    #[command(override_usage = "kubectl eks-token cache list")]
     List,
     /// Remove every cached token.
+    #[command(override_usage = "kubectl eks-token cache clear")]
     Clear,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {

@@ -15,17 +15,27 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use eks_auth::cli::write_completion_script;
 
 use crate::cli::{CacheCommand, Cli, Command};
 
 fn main() -> ExitCode {
+    // kubectl's completion helper (`kubectl_complete-eks_token`): answered before any parsing.
+    if let Some(code) = eks_auth::cli::complete::run_if_requested(cli::completer) {
+        return code;
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         None => get_token::run(cli.token),
         Some(Command::UpdateKubeconfig(args)) => kubeconfig::run(args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Cache { command }) => run_cache(command),
+        Some(Command::Completion(args)) => {
+            let mut stdout = std::io::stdout().lock();
+            write_completion_script(args.shell, Cli::command(), cli::BINARY, &mut stdout);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
