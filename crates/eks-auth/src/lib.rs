@@ -5,4 +5,10 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "kube")]
+pub mod kube;
+#[cfg(feature = "rbac")]
+pub mod rbac;
 pub mod token;

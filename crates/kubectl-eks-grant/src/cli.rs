@@ -1,0 +1,166 @@
+//! The command line, as clap parses it (the "low" arguments). [`crate::request`] validates them
+//! into domain types before any I/O.
+
+use clap::{Parser, Subcommand};
+use eks_auth::cli::{KubeArgs, OutputArgs};
+
+/// Give an IAM user or role access to an EKS cluster: aws-auth mapping and RBAC in one safe step.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl eks-grant", bin_name = "kubectl eks-grant", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Map an IAM user or role in aws-auth, and with --preset bind its group to a role.
+    Add(AddArgs),
+    /// Every mapping of aws-auth, with shadowed duplicates, unmatchable ARNs and each group's bindings.
+    List,
+    /// Remove every aws-auth entry for an ARN, and RBAC objects eks-grant made that nothing uses any more.
+    Revoke(RevokeArgs),
+    /// What an ARN may do in the cluster, as the API server decides it (no impersonation).
+    Check(CheckArgs),
+    /// The presets of `add --preset` and their rules.
+    Presets,
+    /// Restore aws-auth as it was before the last change made by eks-grant (byte for byte).
+    Undo(UndoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// IAM user or role ARN; an assumed-role ARN (as `aws sts get-caller-identity` prints) is mapped as its role.
+    #[arg(value_name = "ARN")]
+    pub arn: String,
+    /// Kubernetes username (default: the IAM user name; for a role `<role-name>:{{SessionName}}`).
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
+    /// Kubernetes group to put the identity in (repeatable). Default with --preset: `eks-grant:<preset>`.
+    #[arg(long = "group", value_name = "G")]
+    pub groups: Vec<String>,
+    /// Create or update the RBAC binding the group to this preset (see `presets`).
+    #[arg(long, value_name = "P")]
+    pub preset: Option<String>,
+    /// Bind the preset in these namespaces only (RoleBindings), for namespaced presets (repeatable).
+    #[arg(long = "namespace", short = 'n', value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go ahead despite the lockout guard or an ARN from an account the cluster does not use.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// IAM user or role ARN (an assumed-role ARN revokes its role).
+    #[arg(value_name = "ARN")]
+    pub arn: String,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go ahead despite the lockout guard.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// IAM user, role or assumed-role ARN.
+    #[arg(value_name = "ARN")]
+    pub arn: String,
+    /// Namespace for the namespaced questions.
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NS",
+        default_value = "default"
+    )]
+    pub namespace: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UndoArgs {
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Restore even when aws-auth was changed by something else than eks-grant since.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use eks_auth::cli::OutputFormat;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn add_takes_the_contract_flags() {
+        let cli = Cli::try_parse_from([
+            "kubectl-eks_grant",
+            "--context",
+            "prod",
+            "-o",
+            "json",
+            "add",
+            "arn:aws:iam::111122223333:user/bob",
+            "--username",
+            "bob",
+            "--group",
+            "reader",
+            "--group",
+            "dev",
+            "--preset",
+            "view",
+            "--namespace",
+            "a",
+            "--namespace",
+            "b",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.context.as_deref(), Some("prod"));
+        assert_eq!(cli.output.output, OutputFormat::Json);
+        let Command::Add(add) = cli.command else {
+            panic!("not add")
+        };
+        assert_eq!(add.arn, "arn:aws:iam::111122223333:user/bob");
+        assert_eq!(add.username.as_deref(), Some("bob"));
+        assert_eq!(add.groups, ["reader", "dev"]);
+        assert_eq!(add.preset.as_deref(), Some("view"));
+        assert_eq!(add.namespaces, ["a", "b"]);
+        assert!(add.dry_run);
+        assert!(!add.force);
+    }
+
+    #[test]
+    fn global_flags_go_after_the_subcommand_too() {
+        let cli = Cli::try_parse_from([
+            "kubectl-eks_grant",
+            "list",
+            "-o",
+            "yaml",
+            "--kubeconfig",
+            "/k",
+        ])
+        .unwrap();
+        assert_eq!(cli.output.output, OutputFormat::Yaml);
+        assert_eq!(
+            cli.kube.kubeconfig.as_deref(),
+            Some(std::path::Path::new("/k"))
+        );
+        assert!(matches!(cli.command, Command::List));
+    }
+}

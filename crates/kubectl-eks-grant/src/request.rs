@@ -1,0 +1,460 @@
+//! Arguments validated into domain types, before any I/O (ripgrep's LowArgs -> HiArgs).
+
+use std::fmt;
+
+use eks_auth::arn::{Arn, ArnError, PrincipalKind};
+
+use crate::cli::{AddArgs, RevokeArgs};
+
+/// Prefixes of Kubernetes user and group names that EKS reserves for itself ("Create access
+/// entries", Amazon EKS User Guide: names can't start with `system:`, `eks:`, `aws:`, `amazon:` or
+/// `iam:`).
+pub const RESERVED_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+/// Reserved names that aws-auth entries legitimately use ("Add IAM principals to your Amazon EKS
+/// cluster" / aws-auth ConfigMap documentation): the admin group and the node role mapping.
+pub const ALLOWED_RESERVED_GROUPS: &[&str] =
+    &["system:masters", "system:nodes", "system:bootstrappers"];
+/// The username EKS writes for node roles.
+pub const NODE_USERNAME: &str = "system:node:{{EC2PrivateDNSName}}";
+
+/// The templates the authenticator expands in usernames (aws-iam-authenticator `renderTemplate`).
+pub const TEMPLATES: &[&str] = &[
+    "{{AccountID}}",
+    "{{SessionName}}",
+    "{{SessionNameRaw}}",
+    "{{AccessKeyID}}",
+    "{{EC2PrivateDNSName}}",
+];
+
+/// Which list of aws-auth an ARN goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Section {
+    #[serde(rename = "mapUsers")]
+    MapUsers,
+    #[serde(rename = "mapRoles")]
+    MapRoles,
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Section::MapUsers => "mapUsers",
+            Section::MapRoles => "mapRoles",
+        })
+    }
+}
+
+/// Why the arguments are refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Arn(#[from] ArnError),
+    #[error(
+        "`{arn}` is a {kind} ARN: aws-auth maps IAM users and roles only\n\nhint: map the role the principal comes from, or its account with mapAccounts"
+    )]
+    UnsupportedKind { arn: String, kind: PrincipalKind },
+    #[error("username `{0}` is empty")]
+    EmptyUsername(String),
+    #[error(
+        "username `{username}` starts with `{prefix}`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{{{EC2PrivateDNSName}}}}`)"
+    )]
+    ReservedUsername {
+        username: String,
+        prefix: &'static str,
+    },
+    #[error(
+        "group `{group}` starts with `{prefix}`, which EKS reserves\n\nhint: only system:masters, system:nodes and system:bootstrappers are meant for aws-auth; pick another --group"
+    )]
+    ReservedGroup { group: String, prefix: &'static str },
+    #[error("group `{0}` is empty")]
+    EmptyGroup(String),
+    #[error("username `{username}` uses unknown template `{template}` (known: {})", TEMPLATES.join(", "))]
+    UnknownTemplate { username: String, template: String },
+    #[error(
+        "namespace `{0}` is not a valid namespace name (lower-case letters, digits and `-`, at most 63)"
+    )]
+    InvalidNamespace(String),
+    #[error("--namespace needs --preset: it says where the preset is bound")]
+    NamespaceWithoutPreset,
+}
+
+/// An `add` request, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The ARN as it goes into aws-auth (canonical; roles without their path).
+    pub principal: Arn,
+    /// The ARN as typed.
+    pub given: String,
+    /// Where it goes.
+    pub section: Section,
+    /// What was changed about the ARN, to tell the user.
+    pub notes: Vec<String>,
+    pub username: String,
+    pub groups: Vec<String>,
+    pub preset: Option<String>,
+    pub namespaces: Vec<String>,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+/// A principal turned into what aws-auth can match: (ARN to map, section, notes).
+pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError> {
+    let arn: Arn = given.trim().parse()?;
+    let mut notes = Vec::new();
+    match arn.kind() {
+        PrincipalKind::User => Ok((arn, Section::MapUsers, notes)),
+        PrincipalKind::Role => {
+            if arn.has_path() {
+                let bare = arn.without_path();
+                // aws-iam-authenticator canonicalises the assumed-role ARN STS returns to
+                // `arn:P:iam::ACCT:role/NAME`: the path is not in it, so an entry with a path never matches.
+                notes.push(format!(
+                    "role ARN `{arn}` has the path `{}`: mapped as `{bare}`, because the authenticator compares role ARNs without their path",
+                    arn.path()
+                ));
+                Ok((bare, Section::MapRoles, notes))
+            } else {
+                Ok((arn, Section::MapRoles, notes))
+            }
+        }
+        PrincipalKind::AssumedRole => {
+            let role = arn.canonical();
+            notes.push(format!(
+                "`{arn}` is an assumed-role session: mapped as its role `{role}` (every session of the role)"
+            ));
+            Ok((role, Section::MapRoles, notes))
+        }
+        kind @ (PrincipalKind::FederatedUser | PrincipalKind::Root) => {
+            Err(RequestError::UnsupportedKind {
+                arn: given.to_owned(),
+                kind,
+            })
+        }
+    }
+}
+
+/// The default username: the IAM user name; for a role `<role-name>:{{SessionName}}`, so that
+/// audit logs tell sessions apart.
+pub fn default_username(principal: &Arn) -> String {
+    match principal.kind() {
+        PrincipalKind::Role | PrincipalKind::AssumedRole => {
+            format!("{}:{{{{SessionName}}}}", principal.name())
+        }
+        _ => principal.name().to_owned(),
+    }
+}
+
+fn reserved_prefix(name: &str) -> Option<&'static str> {
+    RESERVED_PREFIXES
+        .iter()
+        .copied()
+        .find(|p| name.starts_with(p))
+}
+
+/// Usernames may not take a reserved prefix (the node username is the one exception) and may use
+/// only the templates the authenticator knows.
+pub fn validate_username(username: &str) -> Result<(), RequestError> {
+    if username.trim().is_empty() {
+        return Err(RequestError::EmptyUsername(username.to_owned()));
+    }
+    if username != NODE_USERNAME
+        && let Some(prefix) = reserved_prefix(username)
+    {
+        return Err(RequestError::ReservedUsername {
+            username: username.to_owned(),
+            prefix,
+        });
+    }
+    let mut rest = username;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start..];
+        let end = after.find("}}").map_or(after.len(), |e| e + 2);
+        let template = &after[..end];
+        if !TEMPLATES.contains(&template) {
+            return Err(RequestError::UnknownTemplate {
+                username: username.to_owned(),
+                template: template.to_owned(),
+            });
+        }
+        rest = &after[end..];
+    }
+    Ok(())
+}
+
+pub fn validate_group(group: &str) -> Result<(), RequestError> {
+    if group.trim().is_empty() {
+        return Err(RequestError::EmptyGroup(group.to_owned()));
+    }
+    if !ALLOWED_RESERVED_GROUPS.contains(&group)
+        && let Some(prefix) = reserved_prefix(group)
+    {
+        return Err(RequestError::ReservedGroup {
+            group: group.to_owned(),
+            prefix,
+        });
+    }
+    Ok(())
+}
+
+/// RFC 1123 label, as namespace names are.
+pub fn validate_namespace(ns: &str) -> Result<(), RequestError> {
+    let ok = !ns.is_empty()
+        && ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(RequestError::InvalidNamespace(ns.to_owned()))
+    }
+}
+
+/// The group a preset binds when no `--group` is given.
+pub fn default_group(preset: &str) -> String {
+    format!("eks-grant:{preset}")
+}
+
+impl Grant {
+    /// Validates `add` arguments. The preset name is checked later against the core's presets.
+    pub fn from_args(args: AddArgs) -> Result<Grant, RequestError> {
+        let (principal, section, notes) = mappable(&args.arn)?;
+        let username = args
+            .username
+            .unwrap_or_else(|| default_username(&principal));
+        validate_username(&username)?;
+        let mut groups: Vec<String> = Vec::new();
+        for group in args.groups {
+            validate_group(&group)?;
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+        if let Some(preset) = &args.preset
+            && groups.is_empty()
+        {
+            groups.push(default_group(preset));
+        }
+        if args.preset.is_none() && !args.namespaces.is_empty() {
+            return Err(RequestError::NamespaceWithoutPreset);
+        }
+        let mut namespaces: Vec<String> = Vec::new();
+        for ns in args.namespaces {
+            validate_namespace(&ns)?;
+            if !namespaces.contains(&ns) {
+                namespaces.push(ns);
+            }
+        }
+        Ok(Grant {
+            principal,
+            given: args.arn,
+            section,
+            notes,
+            username,
+            groups,
+            preset: args.preset,
+            namespaces,
+            dry_run: args.dry_run,
+            force: args.force,
+        })
+    }
+}
+
+/// A `revoke` request, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoke {
+    /// The ARN whose entries go (canonical, roles without path).
+    pub principal: Arn,
+    /// Other spellings that name the same principal in aws-auth (a role with its path, which
+    /// never matched but is removed too).
+    pub also: Vec<Arn>,
+    pub notes: Vec<String>,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+impl Revoke {
+    pub fn from_args(args: RevokeArgs) -> Result<Revoke, RequestError> {
+        let given: Arn = args.arn.trim().parse()?;
+        let (principal, _, notes) = mappable(&args.arn)?;
+        let also = if given != principal && given.kind() == PrincipalKind::Role {
+            vec![given]
+        } else {
+            Vec::new()
+        };
+        Ok(Revoke {
+            principal,
+            also,
+            notes,
+            dry_run: args.dry_run,
+            force: args.force,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(arn: &str) -> AddArgs {
+        AddArgs {
+            arn: arn.to_owned(),
+            username: None,
+            groups: vec![],
+            preset: None,
+            namespaces: vec![],
+            dry_run: false,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn user_maps_to_map_users_with_its_name() {
+        let g = Grant::from_args(add("arn:aws:iam::111122223333:user/bob")).unwrap();
+        assert_eq!(
+            g.principal.to_string(),
+            "arn:aws:iam::111122223333:user/bob"
+        );
+        assert_eq!(g.section, Section::MapUsers);
+        assert_eq!(g.username, "bob");
+        assert!(g.notes.is_empty());
+        assert!(g.groups.is_empty());
+    }
+
+    #[test]
+    fn user_path_is_kept() {
+        let g = Grant::from_args(add("arn:aws:iam::111122223333:user/ops/alice")).unwrap();
+        assert_eq!(
+            g.principal.to_string(),
+            "arn:aws:iam::111122223333:user/ops/alice"
+        );
+        assert_eq!(g.username, "alice");
+    }
+
+    #[test]
+    fn assumed_role_becomes_its_role_with_session_username() {
+        let g = Grant::from_args(add(
+            "arn:aws:sts::111122223333:assumed-role/Dev/alice@example.com",
+        ))
+        .unwrap();
+        assert_eq!(
+            g.principal.to_string(),
+            "arn:aws:iam::111122223333:role/Dev"
+        );
+        assert_eq!(g.section, Section::MapRoles);
+        assert_eq!(g.username, "Dev:{{SessionName}}");
+        assert_eq!(
+            g.notes,
+            [
+                "`arn:aws:sts::111122223333:assumed-role/Dev/alice@example.com` is an assumed-role session: mapped as its role `arn:aws:iam::111122223333:role/Dev` (every session of the role)"
+            ]
+        );
+    }
+
+    #[test]
+    fn role_path_is_dropped_and_said() {
+        let g = Grant::from_args(add("arn:aws:iam::111122223333:role/teams/dev/Deployer")).unwrap();
+        assert_eq!(
+            g.principal.to_string(),
+            "arn:aws:iam::111122223333:role/Deployer"
+        );
+        assert_eq!(g.notes.len(), 1);
+        assert!(
+            g.notes[0].contains("has the path `/teams/dev/`"),
+            "{}",
+            g.notes[0]
+        );
+    }
+
+    #[test]
+    fn reserved_usernames_and_groups_are_refused() {
+        let mut a = add("arn:aws:iam::111122223333:user/bob");
+        a.username = Some("eks:bob".to_owned());
+        assert_eq!(
+            Grant::from_args(a).unwrap_err().to_string(),
+            "username `eks:bob` starts with `eks:`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{EC2PrivateDNSName}}`)"
+        );
+        let mut a = add("arn:aws:iam::111122223333:user/bob");
+        a.groups = vec!["system:admins".to_owned()];
+        assert!(matches!(
+            Grant::from_args(a),
+            Err(RequestError::ReservedGroup {
+                prefix: "system:",
+                ..
+            })
+        ));
+        let mut a = add("arn:aws:iam::111122223333:role/node");
+        a.username = Some(NODE_USERNAME.to_owned());
+        a.groups = vec!["system:nodes".to_owned(), "system:bootstrappers".to_owned()];
+        assert!(Grant::from_args(a).is_ok());
+    }
+
+    #[test]
+    fn unknown_templates_are_refused() {
+        assert!(validate_username("dev:{{SessionName}}").is_ok());
+        assert!(matches!(
+            validate_username("dev:{{Session}}"),
+            Err(RequestError::UnknownTemplate { template, .. }) if template == "{{Session}}"
+        ));
+    }
+
+    #[test]
+    fn preset_without_group_gets_a_default_group_and_groups_dedupe() {
+        let mut a = add("arn:aws:iam::111122223333:user/bob");
+        a.preset = Some("view".to_owned());
+        a.namespaces = vec!["team-a".to_owned(), "team-a".to_owned()];
+        let g = Grant::from_args(a).unwrap();
+        assert_eq!(g.groups, ["eks-grant:view"]);
+        assert_eq!(g.namespaces, ["team-a"]);
+        let mut a = add("arn:aws:iam::111122223333:user/bob");
+        a.groups = vec!["reader".to_owned(), "reader".to_owned()];
+        assert_eq!(Grant::from_args(a).unwrap().groups, ["reader"]);
+    }
+
+    #[test]
+    fn namespace_needs_preset_and_a_valid_name() {
+        let mut a = add("arn:aws:iam::111122223333:user/bob");
+        a.namespaces = vec!["x".to_owned()];
+        assert!(matches!(
+            Grant::from_args(a),
+            Err(RequestError::NamespaceWithoutPreset)
+        ));
+        assert!(validate_namespace("Team").is_err());
+        assert!(validate_namespace("-a").is_err());
+        assert!(validate_namespace("team-a1").is_ok());
+    }
+
+    #[test]
+    fn root_and_federated_users_are_refused() {
+        assert!(matches!(
+            Grant::from_args(add("arn:aws:iam::111122223333:root")),
+            Err(RequestError::UnsupportedKind {
+                kind: PrincipalKind::Root,
+                ..
+            })
+        ));
+        assert!(Grant::from_args(add("arn:aws:sts::111122223333:federated-user/x")).is_err());
+        assert!(matches!(
+            Grant::from_args(add("arn:aws:s3:::bucket")),
+            Err(RequestError::Arn(_))
+        ));
+    }
+
+    #[test]
+    fn revoke_of_a_role_with_path_also_removes_the_path_spelling() {
+        let r = Revoke::from_args(RevokeArgs {
+            arn: "arn:aws:iam::111122223333:role/a/R".to_owned(),
+            dry_run: false,
+            force: false,
+        })
+        .unwrap();
+        assert_eq!(r.principal.to_string(), "arn:aws:iam::111122223333:role/R");
+        assert_eq!(
+            r.also.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["arn:aws:iam::111122223333:role/a/R"]
+        );
+    }
+}
