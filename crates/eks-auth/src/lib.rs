@@ -12,3 +12,6 @@ pub mod kube;
 #[cfg(feature = "rbac")]
 pub mod rbac;
 pub mod token;
+
+#[cfg(feature = "aws")]
+pub mod aws;

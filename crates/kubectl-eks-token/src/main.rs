@@ -1,4 +1,98 @@
-fn main() {
-    eprintln!("kubectl-eks_token: not built yet");
-    std::process::exit(2);
+//! `kubectl-eks_token`: EKS bearer tokens for kubectl's exec credential plugin protocol.
+//!
+//! Thin main: parse, dispatch, map the result to an exit code. Nothing runs before argument
+//! parsing, and the token path starts an async runtime only when it must talk to AWS.
+
+mod cache;
+mod cli;
+mod env;
+mod get_token;
+mod kubeconfig;
+mod verify;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use crate::cli::{CacheCommand, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => get_token::run(cli.token),
+        Some(Command::UpdateKubeconfig(args)) => kubeconfig::run(args),
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Cache { command }) => run_cache(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut text = format!("error: {err:#}\n");
+            if let Some(hint) = hint_of(&err) {
+                text.push_str(&format!("\nhint: {hint}\n"));
+            }
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The first hint any error in the chain has to offer.
+fn hint_of(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|e| {
+        e.downcast_ref::<eks_auth::aws::AwsError>()
+            .and_then(|a| a.hint())
+    })
+}
+
+fn run_cache(command: CacheCommand) -> Result<()> {
+    let dir =
+        get_token::default_cache_dir().context("HOME is not set: no token cache directory")?;
+    let cache = cache::Cache::open(dir)?;
+    let mut out = String::new();
+    match command {
+        CacheCommand::Clear => {
+            let n = cache.clear()?;
+            eprintln!("removed {n} cached token(s) from {}", cache.dir().display());
+        }
+        CacheCommand::List => {
+            let now = SystemTime::now();
+            for (key, entry) in cache.list()? {
+                let short = &key[..key.len().min(16)];
+                match entry {
+                    Ok(e) => {
+                        let state = if cache::is_fresh(e.expiration(), now) {
+                            "fresh"
+                        } else if e.expiration() > now {
+                            "expiring"
+                        } else {
+                            "expired"
+                        };
+                        let expires = jiff::Timestamp::from_second(e.expires as i64)
+                            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                            .unwrap_or_default();
+                        out.push_str(&format!(
+                            "{short}  {state:<8}  {expires}  cluster={} region={} profile={} role={}\n",
+                            e.cluster,
+                            e.region,
+                            e.profile.as_deref().unwrap_or("-"),
+                            e.role_arn.as_deref().unwrap_or("-"),
+                        ));
+                    }
+                    Err(why) => out.push_str(&format!("{short}  {why}\n")),
+                }
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
 }

@@ -1,0 +1,471 @@
+//! The token cache: one small JSON file per identity under `~/.kube/cache/eks-token/`.
+//!
+//! Safety rules (each one tested in `tests/cli.rs`):
+//! - the directory is created 0700; one that is a symlink or owned by another user is not used;
+//! - files are opened with `O_NOFOLLOW` (a symlink is never followed) and `O_NONBLOCK` (a FIFO
+//!   planted in the directory cannot hang kubectl); a file that is not a regular file, not
+//!   owned by us, readable or writable by group/other, or not parseable is ignored, and the next
+//!   write replaces it;
+//! - writes go to a fresh temp file (`O_CREAT|O_EXCL`, 0600), are fsynced, then renamed over the
+//!   entry, so 20 concurrent kubectl processes each see either no entry or a whole one; the last
+//!   rename wins, and every writer's token is valid;
+//! - the token never appears in Debug output, errors or `cache list`.
+//!
+//! Freshness: a token is reused while it has at least [`MIN_REMAINING`] (5 minutes) left of its
+//! 14 minutes. kubectl keeps using a credential until its `expirationTimestamp`, and a long
+//! running `kubectl` (port-forward, logs -f, a controller) may start requests just before that;
+//! five minutes leaves room for clock skew between this machine and the API server's STS
+//! check (the authenticator accepts `X-Amz-Date` up to 15 minutes old) at the cost of one new
+//! signature every 9 minutes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A cached token is served only while it has at least this long left.
+pub const MIN_REMAINING: Duration = Duration::from_secs(5 * 60);
+/// Tokens say they expire 14 minutes after signing; anything claiming more is not ours.
+const MAX_LIFETIME: Duration = Duration::from_secs(14 * 60 + 60);
+const FORMAT_VERSION: u32 = 1;
+const MAX_FILE_SIZE: u64 = 64 * 1024;
+
+/// Everything that selects the identity a token is signed with. Hashed into the file name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyInputs<'a> {
+    pub cluster: &'a str,
+    /// Region from `--region` or the environment; empty when the profile decides.
+    pub region: &'a str,
+    /// `--profile` (AWS_PROFILE is among `env`).
+    pub profile: &'a str,
+    pub role_arn: &'a str,
+    pub external_id: &'a str,
+    /// Explicit session name, or `forward` marker (the caller's session follows from `env`).
+    pub session: &'a str,
+    /// `(name, value)` of the identity-relevant environment variables (see `env::IDENTITY_VARS`).
+    pub env: Vec<(&'a str, Option<String>)>,
+}
+
+/// Hex SHA-256 over length-prefixed fields: no two distinct inputs share a key.
+pub fn cache_key(inputs: &KeyInputs<'_>) -> String {
+    let mut h = Sha256::new();
+    let mut field = |name: &str, value: Option<&str>| {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        match value {
+            None => h.update([0u8]),
+            Some(v) => {
+                h.update([1u8]);
+                h.update((v.len() as u64).to_le_bytes());
+                h.update(v.as_bytes());
+            }
+        }
+    };
+    field("format", Some("kubectl-eks-token/v1"));
+    field("cluster", Some(inputs.cluster));
+    field("region", Some(inputs.region));
+    field("profile", Some(inputs.profile));
+    field("role_arn", Some(inputs.role_arn));
+    field("external_id", Some(inputs.external_id));
+    field("session", Some(inputs.session));
+    for (name, value) in &inputs.env {
+        field(name, value.as_deref());
+    }
+    hex::encode(h.finalize())
+}
+
+/// A cache entry as stored. Only non-secret descriptions besides the token itself.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub version: u32,
+    pub token: String,
+    /// Unix seconds.
+    pub expires: u64,
+    pub cluster: String,
+    pub region: String,
+    pub profile: Option<String>,
+    pub role_arn: Option<String>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("token", &"<redacted>")
+            .field("expires", &self.expires)
+            .field("cluster", &self.cluster)
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("role_arn", &self.role_arn)
+            .finish()
+    }
+}
+
+impl Entry {
+    pub fn expiration(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.expires)
+    }
+}
+
+pub fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// May a token expiring at `expiration` be served at `now`?
+pub fn is_fresh(expiration: SystemTime, now: SystemTime) -> bool {
+    expiration >= now + MIN_REMAINING && expiration <= now + MAX_LIFETIME
+}
+
+/// Why a file was not used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rejected {
+    Missing,
+    Symlink,
+    NotRegular,
+    ForeignOwner(u32),
+    Mode(u32),
+    TooLarge,
+    Corrupt,
+    Io,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejected::Missing => f.write_str("missing"),
+            Rejected::Symlink => f.write_str("a symlink (ignored)"),
+            Rejected::NotRegular => f.write_str("not a regular file (ignored)"),
+            Rejected::ForeignOwner(uid) => write!(f, "owned by uid {uid} (ignored)"),
+            Rejected::Mode(m) => write!(f, "mode {m:o}, not 600 (ignored)"),
+            Rejected::TooLarge => f.write_str("too large (ignored)"),
+            Rejected::Corrupt => f.write_str("corrupt (ignored)"),
+            Rejected::Io => f.write_str("unreadable (ignored)"),
+        }
+    }
+}
+
+/// Parse a file's bytes into an entry (pure).
+pub fn parse_entry(bytes: &[u8]) -> Result<Entry, Rejected> {
+    let entry: Entry = serde_json::from_slice(bytes).map_err(|_| Rejected::Corrupt)?;
+    if entry.version != FORMAT_VERSION || !entry.token.starts_with(eks_auth::token::TOKEN_PREFIX) {
+        return Err(Rejected::Corrupt);
+    }
+    Ok(entry)
+}
+
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    uid: u32,
+}
+
+impl Cache {
+    /// Open (creating it 0700 if needed) the cache directory. Refuses a directory that is a
+    /// symlink or owned by someone else; tightens our own directory's mode to 0700.
+    pub fn open(dir: PathBuf) -> Result<Cache> {
+        let uid = rustix::process::geteuid().as_raw();
+        match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&dir)
+                    .with_context(|| {
+                        format!("creating token cache directory `{}`", dir.display())
+                    })?;
+                // `recursive` applies the mode to every created level; make sure of the leaf.
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("reading token cache directory `{}`", dir.display()));
+            }
+            Ok(meta) => {
+                if meta.file_type().is_symlink() {
+                    bail!(
+                        "token cache directory `{}` is a symlink; not using it",
+                        dir.display()
+                    );
+                }
+                if !meta.is_dir() {
+                    bail!(
+                        "token cache directory `{}` is not a directory",
+                        dir.display()
+                    );
+                }
+                if meta.uid() != uid {
+                    bail!(
+                        "token cache directory `{}` is owned by uid {}, not by us (uid {uid}); not using it",
+                        dir.display(),
+                        meta.uid()
+                    );
+                }
+                if meta.mode() & 0o077 != 0 {
+                    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                        .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
+                }
+            }
+        }
+        Ok(Cache { dir, uid })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    /// Read an entry, applying every safety rule. Does not judge freshness.
+    pub fn read(&self, key: &str) -> Result<Entry, Rejected> {
+        self.read_path(&self.path(key))
+    }
+
+    fn read_path(&self, path: &Path) -> Result<Entry, Rejected> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENOENT) => Rejected::Missing,
+                Some(libc::ELOOP) => Rejected::Symlink,
+                _ => Rejected::Io,
+            })?;
+        let meta = file.metadata().map_err(|_| Rejected::Io)?;
+        if !meta.file_type().is_file() {
+            return Err(Rejected::NotRegular);
+        }
+        if meta.uid() != self.uid {
+            return Err(Rejected::ForeignOwner(meta.uid()));
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(Rejected::Mode(meta.mode() & 0o777));
+        }
+        if meta.len() > MAX_FILE_SIZE {
+            return Err(Rejected::TooLarge);
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&file)
+            .take(MAX_FILE_SIZE)
+            .read_to_end(&mut bytes)
+            .map_err(|_| Rejected::Io)?;
+        parse_entry(&bytes)
+    }
+
+    /// A fresh entry for `key`, if there is one.
+    pub fn lookup(&self, key: &str, now: SystemTime) -> Option<Entry> {
+        self.read(key)
+            .ok()
+            .filter(|e| is_fresh(e.expiration(), now))
+    }
+
+    /// Atomically write `entry` under `key`: temp file (O_EXCL, 0600), fsync, rename.
+    pub fn store(&self, key: &str, entry: &Entry) -> Result<()> {
+        let body = serde_json::to_vec(entry).context("encoding cache entry")?;
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let tmp = self
+            .dir
+            .join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
+        let result = (|| -> std::io::Result<()> {
+            let mut file: File = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&tmp)?;
+            file.write_all(&body)?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&tmp, self.path(key))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e)
+                .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()));
+        }
+        Ok(())
+    }
+
+    /// Every entry file with its key and what reading it gave.
+    pub fn list(&self) -> Result<Vec<(String, Result<Entry, Rejected>)>> {
+        let mut out = Vec::new();
+        let read_dir = fs::read_dir(&self.dir)
+            .with_context(|| format!("listing token cache directory `{}`", self.dir.display()))?;
+        for item in read_dir {
+            let item = item.with_context(|| format!("listing `{}`", self.dir.display()))?;
+            let name = item.file_name();
+            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            out.push((key.to_owned(), self.read_path(&item.path())));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Remove every entry and leftover temp file. Returns how many entries were removed.
+    pub fn clear(&self) -> Result<usize> {
+        let mut removed = 0;
+        let read_dir = fs::read_dir(&self.dir)
+            .with_context(|| format!("listing token cache directory `{}`", self.dir.display()))?;
+        for item in read_dir {
+            let item = item.with_context(|| format!("listing `{}`", self.dir.display()))?;
+            let name = item.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let is_entry = name.ends_with(".json");
+            if is_entry || (name.starts_with('.') && name.ends_with(".tmp")) {
+                // remove_file unlinks a symlink itself, never its target.
+                fs::remove_file(item.path())
+                    .with_context(|| format!("removing `{}`", item.path().display()))?;
+                removed += usize::from(is_entry);
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> KeyInputs<'static> {
+        KeyInputs {
+            cluster: "demo",
+            region: "us-west-2",
+            profile: "",
+            role_arn: "",
+            external_id: "",
+            session: "",
+            env: vec![
+                ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".to_owned())),
+                ("AWS_PROFILE", None),
+            ],
+        }
+    }
+
+    #[test]
+    fn key_is_stable_hex() {
+        let k = cache_key(&inputs());
+        assert_eq!(k.len(), 64);
+        assert!(k.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(k, cache_key(&inputs()));
+    }
+
+    #[test]
+    fn key_changes_with_every_identity_input() {
+        let base = cache_key(&inputs());
+        let variants: Vec<KeyInputs<'static>> = vec![
+            KeyInputs {
+                cluster: "other",
+                ..inputs()
+            },
+            KeyInputs {
+                region: "us-east-1",
+                ..inputs()
+            },
+            KeyInputs {
+                profile: "dev",
+                ..inputs()
+            },
+            KeyInputs {
+                role_arn: "arn:aws:iam::1:role/r",
+                ..inputs()
+            },
+            KeyInputs {
+                external_id: "x",
+                ..inputs()
+            },
+            KeyInputs {
+                session: "s",
+                ..inputs()
+            },
+            KeyInputs {
+                env: vec![
+                    ("AWS_ACCESS_KEY_ID", Some("AKIAOTHER".into())),
+                    ("AWS_PROFILE", None),
+                ],
+                ..inputs()
+            },
+            KeyInputs {
+                env: vec![
+                    ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".into())),
+                    ("AWS_PROFILE", Some(String::new())),
+                ],
+                ..inputs()
+            },
+        ];
+        let mut keys: Vec<String> = variants.iter().map(cache_key).collect();
+        keys.push(base);
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "every variant must have its own key");
+    }
+
+    #[test]
+    fn length_prefix_prevents_field_shifting() {
+        let a = KeyInputs {
+            cluster: "ab",
+            region: "c",
+            ..inputs()
+        };
+        let b = KeyInputs {
+            cluster: "a",
+            region: "bc",
+            ..inputs()
+        };
+        assert_ne!(cache_key(&a), cache_key(&b));
+    }
+
+    #[test]
+    fn freshness_window() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let at = |s: u64| now + Duration::from_secs(s);
+        assert!(is_fresh(at(14 * 60), now));
+        assert!(is_fresh(at(5 * 60), now));
+        assert!(!is_fresh(at(5 * 60 - 1), now));
+        assert!(!is_fresh(now, now));
+        assert!(!is_fresh(UNIX_EPOCH, now));
+        // claims more life than a token can have: clock moved back or not ours
+        assert!(!is_fresh(at(16 * 60), now));
+    }
+
+    #[test]
+    fn entry_round_trip_and_debug_redacts() {
+        let e = Entry {
+            version: 1,
+            token: "k8s-aws-v1.c2VjcmV0".into(),
+            expires: 1_700_000_840,
+            cluster: "demo".into(),
+            region: "us-west-2".into(),
+            profile: None,
+            role_arn: Some("arn:aws:iam::1:role/r".into()),
+        };
+        let bytes = serde_json::to_vec(&e).unwrap();
+        assert_eq!(parse_entry(&bytes).unwrap(), e);
+        let dbg = format!("{e:?}");
+        assert!(!dbg.contains("c2VjcmV0"), "{dbg}");
+        assert!(dbg.contains("<redacted>"));
+    }
+
+    #[test]
+    fn corrupt_entries_are_rejected() {
+        assert_eq!(parse_entry(b"{not json"), Err(Rejected::Corrupt));
+        assert_eq!(parse_entry(b""), Err(Rejected::Corrupt));
+        let wrong_version = br#"{"version":2,"token":"k8s-aws-v1.x","expires":1,"cluster":"c","region":"r","profile":null,"role_arn":null}"#;
+        assert_eq!(parse_entry(wrong_version), Err(Rejected::Corrupt));
+        let not_a_token = br#"{"version":1,"token":"hello","expires":1,"cluster":"c","region":"r","profile":null,"role_arn":null}"#;
+        assert_eq!(parse_entry(not_a_token), Err(Rejected::Corrupt));
+    }
+}

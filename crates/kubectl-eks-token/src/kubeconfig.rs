@@ -1,0 +1,578 @@
+//! `update-kubeconfig`: entries for a cluster, merged into a kubeconfig the way
+//! `aws eks update-kubeconfig` does (awscli `customizations/eks/update_kubeconfig.py` and
+//! `kubeconfig.py`): cluster and user named by the cluster ARN unless aliased, context named by
+//! `--alias` or the user name; an entry with the same name is replaced in place, else appended;
+//! `current-context` is set; every other entry and unknown field is left as it was.
+//!
+//! `build_entries` and `merge` are pure; `run` does the I/O.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use eks_auth::aws::{self, AwsOptions, ClusterInfo};
+use serde_yaml::{Mapping, Value};
+
+use crate::cli::UpdateKubeconfigArgs;
+use crate::env;
+
+pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
+pub const COMMAND: &str = "kubectl-eks_token";
+pub const INSTALL_HINT: &str = "kubectl-eks_token is needed to authenticate to this EKS cluster.\n\
+Install it with `kubectl krew install eks-token`, or from source with\n\
+`cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,\n\
+and make sure it is on your PATH.";
+
+/// What to write for one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entries {
+    pub cluster_name: String,
+    pub server: String,
+    pub certificate_authority_data: String,
+    pub user_name: String,
+    pub context_name: String,
+    pub exec_args: Vec<String>,
+    /// `AWS_PROFILE` when a profile selected the credentials.
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EntryOptions {
+    pub role_arn: Option<String>,
+    pub profile: Option<String>,
+    pub alias: Option<String>,
+    pub user_alias: Option<String>,
+}
+
+/// The cluster's region is taken from its ARN, as awscli does.
+pub fn build_entries(cluster: &ClusterInfo, options: &EntryOptions) -> Result<Entries> {
+    let region = cluster
+        .arn
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .with_context(|| format!("cluster ARN `{}` has no region", cluster.arn))?;
+    let mut exec_args = vec![
+        "--cluster-name".to_owned(),
+        cluster.name.clone(),
+        "--region".to_owned(),
+        region.to_owned(),
+    ];
+    if let Some(role) = &options.role_arn {
+        exec_args.extend(["--role-arn".to_owned(), role.clone()]);
+    }
+    let user_name = options
+        .user_alias
+        .clone()
+        .unwrap_or_else(|| cluster.arn.clone());
+    Ok(Entries {
+        cluster_name: cluster.arn.clone(),
+        server: cluster.endpoint.clone(),
+        certificate_authority_data: cluster.certificate_authority_data.clone(),
+        context_name: options.alias.clone().unwrap_or_else(|| user_name.clone()),
+        user_name,
+        exec_args,
+        profile: options.profile.clone(),
+    })
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Mapping(pairs.into_iter().map(|(k, v)| (s(k), v)).collect())
+}
+
+impl Entries {
+    fn cluster_entry(&self) -> Value {
+        map(vec![
+            (
+                "cluster",
+                map(vec![
+                    (
+                        "certificate-authority-data",
+                        s(&self.certificate_authority_data),
+                    ),
+                    ("server", s(&self.server)),
+                ]),
+            ),
+            ("name", s(&self.cluster_name)),
+        ])
+    }
+
+    fn user_entry(&self) -> Value {
+        let mut exec = vec![
+            ("apiVersion", s(EXEC_API_VERSION)),
+            ("command", s(COMMAND)),
+            (
+                "args",
+                Value::Sequence(self.exec_args.iter().map(|a| s(a)).collect()),
+            ),
+        ];
+        if let Some(profile) = &self.profile {
+            exec.push((
+                "env",
+                Value::Sequence(vec![map(vec![
+                    ("name", s(env::AWS_PROFILE)),
+                    ("value", s(profile)),
+                ])]),
+            ));
+        }
+        // The plugin never prompts, but a credential_process behind a profile may (MFA):
+        // let kubectl hand it the terminal when there is one, which is also kubectl's default.
+        exec.push(("interactiveMode", s("IfAvailable")));
+        exec.push(("provideClusterInfo", Value::Bool(false)));
+        exec.push(("installHint", s(INSTALL_HINT)));
+        map(vec![
+            ("name", s(&self.user_name)),
+            ("user", map(vec![("exec", map(exec))])),
+        ])
+    }
+
+    fn context_entry(&self) -> Value {
+        map(vec![
+            (
+                "context",
+                map(vec![
+                    ("cluster", s(&self.cluster_name)),
+                    ("user", s(&self.user_name)),
+                ]),
+            ),
+            ("name", s(&self.context_name)),
+        ])
+    }
+}
+
+/// A new kubeconfig, as awscli starts one.
+fn empty_kubeconfig() -> Mapping {
+    let mut m = Mapping::new();
+    m.insert(s("apiVersion"), s("v1"));
+    m.insert(s("clusters"), Value::Sequence(vec![]));
+    m.insert(s("contexts"), Value::Sequence(vec![]));
+    m.insert(s("current-context"), s(""));
+    m.insert(s("kind"), s("Config"));
+    m.insert(s("preferences"), Value::Mapping(Mapping::new()));
+    m.insert(s("users"), Value::Sequence(vec![]));
+    m
+}
+
+/// Did the kubeconfig text name a cluster `name`? (for picking among KUBECONFIG files)
+pub fn has_cluster(text: &str, name: &str) -> bool {
+    let Ok(Value::Mapping(doc)) = serde_yaml::from_str::<Value>(text) else {
+        return false;
+    };
+    let Some(Value::Sequence(clusters)) = doc.get("clusters") else {
+        return false;
+    };
+    clusters
+        .iter()
+        .any(|c| c.get("name").and_then(Value::as_str) == Some(name))
+}
+
+/// Replace the entry with the same `name`, else append.
+fn upsert(doc: &mut Mapping, key: &str, entry: Value) -> Result<bool> {
+    let slot = doc.entry(s(key)).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Sequence(vec![]);
+    }
+    let Value::Sequence(list) = slot else {
+        bail!("kubeconfig `{key}` is not a list");
+    };
+    let name = entry.get("name").cloned();
+    match list
+        .iter_mut()
+        .find(|e| e.get("name").is_some() && e.get("name") == name.as_ref())
+    {
+        Some(existing) => {
+            *existing = entry;
+            Ok(true)
+        }
+        None => {
+            list.push(entry);
+            Ok(false)
+        }
+    }
+}
+
+/// Merge `entries` into the kubeconfig `existing` (empty text = a new file). Pure.
+/// Returns the new YAML and whether the cluster entry already existed.
+pub fn merge(existing: &str, entries: &Entries) -> Result<(String, bool)> {
+    let mut doc = if existing.trim().is_empty() {
+        empty_kubeconfig()
+    } else {
+        match serde_yaml::from_str::<Value>(existing).context("parsing the kubeconfig as YAML")? {
+            Value::Mapping(m) => m,
+            Value::Null => empty_kubeconfig(),
+            _ => bail!("the kubeconfig is not a YAML mapping"),
+        }
+    };
+    for key in ["clusters", "contexts", "users"] {
+        if let Some(Value::Sequence(list)) = doc.get(key)
+            && list.iter().any(|e| !e.is_mapping())
+        {
+            bail!("kubeconfig `{key}` has an entry that is not a mapping");
+        }
+    }
+    let updated = upsert(&mut doc, "clusters", entries.cluster_entry())?;
+    upsert(&mut doc, "users", entries.user_entry())?;
+    upsert(&mut doc, "contexts", entries.context_entry())?;
+    doc.insert(s("current-context"), s(&entries.context_name));
+    let text = serde_yaml::to_string(&Value::Mapping(doc)).context("rendering the kubeconfig")?;
+    Ok((text, updated))
+}
+
+/// `--kubeconfig`, else the KUBECONFIG file that already has the cluster, else its first path,
+/// else `~/.kube/config` (awscli's KubeconfigSelector).
+fn choose_path(flag: Option<PathBuf>, cluster_name: &str) -> Result<PathBuf> {
+    if let Some(p) = flag {
+        return Ok(p);
+    }
+    if let Some(list) = env::var(env::KUBECONFIG) {
+        let paths: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        for p in &paths {
+            if fs::read_to_string(p).is_ok_and(|text| has_cluster(&text, cluster_name)) {
+                return Ok(p.clone());
+            }
+        }
+        if let Some(first) = paths.into_iter().next() {
+            return Ok(first);
+        }
+    }
+    let home = env::var(env::HOME).context("HOME is not set; pass `--kubeconfig`")?;
+    Ok(PathBuf::from(home).join(".kube").join("config"))
+}
+
+/// Write atomically with mode 0600: temp file next to the target, fsync, rename. A symlinked
+/// kubeconfig is written through to its target so the link stays.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let target = match fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) => path.to_owned(),
+    };
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config");
+    let tmp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, &target)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing kubeconfig `{}`", target.display()));
+    }
+    Ok(())
+}
+
+pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
+    if let Some(region) = &args.aws.region {
+        aws::check_region(region)?;
+    }
+    if let Some(role) = &args.aws.role_arn {
+        role.parse::<eks_auth::arn::Arn>()
+            .with_context(|| format!("invalid `--role-arn` `{role}`"))?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let options = AwsOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+    };
+    let cluster = runtime.block_on(async {
+        let ctx = aws::load_context(&options).await?;
+        let info = ctx.describe_cluster(&args.name).await?;
+        anyhow::Ok((info, ctx.profile().map(str::to_owned)))
+    });
+    let (info, profile) =
+        cluster.with_context(|| format!("looking up EKS cluster `{}`", args.name))?;
+    let entries = build_entries(
+        &info,
+        &EntryOptions {
+            role_arn: args.aws.role_arn.clone(),
+            profile,
+            alias: args.alias.clone(),
+            user_alias: args.user_alias.clone(),
+        },
+    )?;
+    let path = choose_path(args.kubeconfig.clone(), &entries.cluster_name)?;
+    let existing = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading kubeconfig `{}`", path.display()));
+        }
+    };
+    let (text, updated) = merge(&existing, &entries)
+        .with_context(|| format!("updating kubeconfig `{}`", path.display()))?;
+    if args.dry_run {
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("writing to stdout"),
+        };
+    }
+    write_atomic(&path, &text)?;
+    let verb = if updated {
+        "Updated context"
+    } else {
+        "Added new context"
+    };
+    let prep = if updated { "in" } else { "to" };
+    eprintln!("{verb} {} {prep} {}", entries.context_name, path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> ClusterInfo {
+        ClusterInfo {
+            name: "demo".into(),
+            arn: "arn:aws:eks:eu-west-1:123456789012:cluster/demo".into(),
+            endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com".into(),
+            certificate_authority_data: "LS0tLS1CRUdJTg==".into(),
+        }
+    }
+
+    const EXISTING: &str = r#"apiVersion: v1
+kind: Config
+preferences:
+  colors: true
+current-context: kind-dev
+clusters:
+- name: kind-dev
+  cluster:
+    server: https://127.0.0.1:6443
+    insecure-skip-tls-verify: true
+- name: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+  cluster:
+    server: https://old.example
+    certificate-authority-data: T0xE
+users:
+- name: kind-dev
+  user:
+    token: abc
+- name: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [eks, get-token]
+contexts:
+- name: kind-dev
+  context:
+    cluster: kind-dev
+    user: kind-dev
+    namespace: work
+extensions:
+  custom: kept
+"#;
+
+    #[test]
+    fn entries_default_to_arn_names() {
+        let e = build_entries(&info(), &EntryOptions::default()).unwrap();
+        assert_eq!(
+            e.cluster_name,
+            "arn:aws:eks:eu-west-1:123456789012:cluster/demo"
+        );
+        assert_eq!(e.user_name, e.cluster_name);
+        assert_eq!(e.context_name, e.cluster_name);
+        assert_eq!(
+            e.exec_args,
+            ["--cluster-name", "demo", "--region", "eu-west-1"]
+        );
+        assert_eq!(e.profile, None);
+    }
+
+    #[test]
+    fn aliases_role_and_profile() {
+        let e = build_entries(
+            &info(),
+            &EntryOptions {
+                role_arn: Some("arn:aws:iam::123456789012:role/admin".into()),
+                profile: Some("dev".into()),
+                alias: Some("demo".into()),
+                user_alias: Some("demo-user".into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(e.context_name, "demo");
+        assert_eq!(e.user_name, "demo-user");
+        assert_eq!(
+            e.exec_args,
+            [
+                "--cluster-name",
+                "demo",
+                "--region",
+                "eu-west-1",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/admin"
+            ]
+        );
+        let (text, _) = merge("", &e).unwrap();
+        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        let exec = &doc["users"][0]["user"]["exec"];
+        assert_eq!(exec["env"][0]["name"], s("AWS_PROFILE"));
+        assert_eq!(exec["env"][0]["value"], s("dev"));
+        assert_eq!(doc["contexts"][0]["context"]["user"], s("demo-user"));
+        assert_eq!(doc["current-context"], s("demo"));
+    }
+
+    #[test]
+    fn new_file_gets_a_full_skeleton() {
+        let e = build_entries(&info(), &EntryOptions::default()).unwrap();
+        let (text, updated) = merge("", &e).unwrap();
+        assert!(!updated);
+        let arn = "arn:aws:eks:eu-west-1:123456789012:cluster/demo";
+        let expected = format!(
+            "apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTg==
+    server: https://ABC.gr7.eu-west-1.eks.amazonaws.com
+  name: {arn}
+contexts:
+- context:
+    cluster: {arn}
+    user: {arn}
+  name: {arn}
+current-context: {arn}
+kind: Config
+preferences: {{}}
+users:
+- name: {arn}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubectl-eks_token
+      args:
+      - --cluster-name
+      - demo
+      - --region
+      - eu-west-1
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
+      installHint: |-
+        kubectl-eks_token is needed to authenticate to this EKS cluster.
+        Install it with `kubectl krew install eks-token`, or from source with
+        `cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,
+        and make sure it is on your PATH.
+"
+        );
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn merge_replaces_by_name_and_keeps_everything_else() {
+        let e = build_entries(&info(), &EntryOptions::default()).unwrap();
+        let (text, updated) = merge(EXISTING, &e).unwrap();
+        assert!(updated);
+        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        let before: Value = serde_yaml::from_str(EXISTING).unwrap();
+        // untouched entries and unknown fields
+        assert_eq!(doc["clusters"][0], before["clusters"][0]);
+        assert_eq!(doc["users"][0], before["users"][0]);
+        assert_eq!(doc["contexts"][0], before["contexts"][0]);
+        assert_eq!(doc["preferences"], before["preferences"]);
+        assert_eq!(doc["extensions"], before["extensions"]);
+        // replaced in place (same index), not appended
+        assert_eq!(doc["clusters"].as_sequence().unwrap().len(), 2);
+        assert_eq!(doc["users"].as_sequence().unwrap().len(), 2);
+        assert_eq!(
+            doc["clusters"][1]["cluster"]["server"],
+            s("https://ABC.gr7.eu-west-1.eks.amazonaws.com")
+        );
+        assert_eq!(
+            doc["users"][1]["user"]["exec"]["command"],
+            s("kubectl-eks_token")
+        );
+        // context appended, current-context switched
+        assert_eq!(doc["contexts"].as_sequence().unwrap().len(), 2);
+        assert_eq!(doc["contexts"][1]["name"], s(&e.context_name));
+        assert_eq!(doc["current-context"], s(&e.context_name));
+        // key order of the document is kept
+        let keys: Vec<&str> = doc
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "apiVersion",
+                "kind",
+                "preferences",
+                "current-context",
+                "clusters",
+                "users",
+                "contexts",
+                "extensions"
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_is_idempotent() {
+        let e = build_entries(&info(), &EntryOptions::default()).unwrap();
+        let (once, _) = merge(EXISTING, &e).unwrap();
+        let (twice, updated) = merge(&once, &e).unwrap();
+        assert!(updated);
+        assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn null_lists_and_bad_documents() {
+        let e = build_entries(&info(), &EntryOptions::default()).unwrap();
+        let (text, _) = merge("apiVersion: v1\nclusters:\nusers: null\n", &e).unwrap();
+        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(doc["clusters"].as_sequence().unwrap().len(), 1);
+        assert_eq!(doc["users"].as_sequence().unwrap().len(), 1);
+        assert_eq!(
+            merge("- a\n- b\n", &e).unwrap_err().to_string(),
+            "the kubeconfig is not a YAML mapping"
+        );
+        assert_eq!(
+            merge("clusters: 3\n", &e).unwrap_err().to_string(),
+            "kubeconfig `clusters` is not a list"
+        );
+        assert_eq!(
+            merge("users: [a]\n", &e).unwrap_err().to_string(),
+            "kubeconfig `users` has an entry that is not a mapping"
+        );
+    }
+
+    #[test]
+    fn finds_cluster_by_name() {
+        assert!(has_cluster(EXISTING, "kind-dev"));
+        assert!(!has_cluster(EXISTING, "nope"));
+        assert!(!has_cluster(": not yaml", "kind-dev"));
+    }
+}
