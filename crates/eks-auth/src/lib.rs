@@ -5,10 +5,12 @@
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod arn;
+pub mod aws_auth;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "kube")]
 pub mod kube;
+pub mod mapping;
 #[cfg(feature = "rbac")]
 pub mod rbac;
 pub mod token;

@@ -1,0 +1,439 @@
+//! Validation of aws-auth entries and the lockout guard.
+
+use std::fmt;
+
+use super::{AwsAuth, DataKey};
+
+/// Kubernetes username prefixes EKS reserves: "The username can't start with `system:`, `eks:`,
+/// `aws:`, `amazon:`, or `iam:`" (EKS user guide, "Set a custom username for EKS access entries").
+pub const RESERVED_USERNAME_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+/// Node usernames EKS itself writes into aws-auth (managed node groups, Fargate profiles).
+const NODE_USERNAMES: &[&str] = &[
+    "system:node:{{EC2PrivateDNSName}}",
+    "system:node:{{SessionName}}",
+];
+
+/// `system:` groups an aws-auth entry legitimately carries: admins, and what EKS writes for
+/// nodes (`system:bootstrappers`, `system:nodes`) and Fargate (`system:node-proxier`).
+const ALLOWED_SYSTEM_GROUPS: &[&str] = &[
+    "system:masters",
+    "system:bootstrappers",
+    "system:nodes",
+    "system:node-proxier",
+];
+
+pub const MASTERS: &str = "system:masters";
+pub const NODES: &str = "system:nodes";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueKind {
+    /// `Validate()` fails: the authenticator drops this entry (and logs an error).
+    Dropped { reason: String },
+    /// A role ARN with a path never matches: identities are canonicalised to
+    /// `arn:P:iam::ACCOUNT:role/NAME`, without the path.
+    RoleArnWithPath { without_path: String },
+    /// The ARN can never be presented by STS as a canonical identity (assumed-role or
+    /// federated-user ARN, other service, not an ARN).
+    NeverMatches { reason: String },
+    /// A user ARN under `mapRoles` or a role ARN under `mapUsers`: it still matches (the lookup
+    /// is by ARN), but it is in the wrong list.
+    WrongList,
+    /// The username starts with a prefix EKS reserves.
+    ReservedUsername { prefix: &'static str },
+    /// A `system:` group other than the ones aws-auth is meant to hand out.
+    ReservedGroup { group: String },
+    /// An earlier entry for the same ARN: the authenticator keeps only the last one.
+    Shadowed { effective: usize },
+    /// `mapUsers` entries whose ARNs differ only in letter case: the authenticator keeps both
+    /// and which one answers is undefined.
+    Ambiguous { other: usize },
+    /// An `sso` entry with an explicit `partition` never matches (the authenticator builds its
+    /// pattern with an empty partition then).
+    SsoPartitionNeverMatches,
+    /// `sso` entries only match with the authenticator's `SSORoleMatch` feature gate (alpha,
+    /// off by default).
+    SsoNeedsFeatureGate,
+    /// A `mapAccounts` item that is not a 12-digit account id never matches.
+    BadAccount,
+}
+
+/// A finding about one entry. `index` is the entry's position in its list, `line` its 1-based
+/// line in the value of `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub key: DataKey,
+    pub index: usize,
+    pub line: usize,
+    pub kind: IssueKind,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` entry {} (line {}): ",
+            self.key,
+            self.index + 1,
+            self.line
+        )?;
+        match &self.kind {
+            IssueKind::Dropped { reason } => write!(f, "ignored by the authenticator: {reason}"),
+            IssueKind::RoleArnWithPath { without_path } => write!(
+                f,
+                "a role ARN with a path never matches; the authenticator matches `{without_path}`"
+            ),
+            IssueKind::NeverMatches { reason } => write!(f, "never matches: {reason}"),
+            IssueKind::WrongList => {
+                write!(f, "the ARN belongs in the other list (it matches anyway)")
+            }
+            IssueKind::ReservedUsername { prefix } => {
+                write!(
+                    f,
+                    "the username starts with `{prefix}`, a prefix EKS reserves"
+                )
+            }
+            IssueKind::ReservedGroup { group } => {
+                write!(f, "the group `{group}` is reserved by Kubernetes")
+            }
+            IssueKind::Shadowed { effective } => write!(
+                f,
+                "shadowed by entry {} for the same ARN (the authenticator keeps the last one)",
+                effective + 1
+            ),
+            IssueKind::Ambiguous { other } => write!(
+                f,
+                "entry {} has the same ARN in other letter case; which one applies is undefined",
+                other + 1
+            ),
+            IssueKind::SsoPartitionNeverMatches => {
+                write!(
+                    f,
+                    "an `sso` entry with `partition` set never matches (authenticator bug); drop `partition` for `aws`"
+                )
+            }
+            IssueKind::SsoNeedsFeatureGate => write!(
+                f,
+                "`sso` entries match only when the authenticator's SSORoleMatch feature gate is on"
+            ),
+            IssueKind::BadAccount => write!(f, "not a 12-digit AWS account id"),
+        }
+    }
+}
+
+/// The parts of an IAM/STS ARN that validation needs: (service, resource).
+fn arn_parts(arn: &str) -> Option<(&str, &str)> {
+    let mut it = arn.splitn(6, ':');
+    let (prefix, _partition, service, _region, _account, resource) = (
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    );
+    (prefix == "arn").then_some((service, resource))
+}
+
+enum ArnClass {
+    Role { path: bool },
+    User,
+    Root,
+    Never(String),
+}
+
+fn classify(arn: &str) -> ArnClass {
+    let Some((service, resource)) = arn_parts(arn) else {
+        return ArnClass::Never(format!("`{arn}` is not an ARN"));
+    };
+    match (service, resource.split_once('/')) {
+        ("iam", Some(("role", rest))) => ArnClass::Role { path: rest.contains('/') },
+        ("iam", Some(("user", _))) => ArnClass::User,
+        ("iam", None) if resource == "root" => ArnClass::Root,
+        ("sts", Some(("assumed-role", _))) => ArnClass::Never(
+            "an assumed-role ARN; the authenticator matches the role ARN `arn:P:iam::ACCOUNT:role/NAME`".to_owned(),
+        ),
+        ("sts", Some(("federated-user", _))) => {
+            ArnClass::Never("a federated-user ARN is never canonicalised to this form".to_owned())
+        }
+        _ => ArnClass::Never(format!("`{arn}` is not an IAM role or user ARN")),
+    }
+}
+
+fn without_path(arn: &str) -> String {
+    match arn.rfind('/') {
+        Some(slash) => {
+            let head = arn.find(":role/").map_or(0, |i| i + ":role/".len());
+            format!("{}{}", &arn[..head], &arn[slash + 1..])
+        }
+        None => arn.to_owned(),
+    }
+}
+
+fn username_issues(username: &str) -> Option<IssueKind> {
+    if NODE_USERNAMES.contains(&username) {
+        return None;
+    }
+    RESERVED_USERNAME_PREFIXES
+        .iter()
+        .find(|p| username.starts_with(**p))
+        .map(|prefix| IssueKind::ReservedUsername { prefix })
+}
+
+fn group_issues(groups: &[String]) -> Vec<IssueKind> {
+    groups
+        .iter()
+        .filter(|g| g.starts_with("system:") && !ALLOWED_SYSTEM_GROUPS.contains(&g.as_str()))
+        .map(|g| IssueKind::ReservedGroup { group: g.clone() })
+        .collect()
+}
+
+impl AwsAuth {
+    /// Everything about the entries that will not do what it looks like it does.
+    pub fn validate(&self) -> Vec<Issue> {
+        let mut out = Vec::new();
+        for (i, r) in self.roles().iter().enumerate() {
+            let info = self.role_info(i);
+            let line = info.map_or(0, |e| e.line);
+            let mut push = |kind| {
+                out.push(Issue {
+                    key: DataKey::MapRoles,
+                    index: i,
+                    line,
+                    kind,
+                })
+            };
+            if let Some(reason) = info.and_then(|e| e.dropped.clone()) {
+                push(IssueKind::Dropped { reason });
+                continue;
+            }
+            if let Some(sso) = &r.sso {
+                if !sso.partition.is_empty() {
+                    push(IssueKind::SsoPartitionNeverMatches);
+                } else {
+                    push(IssueKind::SsoNeedsFeatureGate);
+                }
+            } else {
+                match classify(&r.rolearn) {
+                    ArnClass::Role { path: true } => {
+                        push(IssueKind::RoleArnWithPath {
+                            without_path: without_path(&r.rolearn),
+                        });
+                    }
+                    ArnClass::Role { path: false } => {}
+                    ArnClass::User | ArnClass::Root => push(IssueKind::WrongList),
+                    ArnClass::Never(reason) => push(IssueKind::NeverMatches { reason }),
+                }
+            }
+            if let Some(k) = username_issues(&r.username) {
+                push(k);
+            }
+            for k in group_issues(&r.groups) {
+                push(k);
+            }
+            let same = self.role_entries_for(&r.key());
+            if let Some(&last) = same.last()
+                && last != i
+            {
+                push(IssueKind::Shadowed { effective: last });
+            }
+        }
+        for (i, u) in self.users().iter().enumerate() {
+            let info = self.user_info(i);
+            let line = info.map_or(0, |e| e.line);
+            let mut push = |kind| {
+                out.push(Issue {
+                    key: DataKey::MapUsers,
+                    index: i,
+                    line,
+                    kind,
+                })
+            };
+            if let Some(reason) = info.and_then(|e| e.dropped.clone()) {
+                push(IssueKind::Dropped { reason });
+                continue;
+            }
+            match classify(&u.userarn) {
+                ArnClass::User | ArnClass::Root => {}
+                ArnClass::Role { path: false } => push(IssueKind::WrongList),
+                ArnClass::Role { path: true } => {
+                    push(IssueKind::RoleArnWithPath {
+                        without_path: without_path(&u.userarn),
+                    });
+                }
+                ArnClass::Never(reason) => push(IssueKind::NeverMatches { reason }),
+            }
+            if let Some(k) = username_issues(&u.username) {
+                push(k);
+            }
+            for k in group_issues(&u.groups) {
+                push(k);
+            }
+            let same = self.user_entries_for(&u.userarn);
+            if let Some(&other) = same
+                .iter()
+                .find(|&&j| j != i && self.users()[j].userarn != u.userarn)
+            {
+                push(IssueKind::Ambiguous { other });
+            } else if let Some(&last) = same.last()
+                && last != i
+            {
+                push(IssueKind::Shadowed { effective: last });
+            }
+        }
+        for (i, a) in self.accounts().iter().enumerate() {
+            if !(a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) {
+                out.push(Issue {
+                    key: DataKey::MapAccounts,
+                    index: i,
+                    line: 0,
+                    kind: IssueKind::BadAccount,
+                });
+            }
+        }
+        out
+    }
+
+    /// The effective entries (one per ARN key) whose groups include `group`, as
+    /// (list, index, ARN or key).
+    fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
+        let mut roles = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in (0..self.roles().len()).rev() {
+            let r = &self.roles()[i];
+            if self.role_info(i).is_some_and(|e| e.dropped.is_some()) || !seen.insert(r.key()) {
+                continue;
+            }
+            if r.groups.iter().any(|g| g == group) {
+                let name = if r.rolearn.is_empty() {
+                    r.key()
+                } else {
+                    r.rolearn.clone()
+                };
+                roles.push((DataKey::MapRoles, i, name));
+            }
+        }
+        let mut users = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in (0..self.users().len()).rev() {
+            let u = &self.users()[i];
+            if self.user_info(i).is_some_and(|e| e.dropped.is_some())
+                || !seen.insert(u.userarn.to_lowercase())
+            {
+                continue;
+            }
+            if u.groups.iter().any(|g| g == group) {
+                users.push((DataKey::MapUsers, i, u.userarn.clone()));
+            }
+        }
+        roles.reverse();
+        users.reverse();
+        roles.extend(users);
+        roles
+    }
+
+    /// The groups the effective entry for `canonical_arn` grants (roles first, then users, as
+    /// the authenticator looks up), or `None` when it is not mapped.
+    fn groups_of(&self, canonical_arn: &str) -> Option<&[String]> {
+        if let Some(i) = self.effective_role(canonical_arn, false) {
+            return Some(&self.roles()[i].groups);
+        }
+        self.effective_user(canonical_arn)
+            .map(|i| self.users()[i].groups.as_slice())
+    }
+}
+
+/// A reason to refuse a change to aws-auth (unless forced).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockoutRisk {
+    /// No entry maps to `system:masters` any more; `removed` are the ARNs that did.
+    LastMastersRemoved { removed: Vec<String> },
+    /// The caller's own mapping loses `system:masters` (removed or demoted).
+    CallerAdminLost { caller: String, removed: bool },
+    /// A node role mapping (`system:nodes`) is removed or loses that group.
+    NodeRoleDropped { rolearn: String },
+}
+
+impl LockoutRisk {
+    /// The human reason, one sentence.
+    pub fn reason(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for LockoutRisk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockoutRisk::LastMastersRemoved { removed } => write!(
+                f,
+                "this removes the last aws-auth mapping to `system:masters` ({}): only the cluster creator could still administer the cluster",
+                removed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            LockoutRisk::CallerAdminLost {
+                caller,
+                removed: true,
+            } => write!(
+                f,
+                "this removes your own mapping `{caller}`, which grants `system:masters`: you could not undo it"
+            ),
+            LockoutRisk::CallerAdminLost {
+                caller,
+                removed: false,
+            } => write!(
+                f,
+                "this takes `system:masters` away from your own mapping `{caller}`: you could not undo it"
+            ),
+            LockoutRisk::NodeRoleDropped { rolearn } => write!(
+                f,
+                "this drops the node role mapping `{rolearn}` (`system:nodes`): its nodes could no longer join the cluster or report status"
+            ),
+        }
+    }
+}
+
+/// What `after` would break compared to `before`: the last `system:masters` mapping, the
+/// caller's own admin mapping (caller compared by canonical ARN), node role mappings.
+pub fn lockout_check(
+    before: &AwsAuth,
+    after: &AwsAuth,
+    caller: Option<&crate::arn::Arn>,
+) -> Vec<LockoutRisk> {
+    let mut risks = Vec::new();
+    let masters_before = before.effective_with_group(MASTERS);
+    if !masters_before.is_empty() && after.effective_with_group(MASTERS).is_empty() {
+        risks.push(LockoutRisk::LastMastersRemoved {
+            removed: masters_before.into_iter().map(|(_, _, arn)| arn).collect(),
+        });
+    }
+    if let Some(caller) = caller {
+        let canonical = caller.canonical().to_string();
+        let had = before
+            .groups_of(&canonical)
+            .is_some_and(|g| g.iter().any(|g| g == MASTERS));
+        let after_groups = after.groups_of(&canonical);
+        if had && !after_groups.is_some_and(|g| g.iter().any(|g| g == MASTERS)) {
+            risks.push(LockoutRisk::CallerAdminLost {
+                caller: canonical,
+                removed: after_groups.is_none(),
+            });
+        }
+    }
+    for (key, i, arn) in before.effective_with_group(NODES) {
+        if key != DataKey::MapRoles {
+            continue;
+        }
+        let rkey = before.roles()[i].key();
+        let kept = after
+            .role_entries_for(&rkey)
+            .last()
+            .is_some_and(|&j| after.roles()[j].groups.iter().any(|g| g == NODES));
+        if !kept {
+            risks.push(LockoutRisk::NodeRoleDropped { rolearn: arn });
+        }
+    }
+    risks
+}

@@ -1,0 +1,584 @@
+//! A small YAML node tree with source positions, built from granit-parser's events.
+//!
+//! The tree is only used to read one value of the aws-auth ConfigMap (`mapRoles`, `mapUsers` or
+//! `mapAccounts`) and to find the byte ranges an edit must touch. YAML features that would make a
+//! byte-range edit unsafe (anchors, aliases, merge keys, tags other than `!!str`, complex keys,
+//! several documents) are refused with their position rather than half-understood.
+
+use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
+
+/// A position in the text of one ConfigMap value: 1-based line, 1-based column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum YamlError {
+    Syntax { message: String, pos: Pos },
+    Unsupported { what: &'static str, pos: Pos },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    Plain,
+    Single,
+    Double,
+    Block,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Scalar {
+        value: String,
+        style: Style,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<Node>,
+    },
+    Map {
+        flow: bool,
+        pairs: Vec<(Node, Node)>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    /// Byte offset where the node starts: a scalar's first character (or quote), the `-` of a
+    /// block sequence, the first key of a block mapping, the `[` or `{` of a flow collection.
+    /// For block scalars (`|`, `>`) it is the first content character, after the header line.
+    pub start: usize,
+    /// Byte offset just after the node's last content character (trailing blank lines of block
+    /// scalars excluded; for flow collections just after `]` or `}`).
+    pub end: usize,
+    pub pos: Pos,
+    /// 0-based column in characters.
+    pub col: usize,
+}
+
+impl Node {
+    pub fn scalar(&self) -> Option<(&str, Style)> {
+        match &self.kind {
+            Kind::Scalar { value, style } => Some((value, *style)),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { value, style: Style::Plain } if resolve_plain(value) == Resolved::Null)
+    }
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line(),
+        column: span.start.col() + 1,
+    }
+}
+
+fn byte(text: &str, m: &granit_parser::Marker) -> usize {
+    // granit-parser reports byte offsets for &str input; fall back to the char index.
+    m.byte_offset().unwrap_or_else(|| {
+        text.char_indices()
+            .nth(m.index())
+            .map_or(text.len(), |(b, _)| b)
+    })
+}
+
+enum Frame {
+    Seq {
+        flow: bool,
+        start: usize,
+        pos: Pos,
+        col: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        flow: bool,
+        start: usize,
+        pos: Pos,
+        col: usize,
+        pairs: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+/// Parse one YAML document. `Ok(None)` for a stream without a document (empty or only comments).
+pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+    for ev in Parser::new_from_str(text) {
+        let (event, span) = ev.map_err(|e| YamlError::Syntax {
+            message: e.info(),
+            pos: Pos {
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            },
+        })?;
+        let start = byte(text, &span.start);
+        let end = byte(text, &span.end);
+        let pos = pos_of(&span);
+        let col = span.start.col();
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError::Unsupported {
+                        what: "a second YAML document",
+                        pos,
+                    });
+                }
+                continue;
+            }
+            Event::Alias(_) | Event::UnresolvedAlias(_) => {
+                return Err(YamlError::Unsupported {
+                    what: "an alias (`*`)",
+                    pos,
+                });
+            }
+            Event::Anchor(..) => {
+                return Err(YamlError::Unsupported {
+                    what: "an anchor (`&`)",
+                    pos,
+                });
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 {
+                    return Err(YamlError::Unsupported {
+                        what: "an anchor (`&`)",
+                        pos,
+                    });
+                }
+                let tagged_str = match &tag {
+                    None => false,
+                    Some(t) if t.is_yaml_core_schema_tag("str") => true,
+                    Some(_) => {
+                        return Err(YamlError::Unsupported {
+                            what: "a tag (`!`)",
+                            pos,
+                        });
+                    }
+                };
+                let style = match style {
+                    ScalarStyle::Plain if tagged_str => Style::Double,
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::Single,
+                    ScalarStyle::DoubleQuoted => Style::Double,
+                    _ => Style::Block,
+                };
+                let end = if style == Style::Block {
+                    start + text[start..end].trim_end().len()
+                } else {
+                    end
+                };
+                Node {
+                    kind: Kind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                    },
+                    start,
+                    end,
+                    pos,
+                    col,
+                }
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                if anchor != 0 {
+                    return Err(YamlError::Unsupported {
+                        what: "an anchor (`&`)",
+                        pos,
+                    });
+                }
+                if tag.is_some() {
+                    return Err(YamlError::Unsupported {
+                        what: "a tag (`!`)",
+                        pos,
+                    });
+                }
+                let flow = style == StructureStyle::Flow;
+                stack.push(Frame::Seq {
+                    flow,
+                    start,
+                    pos,
+                    col,
+                    items: Vec::new(),
+                });
+                continue;
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                if anchor != 0 {
+                    return Err(YamlError::Unsupported {
+                        what: "an anchor (`&`)",
+                        pos,
+                    });
+                }
+                if tag.is_some() {
+                    return Err(YamlError::Unsupported {
+                        what: "a tag (`!`)",
+                        pos,
+                    });
+                }
+                let flow = style == StructureStyle::Flow;
+                stack.push(Frame::Map {
+                    flow,
+                    start,
+                    pos,
+                    col,
+                    pairs: Vec::new(),
+                    key: None,
+                });
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq {
+                    flow,
+                    start,
+                    pos,
+                    col,
+                    items,
+                }) => {
+                    let end = if flow {
+                        end
+                    } else {
+                        items.last().map_or(start, |n| n.end)
+                    };
+                    Node {
+                        kind: Kind::Seq { flow, items },
+                        start,
+                        end,
+                        pos,
+                        col,
+                    }
+                }
+                _ => unreachable_structure(pos)?,
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    flow,
+                    start,
+                    pos,
+                    col,
+                    pairs,
+                    ..
+                }) => {
+                    let end = if flow {
+                        end
+                    } else {
+                        pairs.last().map_or(start, |(_, v)| v.end)
+                    };
+                    Node {
+                        kind: Kind::Map { flow, pairs },
+                        start,
+                        end,
+                        pos,
+                        col,
+                    }
+                }
+                _ => unreachable_structure(pos)?,
+            },
+            #[allow(unreachable_patterns)]
+            _ => continue,
+        };
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { pairs, key, .. }) => match key.take() {
+                None => {
+                    if node.scalar().is_none() {
+                        return Err(YamlError::Unsupported {
+                            what: "a mapping key that is not a scalar",
+                            pos: node.pos,
+                        });
+                    }
+                    if matches!(node.scalar(), Some(("<<", Style::Plain))) {
+                        return Err(YamlError::Unsupported {
+                            what: "a merge key (`<<`)",
+                            pos: node.pos,
+                        });
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => pairs.push((k, node)),
+            },
+        }
+    }
+    Ok(root)
+}
+
+fn unreachable_structure(pos: Pos) -> Result<Node, YamlError> {
+    Err(YamlError::Syntax {
+        message: "unbalanced collection events".to_owned(),
+        pos,
+    })
+}
+
+/// How gopkg.in/yaml.v2 (used by sigs.k8s.io/yaml, hence by the authenticator) resolves a plain
+/// scalar: YAML 1.1 booleans (`yes`, `off`, ...), nulls, ints (with `_`, `0x`, `0o`, leading-0
+/// octal, `0b`) and floats. Timestamps stay strings for `interface{}` targets.
+/// Source: go-yaml v2 `resolve.go`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+}
+
+pub(crate) fn resolve_plain(s: &str) -> Resolved {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" | "n"
+        | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Resolved::Bool;
+        }
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float,
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !b"-+.0123456789".contains(&first) {
+        return Resolved::Str;
+    }
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    if go_parse_int(&plain) {
+        return Resolved::Int;
+    }
+    if yaml_style_float(&plain) {
+        return Resolved::Float;
+    }
+    if let Some(rest) = plain
+        .strip_prefix("0b")
+        .or_else(|| plain.strip_prefix("-0b"))
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b == b'0' || b == b'1')
+    {
+        return Resolved::Int;
+    }
+    Resolved::Str
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` acceptance (overflow aside: an
+/// overflowing decimal is still a float for yaml.v2, so the answer "not a string" is the same).
+fn go_parse_int(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (digits, radix) = if let Some(r) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (r, 16)
+    } else if let Some(r) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (r, 8)
+    } else if let Some(r) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (r, 2)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (yaml.v2 `yamlStyleFloat`).
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Can `s` be written as a plain scalar and read back as the same string, by both this parser
+/// and yaml.v2? Conservative: when in doubt, no.
+pub(crate) fn plain_safe(s: &str, flow: bool) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.trim() != s || resolve_plain(s) != Resolved::Str {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    if flow && s.contains([',', '[', ']', '{', '}']) {
+        return false;
+    }
+    s.chars()
+        .all(|c| c == ' ' || (!c.is_control() && c != '\u{feff}'))
+}
+
+/// Write `s` as a scalar in the preferred style, or the nearest style that can hold it.
+pub(crate) fn render_scalar(s: &str, preferred: Style, flow: bool) -> String {
+    match preferred {
+        Style::Plain | Style::Block if plain_safe(s, flow) => s.to_owned(),
+        Style::Single if !s.chars().any(char::is_control) => format!("'{}'", s.replace('\'', "''")),
+        _ => double_quoted(s),
+    }
+}
+
+pub(crate) fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || c == '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_like_yaml_v2() {
+        for (s, r) in [
+            ("yes", Resolved::Bool),
+            ("Off", Resolved::Bool),
+            ("~", Resolved::Null),
+            ("", Resolved::Null),
+            ("123", Resolved::Int),
+            ("1_000", Resolved::Int),
+            ("0x1F", Resolved::Int),
+            ("012345678901", Resolved::Float),
+            ("0777", Resolved::Int),
+            ("-0b101", Resolved::Int),
+            ("1e3", Resolved::Float),
+            (".5", Resolved::Float),
+            (".inf", Resolved::Float),
+            ("2001-12-14", Resolved::Str),
+            ("system:masters", Resolved::Str),
+            ("-", Resolved::Str),
+            ("1.2.3", Resolved::Str),
+        ] {
+            assert_eq!(resolve_plain(s), r, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn renders_scalars_that_read_back() {
+        assert_eq!(
+            render_scalar("system:masters", Style::Plain, false),
+            "system:masters"
+        );
+        assert_eq!(
+            render_scalar("{{SessionName}}", Style::Plain, false),
+            "\"{{SessionName}}\""
+        );
+        assert_eq!(
+            render_scalar("a:{{SessionName}}", Style::Plain, false),
+            "a:{{SessionName}}"
+        );
+        assert_eq!(
+            render_scalar("a:{{SessionName}}", Style::Plain, true),
+            "\"a:{{SessionName}}\""
+        );
+        assert_eq!(render_scalar("yes", Style::Plain, false), "\"yes\"");
+        assert_eq!(render_scalar("it's", Style::Single, false), "'it''s'");
+        assert_eq!(
+            render_scalar("a\"b\\", Style::Double, false),
+            "\"a\\\"b\\\\\""
+        );
+        for s in [
+            "a: b", "#x", "x #y", "", " a", "123", "null", "a\nb", "- x", "é", "[x]",
+        ] {
+            for style in [Style::Plain, Style::Single, Style::Double] {
+                let text = format!("k: {}\n", render_scalar(s, style, false));
+                let root = parse(&text).unwrap().unwrap();
+                let Kind::Map { pairs, .. } = root.kind else {
+                    panic!()
+                };
+                let (v, st) = pairs[0].1.scalar().unwrap();
+                assert_eq!(v, s, "{text:?}");
+                assert!(
+                    st != Style::Plain || resolve_plain(v) == Resolved::Str,
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn positions_and_refusals() {
+        let err = parse("- a: b\n  c: [d\n").unwrap_err();
+        assert_eq!(
+            err,
+            YamlError::Syntax {
+                message: "unclosed bracket '['".to_owned(),
+                pos: Pos { line: 2, column: 6 }
+            }
+        );
+        assert_eq!(
+            parse("- &x a\n- *x\n").unwrap_err(),
+            YamlError::Unsupported {
+                what: "an anchor (`&`)",
+                pos: Pos { line: 1, column: 6 }
+            }
+        );
+        assert!(matches!(
+            parse("a: 1\n---\nb: 2\n"),
+            Err(YamlError::Unsupported { .. })
+        ));
+        assert!(parse("# only a comment\n").unwrap().is_none());
+        let root = parse("- a: |\n    lit\n\n  b: c\n").unwrap().unwrap();
+        let Kind::Seq { items, .. } = root.kind else {
+            panic!()
+        };
+        let Kind::Map { pairs, .. } = &items[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            &"- a: |\n    lit\n\n  b: c\n"[pairs[0].1.start..pairs[0].1.end],
+            "lit"
+        );
+    }
+}
