@@ -299,3 +299,104 @@ fn lockout_rules() {
     assert!(risks[2].reason().contains("`system:nodes`"));
     assert!(lockout_check(&before, &before, Some(&me)).is_empty());
 }
+
+/// Every edit must read back as intended (the commit step panics otherwise): run edits with
+/// awkward values over documents in many layouts.
+#[test]
+fn edits_read_back_on_odd_documents() {
+    let docs = [
+        "- rolearn: arn:aws:iam::1:role/a\n  username: |\n    block\n  groups: # c\n    - g\n",
+        "- rolearn: arn:aws:iam::1:role/a\n  username: >-\n    folded\n  groups:\n",
+        "- \"rolearn\": 'arn:aws:iam::1:role/a'\n  \"username\": 'x'\n  \"groups\": ['g']\n",
+        "  - rolearn: arn:aws:iam::1:role/a\r\n    username: a\r\n",
+        "---\n- rolearn: arn:aws:iam::1:role/a\n...\n",
+        "- rolearn: arn:aws:iam::1:role/é\n  username: é\n  groups: [ g , h ]\n",
+        "[ {rolearn: 'arn:aws:iam::1:role/a'} ]\n",
+        "- {}\n",
+        "- ~\n- rolearn: arn:aws:iam::1:role/a\n",
+        "# only a comment",
+        "null\n",
+        "- rolearn: arn:aws:iam::1:role/a\n  groups:\n  - a\n  - b\n  username: a\n",
+    ];
+    let names = [
+        "plain",
+        "{{SessionName}}",
+        "a: b",
+        "yes",
+        "#x",
+        "it's",
+        "é",
+        "x,y",
+        "",
+        "- z",
+        "123",
+    ];
+    for doc in docs {
+        for (i, name) in names.iter().enumerate() {
+            let mut a = AwsAuth::parse(&data(&[
+                (MAP_ROLES, doc),
+                (MAP_USERS, doc.replace("role", "user").as_str()),
+            ]))
+            .unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+            let groups = vec![(*name).to_owned(), names[(i + 1) % names.len()].to_owned()];
+            let u = a.upsert_role(RoleMapping::new(
+                "arn:aws:iam::1:role/a",
+                *name,
+                groups.clone(),
+            ));
+            let eff = a.effective_role("arn:aws:iam::1:role/a", false).unwrap();
+            assert_eq!(
+                (u.index(), &a.roles()[eff].username, &a.roles()[eff].groups),
+                (eff, &(*name).to_owned(), &groups),
+                "{doc:?}"
+            );
+            a.upsert_role(RoleMapping::new("arn:aws:iam::1:role/new", *name, vec![]));
+            a.upsert_user(UserMapping::new(
+                "arn:aws:iam::1:user/a",
+                *name,
+                groups.clone(),
+            ));
+            a.upsert_user(UserMapping::new(
+                "arn:aws:iam::1:user/new",
+                "n",
+                groups.clone(),
+            ));
+            let again = AwsAuth::parse(&a.render()).unwrap();
+            assert_eq!(again.roles(), a.roles());
+            assert_eq!(again.users(), a.users());
+            a.remove("arn:aws:iam::1:role/a");
+            a.remove("arn:aws:iam::1:user/new");
+            assert!(a.effective_role("arn:aws:iam::1:role/a", false).is_none());
+            assert_eq!(a.roles().last().unwrap().rolearn, "arn:aws:iam::1:role/new");
+        }
+    }
+}
+
+#[test]
+fn add_to_five_thousand_entries() {
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!(
+            "- rolearn: arn:aws:iam::111122223333:role/r{i}\n  username: u{i}\n  groups:\n    - g{i}\n"
+        ));
+    }
+    let start = std::time::Instant::now();
+    let mut a = AwsAuth::parse(&data(&[(MAP_ROLES, &text)])).unwrap();
+    let parsed = start.elapsed();
+    let t = std::time::Instant::now();
+    let _ = yaml::parse(&text).unwrap();
+    let raw = t.elapsed();
+    let u = a.upsert_role(RoleMapping::new(
+        "arn:aws:iam::111122223333:role/new",
+        "new",
+        vec!["g".into()],
+    ));
+    let out = a.render();
+    let elapsed = start.elapsed();
+    assert_eq!(u, Upsert::Added { index: 5000 });
+    assert_eq!(out[MAP_ROLES].len(), text.len() + "- rolearn: arn:aws:iam::111122223333:role/new\n  username: new\n  groups:\n    - g\n".len());
+    assert!(out[MAP_ROLES].starts_with(&text));
+    eprintln!(
+        "5000 entries: parse {parsed:?} (YAML events alone {raw:?}), parse + add + render {elapsed:?}"
+    );
+}

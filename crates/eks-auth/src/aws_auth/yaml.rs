@@ -247,6 +247,14 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                     } else {
                         items.last().map_or(start, |n| n.end)
                     };
+                    // An indentless block sequence (`key:\n- a`) reports its start at the
+                    // first item; normalise every block sequence to start at its first `-`.
+                    let (start, pos, col) = match items.first() {
+                        Some(first) if !flow => {
+                            dash_before(text, first).unwrap_or((start, pos, col))
+                        }
+                        _ => (start, pos, col),
+                    };
                     Node {
                         kind: Kind::Seq { flow, items },
                         start,
@@ -308,6 +316,27 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
         }
     }
     Ok(root)
+}
+
+/// The `-` indicator before a block sequence item starting at `item_start`.
+fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
+    let item_start = item.start;
+    let before = text[..item_start].trim_end();
+    if !before.ends_with('-') {
+        return None;
+    }
+    let dash = before.len() - 1;
+    let line_start = text[..dash].rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..dash].chars().count();
+    let line = item.pos.line - text[dash..item_start].matches('\n').count();
+    Some((
+        dash,
+        Pos {
+            line,
+            column: col + 1,
+        },
+        col,
+    ))
 }
 
 fn unreachable_structure(pos: Pos) -> Result<Node, YamlError> {

@@ -394,3 +394,128 @@ pub fn builtin_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_bindings_of_a_fresh_cluster() {
+        let names: Vec<String> = builtin_cluster_roles()
+            .into_iter()
+            .map(|r| r.metadata.name.unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "cluster-admin",
+                "system:discovery",
+                "system:basic-user",
+                "system:public-info-viewer",
+                "admin",
+                "edit",
+                "view",
+                "system:aggregate-to-admin",
+                "system:aggregate-to-edit",
+                "system:aggregate-to-view",
+            ]
+        );
+        let bindings: Vec<(String, String, Vec<String>)> = builtin_cluster_role_bindings()
+            .into_iter()
+            .map(|b| {
+                let subjects = b
+                    .subjects
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| format!("{}:{}", s.kind, s.name))
+                    .collect();
+                (b.metadata.name.unwrap(), b.role_ref.name, subjects)
+            })
+            .collect();
+        assert_eq!(
+            bindings,
+            vec![
+                (
+                    "cluster-admin".into(),
+                    "cluster-admin".into(),
+                    vec!["Group:system:masters".into()]
+                ),
+                (
+                    "system:discovery".into(),
+                    "system:discovery".into(),
+                    vec!["Group:system:authenticated".into()]
+                ),
+                (
+                    "system:basic-user".into(),
+                    "system:basic-user".into(),
+                    vec!["Group:system:authenticated".into()]
+                ),
+                (
+                    "system:public-info-viewer".into(),
+                    "system:public-info-viewer".into(),
+                    vec![
+                        "Group:system:authenticated".into(),
+                        "Group:system:unauthenticated".into()
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_are_sorted_and_labelled_like_rule_or_die() {
+        let roles = builtin_cluster_roles();
+        let edit = roles
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some("edit"))
+            .unwrap();
+        let labels = edit.metadata.labels.as_ref().unwrap();
+        assert_eq!(
+            labels
+                .get("kubernetes.io/bootstrapping")
+                .map(String::as_str),
+            Some("rbac-defaults")
+        );
+        assert_eq!(
+            labels.get(AGGREGATE_TO_ADMIN).map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(edit.rules, None);
+        let piece = roles
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some("system:aggregate-to-edit"))
+            .unwrap();
+        let first = &piece.rules.as_ref().unwrap()[0];
+        assert_eq!(first.verbs, ["get", "list", "watch"]);
+        assert_eq!(
+            first.resources.as_deref().unwrap(),
+            [
+                "pods/attach",
+                "pods/exec",
+                "pods/portforward",
+                "pods/proxy",
+                "secrets",
+                "services/proxy"
+            ]
+        );
+        let writes = &piece.rules.as_ref().unwrap()[2];
+        assert_eq!(
+            writes.verbs,
+            ["create", "delete", "deletecollection", "patch", "update"]
+        );
+        let admin = roles
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some("cluster-admin"))
+            .unwrap();
+        assert_eq!(
+            admin
+                .metadata
+                .annotations
+                .as_ref()
+                .unwrap()
+                .get("rbac.authorization.kubernetes.io/autoupdate")
+                .map(String::as_str),
+            Some("true")
+        );
+    }
+}

@@ -25,17 +25,8 @@ use super::{RBAC_GROUP, RbacObjects, ResourceAttributes, UserInfo};
 pub enum EscalationError {
     /// The authorizer denies the write itself (403).
     Forbidden { message: String },
-    /// The object grants permissions the user does not hold (403); `missing` is compacted and
-    /// sorted as the server lists them.
-    NotHeld {
-        /// `clusterroles`, `roles`, `clusterrolebindings` or `rolebindings`.
-        resource: &'static str,
-        name: String,
-        username: String,
-        groups: Vec<String>,
-        missing: Vec<PolicyRule>,
-        resolution_errors: Vec<String>,
-    },
+    /// The object grants permissions the user does not hold (403).
+    NotHeld(Box<NotHeld>),
     /// Only a user holding `*` on everything may set an `aggregationRule` (403).
     AggregationRule { name: String },
     /// The binding's role does not exist (404).
@@ -46,7 +37,7 @@ impl EscalationError {
     /// The missing permissions, if that is the reason.
     pub fn missing(&self) -> &[PolicyRule] {
         match self {
-            EscalationError::NotHeld { missing, .. } => missing,
+            EscalationError::NotHeld(not_held) => &not_held.missing,
             _ => &[],
         }
     }
@@ -68,6 +59,19 @@ impl EscalationError {
     }
 }
 
+/// The details of [`EscalationError::NotHeld`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotHeld {
+    /// `clusterroles`, `roles`, `clusterrolebindings` or `rolebindings`.
+    pub resource: &'static str,
+    pub name: String,
+    pub username: String,
+    pub groups: Vec<String>,
+    /// Compacted, de-duplicated and sorted as the server lists them.
+    pub missing: Vec<PolicyRule>,
+    pub resolution_errors: Vec<String>,
+}
+
 fn qualified(resource: &str, name: &str) -> String {
     if name.is_empty() {
         format!("{resource}.{RBAC_GROUP}")
@@ -81,14 +85,15 @@ impl fmt::Display for EscalationError {
         match self {
             EscalationError::Forbidden { message }
             | EscalationError::RoleRefNotFound { message } => f.write_str(message),
-            EscalationError::NotHeld {
-                resource,
-                name,
-                username,
-                groups,
-                missing,
-                resolution_errors,
-            } => {
+            EscalationError::NotHeld(not_held) => {
+                let NotHeld {
+                    resource,
+                    name,
+                    username,
+                    groups,
+                    missing,
+                    resolution_errors,
+                } = not_held.as_ref();
                 let lines: Vec<String> = missing.iter().map(compact_string).collect();
                 write!(
                     f,
@@ -153,14 +158,14 @@ impl Index<'_> {
         let (owner, errors) = self.rules_for(user, namespace);
         match missing_rules(&owner, rules) {
             None => Ok(()),
-            Some(missing) => Err(EscalationError::NotHeld {
+            Some(missing) => Err(EscalationError::NotHeld(Box::new(NotHeld {
                 resource,
                 name: name.to_owned(),
                 username: user.username.clone(),
                 groups: user.groups.clone(),
                 missing,
                 resolution_errors: errors.iter().map(ToString::to_string).collect(),
-            }),
+            }))),
         }
     }
 
@@ -339,10 +344,10 @@ impl RbacObjects {
                 .iter()
                 .find(|r| r.metadata.name == role.metadata.name);
             let name = role.metadata.name.as_deref().unwrap_or("");
-            if write(&mut refusals, old.is_some(), "clusterroles", name, "") {
-                if let Err(e) = self.check_cluster_role_write(user, role, old) {
-                    refusals.push(e);
-                }
+            if write(&mut refusals, old.is_some(), "clusterroles", name, "")
+                && let Err(e) = self.check_cluster_role_write(user, role, old)
+            {
+                refusals.push(e);
             }
             after
                 .cluster_roles
@@ -356,10 +361,10 @@ impl RbacObjects {
             });
             let name = role.metadata.name.as_deref().unwrap_or("");
             let ns = role.metadata.namespace.as_deref().unwrap_or("");
-            if write(&mut refusals, old.is_some(), "roles", name, ns) {
-                if let Err(e) = self.check_role_write(user, role, old) {
-                    refusals.push(e);
-                }
+            if write(&mut refusals, old.is_some(), "roles", name, ns)
+                && let Err(e) = self.check_role_write(user, role, old)
+            {
+                refusals.push(e);
             }
             after.roles.retain(|r| {
                 !(r.metadata.name == role.metadata.name
@@ -373,10 +378,10 @@ impl RbacObjects {
                 .iter()
                 .any(|b| b.metadata.name == binding.metadata.name);
             let name = binding.metadata.name.as_deref().unwrap_or("");
-            if write(&mut refusals, exists, "clusterrolebindings", name, "") {
-                if let Err(e) = after.check_cluster_role_binding_write(user, binding) {
-                    refusals.push(e);
-                }
+            if write(&mut refusals, exists, "clusterrolebindings", name, "")
+                && let Err(e) = after.check_cluster_role_binding_write(user, binding)
+            {
+                refusals.push(e);
             }
         }
         for binding in &grant.role_bindings {
@@ -386,12 +391,409 @@ impl RbacObjects {
             });
             let name = binding.metadata.name.as_deref().unwrap_or("");
             let ns = binding.metadata.namespace.as_deref().unwrap_or("");
-            if write(&mut refusals, exists, "rolebindings", name, ns) {
-                if let Err(e) = after.check_role_binding_write(user, binding) {
-                    refusals.push(e);
-                }
+            if write(&mut refusals, exists, "rolebindings", name, ns)
+                && let Err(e) = after.check_role_binding_write(user, binding)
+            {
+                refusals.push(e);
             }
         }
         refusals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::rbac::v1::AggregationRule;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::rbac::preset;
+
+    fn bob() -> UserInfo {
+        UserInfo::authenticated("bob", ["reader"])
+    }
+
+    /// bob reads "" and apps cluster-wide, edits configmaps in dev, may write RBAC objects.
+    fn objects() -> RbacObjects {
+        RbacObjects {
+            cluster_roles: vec![
+                cluster_role(
+                    "reader",
+                    vec![rule(&["", "apps"], &["*"], &["get", "list", "watch"])],
+                ),
+                cluster_role(
+                    "cm-editor",
+                    vec![rule(&[""], &["configmaps"], &["create", "update"])],
+                ),
+                cluster_role(
+                    "rbac-writer",
+                    vec![rule(
+                        &["rbac.authorization.k8s.io"],
+                        &[
+                            "clusterroles",
+                            "clusterrolebindings",
+                            "roles",
+                            "rolebindings",
+                        ],
+                        &["create", "update"],
+                    )],
+                ),
+            ],
+            cluster_role_bindings: vec![
+                crb("readers", "reader", vec![subject("Group", "reader")]),
+                crb("rbac-writers", "rbac-writer", vec![subject("User", "bob")]),
+            ],
+            role_bindings: vec![rb(
+                "dev",
+                "cm",
+                "ClusterRole",
+                "cm-editor",
+                vec![subject("User", "bob")],
+            )],
+            ..RbacObjects::default()
+        }
+    }
+
+    #[test]
+    fn escalation_check_returns_the_missing_rules() {
+        let o = objects();
+        assert_eq!(
+            o.escalation_check(&bob(), "", &[rule(&[""], &["pods"], &["get", "watch"])]),
+            Ok(())
+        );
+        let wanted = vec![
+            rule(&[""], &["configmaps"], &["get", "create", "update"]),
+            rule(&["batch"], &["jobs"], &["list"]),
+        ];
+        assert_eq!(
+            o.escalation_check(&bob(), "", &wanted),
+            Err(vec![
+                rule(&[""], &["configmaps"], &["create", "update"]),
+                rule(&["batch"], &["jobs"], &["list"]),
+            ])
+        );
+        // In dev bob holds the configmap writes through a RoleBinding.
+        assert_eq!(
+            o.escalation_check(&bob(), "dev", &wanted),
+            Err(vec![rule(&["batch"], &["jobs"], &["list"])])
+        );
+        let admin = UserInfo::authenticated("admin", ["system:masters"]);
+        assert_eq!(o.escalation_check(&admin, "", &wanted), Ok(()));
+    }
+
+    #[test]
+    fn cluster_role_write_is_refused_with_the_servers_message() {
+        let o = objects();
+        let reader = preset("cluster-reader")
+            .unwrap()
+            .objects("reader", &[])
+            .unwrap();
+        let role = &reader.cluster_roles[0];
+        let err = o.check_cluster_role_write(&bob(), role, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "clusterroles.rbac.authorization.k8s.io \"eks-grant:cluster-reader\" is forbidden: user \"bob\" \
+             (groups=[\"reader\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n\
+             {APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"get\" \"list\" \"watch\"]}\n\
+             {APIGroups:[\"extensions\"], Resources:[\"*\"], Verbs:[\"get\" \"list\" \"watch\"]}"
+        );
+        assert_eq!((err.code(), err.reason()), (403, "Forbidden"));
+        assert_eq!(err.missing().len(), 2);
+
+        // `escalate` on clusterroles lifts the check.
+        let mut o = o;
+        o.cluster_roles.push(cluster_role(
+            "escalator",
+            vec![rule(
+                &["rbac.authorization.k8s.io"],
+                &["clusterroles"],
+                &["escalate"],
+            )],
+        ));
+        o.cluster_role_bindings
+            .push(crb("escalators", "escalator", vec![subject("User", "bob")]));
+        assert_eq!(o.check_cluster_role_write(&bob(), role, None), Ok(()));
+    }
+
+    #[test]
+    fn escalate_on_a_name_only_covers_updates() {
+        let mut o = objects();
+        o.cluster_roles.push(cluster_role(
+            "escalate-one",
+            vec![PolicyRule {
+                resource_names: Some(strings(&["special"])),
+                ..rule(
+                    &["rbac.authorization.k8s.io"],
+                    &["clusterroles"],
+                    &["escalate"],
+                )
+            }],
+        ));
+        o.cluster_role_bindings.push(crb(
+            "escalate-one",
+            "escalate-one",
+            vec![subject("User", "bob")],
+        ));
+        let special = cluster_role("special", vec![rule(&["*"], &["*"], &["*"])]);
+        // A create request has no name in its URL, so resourceNames never match it.
+        assert!(o.check_cluster_role_write(&bob(), &special, None).is_err());
+        assert_eq!(
+            o.check_cluster_role_write(&bob(), &special, Some(&special)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn aggregation_rule_needs_full_authority() {
+        let mut o = objects();
+        o.cluster_roles.push(cluster_role(
+            "almost",
+            vec![rule(
+                &["*"],
+                &["*"],
+                &[
+                    "get", "list", "watch", "create", "update", "patch", "delete",
+                ],
+            )],
+        ));
+        o.cluster_role_bindings
+            .push(crb("almost", "almost", vec![subject("User", "carol")]));
+        let carol = UserInfo::authenticated("carol", Vec::<String>::new());
+        let mut agg = cluster_role("agg", vec![]);
+        agg.aggregation_rule = Some(AggregationRule {
+            cluster_role_selectors: Some(vec![LabelSelector::default()]),
+        });
+        let err = o.check_cluster_role_write(&carol, &agg, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"clusterroles.rbac.authorization.k8s.io "agg" is forbidden: must have cluster-admin privileges to use the aggregationRule"#
+        );
+        // Dropping the rule from an aggregated role is checked the same way.
+        let plain = cluster_role("agg", vec![]);
+        assert!(matches!(
+            o.check_cluster_role_write(&carol, &plain, Some(&agg)),
+            Err(EscalationError::AggregationRule { .. })
+        ));
+        // As cluster-admin (through RBAC, not system:masters) carol may.
+        o.cluster_role_bindings.push(crb(
+            "carol-admin",
+            "cluster-admin",
+            vec![subject("User", "carol")],
+        ));
+        o.cluster_roles.push(cluster_role(
+            "cluster-admin",
+            vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])],
+        ));
+        assert_eq!(o.check_cluster_role_write(&carol, &agg, None), Ok(()));
+    }
+
+    #[test]
+    fn role_write_is_checked_in_its_namespace() {
+        let o = objects();
+        let cm = role("dev", "cm", vec![rule(&[""], &["configmaps"], &["update"])]);
+        assert_eq!(o.check_role_write(&bob(), &cm, None), Ok(()));
+        let prod = role(
+            "prod",
+            "cm",
+            vec![rule(&[""], &["configmaps"], &["update"])],
+        );
+        let err = o.check_role_write(&bob(), &prod, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "roles.rbac.authorization.k8s.io \"cm\" is forbidden: user \"bob\" (groups=[\"reader\" \"system:authenticated\"]) \
+             is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"update\"]}"
+        );
+    }
+
+    #[test]
+    fn bindings_need_the_rules_or_bind() {
+        let mut o = RbacObjects::bootstrap();
+        o.role_bindings.push(rb(
+            "dev",
+            "dana-admin",
+            "ClusterRole",
+            "admin",
+            vec![subject("User", "dana")],
+        ));
+        let dana = UserInfo::authenticated("dana", Vec::<String>::new());
+        // A namespace admin may hand out view in its namespace: admin holds all of view there.
+        let view_in_dev = rb(
+            "dev",
+            "v",
+            "ClusterRole",
+            "view",
+            vec![subject("Group", "devs")],
+        );
+        assert_eq!(o.check_role_binding_write(&dana, &view_in_dev), Ok(()));
+        // Not cluster-admin, though.
+        let admin_in_dev = rb(
+            "dev",
+            "ca",
+            "ClusterRole",
+            "cluster-admin",
+            vec![subject("Group", "devs")],
+        );
+        let err = o
+            .check_role_binding_write(&dana, &admin_in_dev)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rolebindings.rbac.authorization.k8s.io \"ca\" is forbidden: user \"dana\" (groups=[\"system:authenticated\"]) \
+             is attempting to grant RBAC permissions not currently held:\n\
+             {APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}\n{NonResourceURLs:[\"*\"], Verbs:[\"*\"]}"
+        );
+        // And not view cluster-wide.
+        let view_everywhere = crb("v", "view", vec![subject("Group", "devs")]);
+        assert!(matches!(
+            o.check_cluster_role_binding_write(&dana, &view_everywhere),
+            Err(EscalationError::NotHeld(_))
+        ));
+
+        // `bind` on the ClusterRole `view` is enough, without holding it.
+        o.cluster_roles.push(cluster_role(
+            "view-binder",
+            vec![PolicyRule {
+                resource_names: Some(strings(&["view"])),
+                ..rule(&["rbac.authorization.k8s.io"], &["clusterroles"], &["bind"])
+            }],
+        ));
+        o.cluster_role_bindings.push(crb(
+            "view-binder",
+            "view-binder",
+            vec![subject("User", "dana")],
+        ));
+        assert_eq!(
+            o.check_cluster_role_binding_write(&dana, &view_everywhere),
+            Ok(())
+        );
+        let edit_everywhere = crb("e", "edit", vec![subject("Group", "devs")]);
+        assert!(
+            o.check_cluster_role_binding_write(&dana, &edit_everywhere)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn binding_a_missing_role_is_not_found() {
+        let o = objects();
+        let err = o
+            .check_cluster_role_binding_write(
+                &bob(),
+                &crb("x", "nope", vec![subject("User", "bob")]),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"clusterroles.rbac.authorization.k8s.io "nope" not found"#
+        );
+        assert_eq!((err.code(), err.reason()), (404, "NotFound"));
+        let err = o
+            .check_role_binding_write(&bob(), &rb("dev", "x", "Role", "nope", vec![]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"roles.rbac.authorization.k8s.io "nope" not found"#
+        );
+        // system:masters skips every check.
+        let admin = UserInfo::authenticated("admin", ["system:masters"]);
+        assert_eq!(
+            o.check_cluster_role_binding_write(&admin, &crb("x", "nope", vec![])),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn resolution_errors_are_appended() {
+        let mut o = objects();
+        o.cluster_role_bindings
+            .push(crb("gone", "gone", vec![subject("User", "bob")]));
+        let err = o
+            .check_role_write(
+                &bob(),
+                &role("prod", "x", vec![rule(&[""], &["pods"], &["delete"])]),
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}; resolution errors: \
+                 [clusterrole.rbac.authorization.k8s.io \"gone\" not found]"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn check_grant_follows_the_order_of_writes() {
+        let o = RbacObjects::bootstrap();
+        let grant = preset("cluster-reader")
+            .unwrap()
+            .objects("reader", &[])
+            .unwrap();
+
+        // system:masters may do it all.
+        let admin = UserInfo::authenticated("kubernetes-admin", ["system:masters"]);
+        assert_eq!(o.check_grant(&admin, &grant), vec![]);
+
+        // cluster-admin through RBAC also holds every rule; the binding is checked against the new
+        // ClusterRole, which does not exist yet.
+        let mut o2 = o.clone();
+        o2.cluster_role_bindings
+            .push(crb("root", "cluster-admin", vec![subject("User", "root")]));
+        let root = UserInfo::authenticated("root", Vec::<String>::new());
+        assert_eq!(o2.check_grant(&root, &grant), vec![]);
+
+        // A user who may not even create ClusterRoles.
+        let bob = UserInfo::authenticated("bob", Vec::<String>::new());
+        let refusals: Vec<String> = o
+            .check_grant(&bob, &grant)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            refusals,
+            vec![
+                r#"clusterroles.rbac.authorization.k8s.io is forbidden: User "bob" cannot create resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope"#,
+                r#"clusterrolebindings.rbac.authorization.k8s.io is forbidden: User "bob" cannot create resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope"#,
+            ]
+        );
+
+        // A user who may write RBAC objects but holds none of the rules: both writes escalate.
+        let o3 = objects();
+        let refusals = o3.check_grant(
+            &UserInfo::authenticated("bob", Vec::<String>::new()),
+            &grant,
+        );
+        assert_eq!(refusals.len(), 2);
+        assert!(refusals.iter().all(|r| r.missing()
+            == [
+                rule(&[""], &["*"], &["get", "list", "watch"]),
+                rule(&["*"], &["*"], &["get", "list", "watch"]),
+                rule(&["apps"], &["*"], &["get", "list", "watch"]),
+                rule(&["extensions"], &["*"], &["get", "list", "watch"])
+            ]));
+
+        // Updating an existing binding asks for `update` on it by name.
+        let mut o4 = o.clone();
+        o4.cluster_role_bindings
+            .extend(grant.cluster_role_bindings.clone());
+        let refusals: Vec<String> = o4
+            .check_grant(
+                &bob,
+                &RbacObjects {
+                    cluster_role_bindings: grant.cluster_role_bindings.clone(),
+                    ..RbacObjects::default()
+                },
+            )
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            refusals,
+            vec![
+                r#"clusterrolebindings.rbac.authorization.k8s.io "eks-grant:reader:cluster-reader" is forbidden: User "bob" cannot update resource "clusterrolebindings" in API group "rbac.authorization.k8s.io" at the cluster scope"#
+            ]
+        );
     }
 }

@@ -37,7 +37,7 @@ mod rules;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 
 pub use bootstrap::{builtin_cluster_role_bindings, builtin_cluster_roles};
-pub use escalation::EscalationError;
+pub use escalation::{EscalationError, NotHeld};
 pub use eval::{BindingKind, BindingRef, RulesReview};
 pub use messages::{
     forbidden_message, forbidden_message_non_resource, forbidden_status_message,
@@ -197,4 +197,88 @@ impl NonResourceAttributes {
 pub struct Decision {
     pub allowed: bool,
     pub reason: String,
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! Builders for test objects.
+    use k8s_openapi::api::rbac::v1::{
+        ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    pub(crate) use super::rules::tests::{rule, strings, url_rule};
+
+    fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: namespace.map(Into::into),
+            ..ObjectMeta::default()
+        }
+    }
+
+    pub(crate) fn cluster_role(name: &str, rules: Vec<PolicyRule>) -> ClusterRole {
+        ClusterRole {
+            metadata: meta(name, None),
+            rules: Some(rules),
+            aggregation_rule: None,
+        }
+    }
+
+    pub(crate) fn role(namespace: &str, name: &str, rules: Vec<PolicyRule>) -> Role {
+        Role {
+            metadata: meta(name, Some(namespace)),
+            rules: Some(rules),
+        }
+    }
+
+    pub(crate) fn subject(kind: &str, name: &str) -> Subject {
+        Subject {
+            api_group: (kind != "ServiceAccount").then(|| super::RBAC_GROUP.to_owned()),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: None,
+        }
+    }
+
+    pub(crate) fn sa(namespace: Option<&str>, name: &str) -> Subject {
+        Subject {
+            namespace: namespace.map(Into::into),
+            ..subject("ServiceAccount", name)
+        }
+    }
+
+    fn role_ref(kind: &str, name: &str) -> RoleRef {
+        RoleRef {
+            api_group: super::RBAC_GROUP.into(),
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+
+    pub(crate) fn crb(
+        name: &str,
+        cluster_role: &str,
+        subjects: Vec<Subject>,
+    ) -> ClusterRoleBinding {
+        ClusterRoleBinding {
+            metadata: meta(name, None),
+            role_ref: role_ref("ClusterRole", cluster_role),
+            subjects: Some(subjects),
+        }
+    }
+
+    pub(crate) fn rb(
+        namespace: &str,
+        name: &str,
+        kind: &str,
+        role: &str,
+        subjects: Vec<Subject>,
+    ) -> RoleBinding {
+        RoleBinding {
+            metadata: meta(name, Some(namespace)),
+            role_ref: role_ref(kind, role),
+            subjects: Some(subjects),
+        }
+    }
 }
