@@ -1,0 +1,685 @@
+//! The HTTPS Kubernetes API server: TLS, authentication, request info, authorization, routing.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+use crate::auth::{AuthError, Authenticator, User};
+use crate::authz::{Attributes, Authorizer};
+use crate::kinds::{self, Kind};
+use crate::reqlog::{LoggedRequest, RequestLog};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::store::{PatchType, Store};
+
+/// Largest request body accepted (kube-apiserver's limit is 3 MiB for most requests).
+const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub struct State {
+    pub store: Arc<Mutex<Store>>,
+    /// Asked in order; the first that does not answer `NotMine` decides.
+    pub authenticators: Vec<Arc<dyn Authenticator>>,
+    pub authorizer: Arc<dyn Authorizer>,
+    pub log: Arc<RequestLog>,
+    /// `127.0.0.1:PORT`, for `/api`'s serverAddressByClientCIDRs.
+    pub server_address: String,
+}
+
+/// Accepts TLS connections until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<State>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((tcp, _)) = accepted else { continue };
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            // A client that fails the handshake (wrong CA, plain HTTP) is simply dropped.
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(&state, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+fn json_response(code: u16, body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Cache-Control", "no-cache, private")
+        .body(Full::new(Bytes::from(
+            serde_json::to_vec(body).unwrap_or_default(),
+        )))
+        .expect("static response parts are valid")
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let headers = req.headers().clone();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let err = ApiError::bad_request("the request body could not be read or is too large");
+            return finish(state, &method, &path, &query, "", "", (err.code, err.body));
+        }
+    };
+    let user = match authenticate(state, &headers).await {
+        Ok(user) => user,
+        Err(reason) => {
+            let err = ApiError::unauthorized();
+            return finish(
+                state,
+                &method,
+                &path,
+                &query,
+                "",
+                &reason,
+                (err.code, err.body),
+            );
+        }
+    };
+    let result = process(state, &user, &method, &path, &query, &headers, &body);
+    let (code, body) = match result {
+        Ok(ok) => ok,
+        Err(err) => (err.code, err.body),
+    };
+    finish(
+        state,
+        &method,
+        &path,
+        &query,
+        &user.username,
+        "",
+        (code, body),
+    )
+}
+
+fn finish(
+    state: &State,
+    method: &Method,
+    path: &str,
+    query: &str,
+    user: &str,
+    auth_error: &str,
+    (code, body): (u16, Value),
+) -> Response<Full<Bytes>> {
+    state.log.record(LoggedRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
+        user: user.to_string(),
+        status: code,
+        auth_error: auth_error.to_string(),
+    });
+    if let Value::String(text) = &body {
+        return Response::builder()
+            .status(code)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Full::new(Bytes::from(text.clone())))
+            .expect("static response parts are valid");
+    }
+    json_response(code, &body)
+}
+
+/// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
+async fn authenticate(state: &State, headers: &HeaderMap) -> Result<User, String> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(User::anonymous());
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Ok(User::anonymous());
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(User::anonymous());
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err("empty bearer token".into());
+    }
+    for authenticator in &state.authenticators {
+        match authenticator.authenticate(token).await {
+            Ok(user) => return Ok(user.authenticated()),
+            Err(AuthError::NotMine) => continue,
+            Err(AuthError::Rejected(reason)) => return Err(reason),
+        }
+    }
+    Err("no authenticator recognizes the token".into())
+}
+
+/// What the URL names, as k8s.io/apiserver/pkg/endpoints/request.RequestInfoFactory parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    NonResource,
+    Resource {
+        group: String,
+        version: String,
+        resource: String,
+        subresource: String,
+        name: String,
+        namespace: String,
+    },
+}
+
+fn parse_target(path: &str) -> Target {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let (group, version, rest) = match parts.as_slice() {
+        ["api", v, rest @ ..] if !rest.is_empty() => ("", *v, rest),
+        ["apis", g, v, rest @ ..] if !rest.is_empty() => (*g, *v, rest),
+        _ => return Target::NonResource,
+    };
+    let mut namespace = String::new();
+    let mut rest: &[&str] = rest;
+    if rest[0] == "namespaces" && rest.len() > 1 {
+        namespace = rest[1].to_string();
+        if rest.len() > 2 && !["status", "finalize"].contains(&rest[2]) {
+            rest = &rest[2..];
+        }
+    }
+    let resource = rest[0].to_string();
+    let name = rest.get(1).map(|s| s.to_string()).unwrap_or_default();
+    let subresource = rest.get(2..).map(|s| s.join("/")).unwrap_or_default();
+    Target::Resource {
+        group: group.into(),
+        version: version.into(),
+        resource,
+        subresource,
+        name,
+        namespace,
+    }
+}
+
+fn query_params(query: &str) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn verb_for(method: &Method, name: &str, params: &BTreeMap<String, String>) -> String {
+    match *method {
+        Method::GET | Method::HEAD if name.is_empty() => {
+            if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
+                "watch"
+            } else {
+                "list"
+            }
+        }
+        Method::GET | Method::HEAD => "get",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if name.is_empty() => "deletecollection",
+        Method::DELETE => "delete",
+        _ => "unknown",
+    }
+    .to_string()
+}
+
+fn process(
+    state: &State,
+    user: &User,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(u16, Value), ApiError> {
+    let params = query_params(query);
+    let target = parse_target(path);
+    let attrs = match &target {
+        Target::NonResource => Attributes {
+            verb: method.as_str().to_ascii_lowercase(),
+            resource_request: false,
+            path: path.to_string(),
+            ..Attributes::default()
+        },
+        Target::Resource {
+            group,
+            version,
+            resource,
+            subresource,
+            name,
+            namespace,
+        } => Attributes {
+            verb: verb_for(method, name, &params),
+            resource_request: true,
+            group: group.clone(),
+            version: version.clone(),
+            resource: resource.clone(),
+            subresource: subresource.clone(),
+            name: name.clone(),
+            namespace: namespace.clone(),
+            path: path.to_string(),
+        },
+    };
+    let rbac = state.store.lock().unwrap_or_else(|e| e.into_inner()).rbac();
+    let decision = state.authorizer.authorize(&rbac, user, &attrs);
+    if !decision.allowed {
+        return Err(state.authorizer.forbidden(user, &attrs, &decision.reason));
+    }
+    match target {
+        Target::NonResource => non_resource(state, method, path),
+        Target::Resource {
+            group,
+            version,
+            resource,
+            subresource,
+            name,
+            namespace,
+        } => {
+            let kind =
+                Kind::find(&group, &version, &resource).ok_or_else(ApiError::path_not_found)?;
+            if !subresource.is_empty()
+                || (!kind.namespaced && !namespace.is_empty() && kind.resource != "namespaces")
+            {
+                return Err(ApiError::path_not_found());
+            }
+            let ctx = Ctx {
+                state,
+                user,
+                kind,
+                namespace,
+                name,
+                params,
+                headers,
+                body,
+            };
+            if kind.stored {
+                objects(&ctx, method)
+            } else {
+                review(&ctx, &rbac, method)
+            }
+        }
+    }
+}
+
+fn non_resource(state: &State, method: &Method, path: &str) -> Result<(u16, Value), ApiError> {
+    if method != Method::GET {
+        return Err(ApiError::path_not_found());
+    }
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let doc = match parts.as_slice() {
+        ["version"] => Some(kinds::version()),
+        ["api"] => Some(kinds::core_versions(&state.server_address)),
+        ["api", v] => kinds::resource_list("", v),
+        ["apis"] => Some(kinds::group_list()),
+        ["apis", g] => kinds::group(g),
+        ["apis", g, v] => kinds::resource_list(g, v),
+        ["healthz" | "livez" | "readyz"] => Some(Value::String("ok".into())),
+        ["openapi", "v3"] => Some(kinds::openapi_v3_root()),
+        ["openapi", "v3", rest @ ..] => kinds::openapi_v3_group_version(&rest.join("/")),
+        _ => None,
+    };
+    doc.map(|d| (200, d)).ok_or_else(ApiError::path_not_found)
+}
+
+struct Ctx<'a> {
+    state: &'a State,
+    user: &'a User,
+    kind: &'static Kind,
+    /// From the URL; for `namespaces/NAME` it is NAME, as in RequestInfo.
+    namespace: String,
+    name: String,
+    params: BTreeMap<String, String>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl Ctx<'_> {
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn wants_table(&self) -> bool {
+        self.header(header::ACCEPT)
+            .split(',')
+            .any(|part| part.contains("as=Table"))
+    }
+
+    fn dry_run(&self) -> bool {
+        self.params.get("dryRun").is_some_and(|v| v == "All")
+    }
+
+    /// The object namespace for store calls (empty for cluster-scoped kinds).
+    fn object_namespace(&self) -> &str {
+        if self.kind.namespaced {
+            &self.namespace
+        } else {
+            ""
+        }
+    }
+
+    fn body_json(&self) -> Result<Value, ApiError> {
+        let content_type = self.header(header::CONTENT_TYPE);
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        match media {
+            ""
+            | "application/json"
+            | "application/merge-patch+json"
+            | "application/strategic-merge-patch+json" => serde_json::from_slice(self.body)
+                .map_err(|e| {
+                    ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+                }),
+            "application/vnd.kubernetes.protobuf" => {
+                crate::protobuf::decode(self.body).map_err(|e| {
+                    ApiError::bad_request(format!("the request body is not valid protobuf: {e}"))
+                })
+            }
+            "application/yaml" => serde_yaml::from_slice(self.body).map_err(|e| {
+                ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
+            }),
+            other => Err(ApiError::unsupported_media_type(other)),
+        }
+    }
+
+    /// Runs a write against the store, or against a scratch copy for `dryRun=All`.
+    fn write<T>(&self, op: impl FnOnce(&mut Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
+        if self.dry_run() {
+            let mut scratch = store.clone();
+            op(&mut scratch)
+        } else {
+            op(&mut store)
+        }
+    }
+}
+
+fn strip_type_meta(mut obj: Value) -> Value {
+    if let Some(m) = obj.as_object_mut() {
+        m.remove("apiVersion");
+        m.remove("kind");
+    }
+    obj
+}
+
+fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
+    let kind = ctx.kind;
+    let now = jiff::Timestamp::now();
+    let ns = ctx.object_namespace().to_string();
+    match (method.clone(), ctx.name.is_empty()) {
+        (Method::GET, true) => {
+            if ctx
+                .params
+                .get("watch")
+                .is_some_and(|w| w == "true" || w == "1")
+            {
+                return Err(ApiError::method_not_supported(kind, "watch"));
+            }
+            let labels =
+                LabelSelector::parse(ctx.params.get("labelSelector").map_or("", String::as_str))
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let fields =
+                FieldSelector::parse(ctx.params.get("fieldSelector").map_or("", String::as_str))
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let store = ctx.state.store.lock().unwrap_or_else(|e| e.into_inner());
+            let scope = if kind.namespaced && !ns.is_empty() {
+                Some(ns.as_str())
+            } else {
+                None
+            };
+            let items = store.list(kind, scope, &labels, &fields);
+            let rv = store.revision();
+            drop(store);
+            if ctx.wants_table() {
+                return Ok((200, kinds::table(kind, &items, &rv, now)));
+            }
+            let items: Vec<Value> = items.into_iter().map(strip_type_meta).collect();
+            Ok((
+                200,
+                json!({
+                    "kind": format!("{}List", kind.kind),
+                    "apiVersion": kind.api_version(),
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                }),
+            ))
+        }
+        (Method::GET, false) => {
+            let store = ctx.state.store.lock().unwrap_or_else(|e| e.into_inner());
+            let obj = store.get(kind, &ns, &ctx.name)?;
+            let rv = store.revision();
+            drop(store);
+            if ctx.wants_table() {
+                return Ok((
+                    200,
+                    kinds::table(kind, std::slice::from_ref(&obj), &rv, now),
+                ));
+            }
+            Ok((200, obj))
+        }
+        (Method::POST, true) => {
+            let body = ctx.body_json()?;
+            let obj = ctx.write(|s| s.create(kind, &ns, &body, now))?;
+            Ok((201, obj))
+        }
+        (Method::PUT, false) => {
+            let body = ctx.body_json()?;
+            let (obj, created) = ctx.write(|s| s.update(kind, &ns, &ctx.name, &body, now))?;
+            Ok((if created { 201 } else { 200 }, obj))
+        }
+        (Method::PATCH, false) => {
+            let content_type = ctx.header(header::CONTENT_TYPE);
+            let patch_type = match content_type.split(';').next().unwrap_or_default().trim() {
+                "application/merge-patch+json" => PatchType::Merge,
+                "application/strategic-merge-patch+json" => PatchType::Strategic,
+                other => return Err(ApiError::unsupported_media_type(other)),
+            };
+            let patch = ctx.body_json()?;
+            let obj = ctx.write(|s| s.patch(kind, &ns, &ctx.name, patch_type, &patch, now))?;
+            Ok((200, obj))
+        }
+        (Method::DELETE, false) => {
+            let options: Value = if ctx.body.is_empty() {
+                json!({})
+            } else {
+                ctx.body_json()?
+            };
+            let pre = &options["preconditions"];
+            let deleted = ctx.write(|s| {
+                s.delete(
+                    kind,
+                    &ns,
+                    &ctx.name,
+                    pre["resourceVersion"].as_str(),
+                    pre["uid"].as_str(),
+                )
+            })?;
+            let mut details =
+                json!({"name": ctx.name, "kind": kind.resource, "uid": deleted["metadata"]["uid"]});
+            if !kind.group.is_empty() {
+                details["group"] = json!(kind.group);
+            }
+            Ok((
+                200,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+            ))
+        }
+        (Method::DELETE, true) => Err(ApiError::method_not_supported(kind, "deletecollection")),
+        (m, _) => Err(ApiError::method_not_supported(
+            kind,
+            &m.as_str().to_ascii_lowercase(),
+        )),
+    }
+}
+
+fn review(
+    ctx: &Ctx<'_>,
+    rbac: &eks_auth::rbac::RbacObjects,
+    method: &Method,
+) -> Result<(u16, Value), ApiError> {
+    let kind = ctx.kind;
+    if method != Method::POST || !ctx.name.is_empty() {
+        return Err(ApiError::method_not_supported(
+            kind,
+            &method.as_str().to_ascii_lowercase(),
+        ));
+    }
+    let body = ctx.body_json()?;
+    let spec = body["spec"].clone();
+    let authorizer = &ctx.state.authorizer;
+    let status = match kind.resource {
+        "selfsubjectreviews" => json!({"userInfo": ctx.user}),
+        "selfsubjectrulesreviews" => {
+            let namespace = spec["namespace"].as_str().unwrap_or_default();
+            authorizer.rules_review(rbac, ctx.user, namespace)
+        }
+        "selfsubjectaccessreviews" => {
+            access_review(authorizer.as_ref(), rbac, ctx.user, &spec, None)?
+        }
+        "subjectaccessreviews" | "localsubjectaccessreviews" => {
+            let subject = User {
+                username: spec["user"].as_str().unwrap_or_default().to_string(),
+                uid: spec["uid"].as_str().unwrap_or_default().to_string(),
+                groups: serde_json::from_value(spec["groups"].clone()).unwrap_or_default(),
+                extra: serde_json::from_value(spec["extra"].clone()).unwrap_or_default(),
+            };
+            if subject.username.is_empty() && subject.groups.is_empty() {
+                let err = crate::status::FieldError::invalid(
+                    "spec.user",
+                    "",
+                    "at least one of user or group must be specified",
+                );
+                return Err(ApiError::invalid(kind, "", &[err]));
+            }
+            let local_ns =
+                (kind.resource == "localsubjectaccessreviews").then_some(ctx.namespace.as_str());
+            access_review(authorizer.as_ref(), rbac, &subject, &spec, local_ns)?
+        }
+        _ => return Err(ApiError::path_not_found()),
+    };
+    let mut metadata = json!({"creationTimestamp": null});
+    if kind.namespaced {
+        metadata["namespace"] = json!(ctx.namespace);
+    }
+    let mut out = json!({"kind": kind.kind, "apiVersion": kind.api_version(), "metadata": metadata, "status": status});
+    if !spec.is_null() {
+        out["spec"] = spec;
+    }
+    Ok((201, out))
+}
+
+fn access_review(
+    authorizer: &dyn Authorizer,
+    rbac: &eks_auth::rbac::RbacObjects,
+    user: &User,
+    spec: &Value,
+    local_namespace: Option<&str>,
+) -> Result<Value, ApiError> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let attrs = if let Some(ra) = spec["resourceAttributes"].as_object() {
+        let ra = Value::Object(ra.clone());
+        let mut namespace = s(&ra["namespace"]);
+        if let Some(local) = local_namespace {
+            if !namespace.is_empty() && namespace != local {
+                return Err(ApiError::bad_request(format!(
+                    "spec.resourceAttributes.namespace must match namespace: {local}"
+                )));
+            }
+            namespace = local.to_string();
+        }
+        Attributes {
+            verb: s(&ra["verb"]),
+            resource_request: true,
+            group: s(&ra["group"]),
+            version: s(&ra["version"]),
+            resource: s(&ra["resource"]),
+            subresource: s(&ra["subresource"]),
+            name: s(&ra["name"]),
+            namespace,
+            path: String::new(),
+        }
+    } else if let Some(nra) = spec["nonResourceAttributes"].as_object() {
+        let nra = Value::Object(nra.clone());
+        Attributes {
+            verb: s(&nra["verb"]),
+            resource_request: false,
+            path: s(&nra["path"]),
+            ..Attributes::default()
+        }
+    } else {
+        return Err(ApiError::bad_request(
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+        ));
+    };
+    let decision = authorizer.authorize(rbac, user, &attrs);
+    let mut status = json!({"allowed": decision.allowed});
+    if !decision.reason.is_empty() {
+        status["reason"] = json!(decision.reason);
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(group: &str, resource: &str, name: &str, namespace: &str) -> Target {
+        Target::Resource {
+            group: group.into(),
+            version: "v1".into(),
+            resource: resource.into(),
+            subresource: String::new(),
+            name: name.into(),
+            namespace: namespace.into(),
+        }
+    }
+
+    #[test]
+    fn request_info_like_the_apiserver() {
+        assert_eq!(parse_target("/api"), Target::NonResource);
+        assert_eq!(
+            parse_target("/apis/rbac.authorization.k8s.io/v1"),
+            Target::NonResource
+        );
+        assert_eq!(
+            parse_target("/api/v1/namespaces"),
+            res("", "namespaces", "", "")
+        );
+        assert_eq!(
+            parse_target("/api/v1/namespaces/kube-system"),
+            res("", "namespaces", "kube-system", "kube-system")
+        );
+        assert_eq!(
+            parse_target("/api/v1/namespaces/kube-system/configmaps/aws-auth"),
+            res("", "configmaps", "aws-auth", "kube-system")
+        );
+        assert_eq!(
+            parse_target("/api/v1/configmaps"),
+            res("", "configmaps", "", "")
+        );
+        assert_eq!(
+            parse_target("/apis/rbac.authorization.k8s.io/v1/clusterroles/view"),
+            res("rbac.authorization.k8s.io", "clusterroles", "view", "")
+        );
+    }
+}

@@ -1,0 +1,575 @@
+//! The whole stand-in EKS in one value: AWS side, API server, cluster creator, files.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::auth::{Authenticator, StaticTokenError, StaticTokens};
+use crate::aws_side::{AwsKeys, AwsRole, AwsSide, AwsSideError, AwsUser};
+use crate::eks_authn::EksAuthenticator;
+use crate::env_vars;
+use crate::kinds::Kind;
+use crate::reqlog::{LoggedRequest, RequestLog};
+use crate::server::{self, State};
+use crate::status::ApiError;
+use crate::store::Store;
+use crate::tls::{ServerTls, TlsError};
+
+/// Account of everything the AWS side creates (moto's default account).
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// How to start a testbed.
+#[derive(Debug, Clone)]
+pub struct TestbedOptions {
+    pub cluster_name: String,
+    pub region: String,
+    /// Where the files go; `None` makes a temporary directory that is removed on drop.
+    pub dir: Option<PathBuf>,
+    /// API server port; 0 picks a free one.
+    pub port: u16,
+    /// `TOKEN=user:group1,group2` tokens accepted besides EKS tokens.
+    pub static_tokens: Vec<String>,
+    /// Also write the request log as JSON lines to this file.
+    pub request_log_file: Option<PathBuf>,
+    /// Start with the aws-auth ConfigMap of a cluster with a managed node group (default true).
+    pub seed_aws_auth: bool,
+    /// Start the AWS side (default true). Without it only static tokens authenticate.
+    pub aws: bool,
+    /// Name of the IAM user that creates the cluster.
+    pub creator_name: String,
+    /// Send the AWS side's log to stderr instead of `DIR/aws.log`.
+    pub aws_log_to_stderr: bool,
+}
+
+impl Default for TestbedOptions {
+    fn default() -> TestbedOptions {
+        TestbedOptions {
+            cluster_name: "testbed".into(),
+            region: "us-east-1".into(),
+            dir: None,
+            port: 0,
+            static_tokens: Vec::new(),
+            request_log_file: None,
+            seed_aws_auth: true,
+            aws: true,
+            creator_name: "cluster-creator".into(),
+            aws_log_to_stderr: false,
+        }
+    }
+}
+
+/// Errors starting or driving a testbed.
+#[derive(Debug, thiserror::Error)]
+pub enum TestbedError {
+    #[error("preparing the directory `{path}`")]
+    Dir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("binding the API server to 127.0.0.1:{port}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the API server thread")]
+    Thread(#[source] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    AwsSide(#[from] AwsSideError),
+    #[error(transparent)]
+    StaticToken(#[from] StaticTokenError),
+    #[error("this testbed was started without the AWS side")]
+    NoAws,
+    #[error("seeding {kind} `{name}`: {message}")]
+    Seed {
+        kind: String,
+        name: String,
+        message: String,
+    },
+    #[error("running `{program}`")]
+    Run {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Credentials a `kubectl` run presents.
+#[derive(Debug, Clone)]
+pub enum Creds {
+    /// AWS keys: an `exec` stanza running `kubectl-eks_token` (or, when that binary is not
+    /// built, a token presigned in-process by `eks_auth::token::presign`).
+    Aws(AwsKeys),
+    /// A bearer token as is (static test tokens, forged tokens).
+    Token(String),
+    /// No credentials at all.
+    Anonymous,
+}
+
+impl From<&AwsUser> for Creds {
+    fn from(user: &AwsUser) -> Creds {
+        Creds::Aws(user.keys.clone())
+    }
+}
+
+/// A running stand-in EKS. Dropping it stops the server and the AWS side.
+#[derive(Debug)]
+pub struct Testbed {
+    options: TestbedOptions,
+    dir: PathBuf,
+    _tempdir: Option<tempfile::TempDir>,
+    aws: Option<AwsSide>,
+    addr: SocketAddr,
+    ca_pem: String,
+    creator: Option<AwsUser>,
+    cluster_arn: String,
+    store: Arc<Mutex<Store>>,
+    log: Arc<RequestLog>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    kubeconfigs: AtomicUsize,
+    started_in: Duration,
+}
+
+/// Workspace binaries (`kubectl-eks_token`, ...) live next to the running executable, or one
+/// level up from a test executable in `deps/`. Built by `cargo build --workspace --bins`.
+pub fn bin_path(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let mut dir = exe.parent()?.to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    path.is_file().then_some(path)
+}
+
+fn io_dir(path: &Path) -> impl FnOnce(std::io::Error) -> TestbedError + '_ {
+    move |source| TestbedError::Dir {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Quotes a value for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl Testbed {
+    /// Starts the AWS side and the API server, creates the cluster creator and registers the cluster.
+    pub fn start(options: TestbedOptions) -> Result<Testbed, TestbedError> {
+        let began = Instant::now();
+        let (dir, tempdir) = match &options.dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(io_dir(d))?;
+                (d.clone(), None)
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("eks-testbed-")
+                    .tempdir()
+                    .map_err(io_dir(Path::new("/tmp")))?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        std::fs::create_dir_all(dir.join("home")).map_err(io_dir(&dir))?;
+
+        // The AWS side imports moto, which takes the longest: start it first.
+        let aws_log = dir.join("aws.log");
+        let aws_start = options.aws.then(|| {
+            let region = options.region.clone();
+            let log = (!options.aws_log_to_stderr).then(|| aws_log.clone());
+            std::thread::spawn(move || AwsSide::start(&region, log.as_deref()))
+        });
+
+        let tls = ServerTls::generate()?;
+        let listener =
+            std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|source| {
+                TestbedError::Bind {
+                    port: options.port,
+                    source,
+                }
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| TestbedError::Bind {
+                port: options.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| TestbedError::Bind {
+            port: options.port,
+            source,
+        })?;
+
+        let store = Arc::new(Mutex::new(Store::default()));
+        crate::bootstrap::bootstrap(
+            &mut store.lock().unwrap_or_else(|e| e.into_inner()),
+            &tls.ca_pem,
+            options.seed_aws_auth,
+            jiff::Timestamp::now(),
+        );
+
+        let mut static_tokens = StaticTokens::default();
+        for spec in &options.static_tokens {
+            static_tokens.add_spec(spec)?;
+        }
+        let creator_arn: Arc<Mutex<Option<String>>> = Arc::default();
+        let aws = match aws_start {
+            Some(handle) => Some(
+                handle
+                    .join()
+                    .map_err(|_| AwsSideError::NotReady { log: String::new() })??,
+            ),
+            None => None,
+        };
+        let mut authenticators: Vec<Arc<dyn Authenticator>> = vec![Arc::new(static_tokens)];
+        if let Some(aws) = &aws {
+            authenticators.push(Arc::new(EksAuthenticator::new(
+                &options.cluster_name,
+                aws.addr(),
+                store.clone(),
+                creator_arn.clone(),
+            )));
+        }
+        let log = Arc::new(match &options.request_log_file {
+            Some(path) => RequestLog::with_file(path).map_err(io_dir(path))?,
+            None => RequestLog::default(),
+        });
+        let state = Arc::new(State {
+            store: store.clone(),
+            authenticators,
+            authorizer: Arc::new(crate::authz::Rbac),
+            log: log.clone(),
+            server_address: addr.to_string(),
+        });
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let config = tls.config.clone();
+        let thread = std::thread::Builder::new()
+            .name("eks-testbed-apiserver".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                let Ok(runtime) = runtime else { return };
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    server::serve(listener, config, state, async move {
+                        let _ = stop.await;
+                    })
+                    .await;
+                });
+            })
+            .map_err(TestbedError::Thread)?;
+
+        let mut testbed = Testbed {
+            options: options.clone(),
+            dir,
+            _tempdir: tempdir,
+            aws,
+            addr,
+            ca_pem: tls.ca_pem.clone(),
+            creator: None,
+            cluster_arn: format!(
+                "arn:aws:eks:{}:{ACCOUNT_ID}:cluster/{}",
+                options.region, options.cluster_name
+            ),
+            store,
+            log,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+            kubeconfigs: AtomicUsize::new(0),
+            started_in: Duration::ZERO,
+        };
+        if let Some(aws) = &testbed.aws {
+            let creator = aws.create_user(&options.creator_name, "/")?;
+            *creator_arn.lock().unwrap_or_else(|e| e.into_inner()) = Some(creator.arn.clone());
+            testbed.cluster_arn = aws.register_cluster(
+                &options.cluster_name,
+                &testbed.server_url(),
+                &testbed.ca_pem,
+                &creator.arn,
+            )?;
+            testbed.creator = Some(creator);
+        }
+        testbed.write_files()?;
+        testbed.started_in = began.elapsed();
+        Ok(testbed)
+    }
+
+    fn write_files(&self) -> Result<(), TestbedError> {
+        let write = |name: &str, text: &str| {
+            let path = self.dir.join(name);
+            std::fs::write(&path, text).map_err(io_dir(&path))
+        };
+        write("ca.pem", &self.ca_pem)?;
+        let creds = match &self.creator {
+            Some(c) => Creds::from(c),
+            None => Creds::Anonymous,
+        };
+        let kubeconfig = self.kubeconfig_for(&creds, false);
+        write("kubeconfig", &kubeconfig)?;
+        let mut env = String::from(
+            "# written by eks-testbed: `source` this file\nunset AWS_PROFILE AWS_SESSION_TOKEN\n",
+        );
+        for (k, v) in self.env() {
+            env.push_str(&format!("export {k}={}\n", shell_quote(&v)));
+        }
+        write("env", &env)
+    }
+
+    /// How long `start` took, start to serving with files written.
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// The directory holding `env`, `kubeconfig`, `ca.pem`, `aws.log`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn server_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The CA certificate of the API server, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    pub fn cluster_name(&self) -> &str {
+        &self.options.cluster_name
+    }
+
+    pub fn cluster_arn(&self) -> &str {
+        &self.cluster_arn
+    }
+
+    /// `http://127.0.0.1:PORT` of the AWS side.
+    pub fn aws_endpoint(&self) -> Option<String> {
+        self.aws.as_ref().map(AwsSide::endpoint)
+    }
+
+    /// The IAM user that created the cluster (`system:masters` without an aws-auth entry).
+    pub fn creator(&self) -> Option<&AwsUser> {
+        self.creator.as_ref()
+    }
+
+    /// `DIR/kubeconfig`: the cluster with an `exec` stanza; credentials come from the environment.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.join("kubeconfig")
+    }
+
+    /// The variables of `DIR/env`: AWS endpoint and region, the creator's keys, KUBECONFIG,
+    /// EKS_CLUSTER_NAME.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        if let (Some(endpoint), Some(creator)) = (self.aws_endpoint(), &self.creator) {
+            env.push((env_vars::AWS_ENDPOINT_URL.into(), endpoint));
+            env.push((env_vars::AWS_REGION.into(), self.options.region.clone()));
+            env.push((
+                env_vars::AWS_DEFAULT_REGION.into(),
+                self.options.region.clone(),
+            ));
+            env.push((
+                env_vars::AWS_ACCESS_KEY_ID.into(),
+                creator.keys.access_key_id.clone(),
+            ));
+            env.push((
+                env_vars::AWS_SECRET_ACCESS_KEY.into(),
+                creator.keys.secret_access_key.clone(),
+            ));
+        }
+        env.push((
+            env_vars::KUBECONFIG.into(),
+            self.kubeconfig().display().to_string(),
+        ));
+        env.push((
+            env_vars::EKS_CLUSTER_NAME.into(),
+            self.options.cluster_name.clone(),
+        ));
+        env
+    }
+
+    fn aws(&self) -> Result<&AwsSide, TestbedError> {
+        self.aws.as_ref().ok_or(TestbedError::NoAws)
+    }
+
+    /// Creates an IAM user (path `/`) with an access key.
+    pub fn create_user(&self, name: &str) -> Result<AwsUser, TestbedError> {
+        Ok(self.aws()?.create_user(name, "/")?)
+    }
+
+    /// Creates an IAM role that any principal in the account may assume.
+    pub fn create_role(&self, name: &str, path: &str) -> Result<AwsRole, TestbedError> {
+        Ok(self.aws()?.create_role(name, path)?)
+    }
+
+    /// Everything the API server has answered so far.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.log.entries()
+    }
+
+    /// Writes an object directly into the store (no authorization), creating or replacing it.
+    /// `obj` needs `apiVersion`, `kind` and `metadata.name` (and `metadata.namespace` if namespaced).
+    pub fn put_object(&self, obj: Value) -> Result<Value, TestbedError> {
+        let kind_name = obj["kind"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let seed_err = |e: ApiError| TestbedError::Seed {
+            kind: kind_name.clone(),
+            name: name.clone(),
+            message: e.message().to_string(),
+        };
+        let kind = Kind::by_kind(&kind_name)
+            .ok_or_else(|| seed_err(ApiError::bad_request("unknown kind")))?;
+        let namespace = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let now = jiff::Timestamp::now();
+        let mut body = obj.clone();
+        if let Some(m) = body["metadata"].as_object_mut() {
+            m.remove("resourceVersion");
+        }
+        match store.get(kind, &namespace, &name) {
+            Ok(_) => store
+                .update(kind, &namespace, &name, &body, now)
+                .map(|(o, _)| o),
+            Err(_) => store.create(kind, &namespace, &body, now),
+        }
+        .map_err(seed_err)
+    }
+
+    /// Reads an object from the store (no authorization).
+    pub fn get_object(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let kind = Kind::by_kind(kind)?;
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(kind, namespace, name)
+            .ok()
+    }
+
+    /// A kubeconfig (YAML) for the cluster presenting `creds`; with `pin_creds` the AWS keys are
+    /// put into the exec stanza's `env`, otherwise the exec plugin reads them from its environment.
+    pub fn kubeconfig_for(&self, creds: &Creds, pin_creds: bool) -> String {
+        let name = self.cluster_arn.clone();
+        let user = match creds {
+            Creds::Aws(keys) => match bin_path("kubectl-eks_token") {
+                Some(bin) => {
+                    let mut env =
+                        vec![json!({"name": env_vars::AWS_REGION, "value": self.options.region})];
+                    if let Some(endpoint) = self.aws_endpoint() {
+                        env.push(json!({"name": env_vars::AWS_ENDPOINT_URL, "value": endpoint}));
+                    }
+                    if pin_creds {
+                        env.push(json!({"name": env_vars::AWS_ACCESS_KEY_ID, "value": keys.access_key_id}));
+                        env.push(json!({"name": env_vars::AWS_SECRET_ACCESS_KEY, "value": keys.secret_access_key}));
+                        if let Some(t) = &keys.session_token {
+                            env.push(json!({"name": env_vars::AWS_SESSION_TOKEN, "value": t}));
+                        }
+                    }
+                    json!({"exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": bin.display().to_string(),
+                        "args": ["--cluster-name", self.options.cluster_name],
+                        "env": env,
+                        "interactiveMode": "Never",
+                        "provideClusterInfo": false,
+                    }})
+                }
+                None => json!({"token": self.presign(keys)}),
+            },
+            Creds::Token(token) => json!({"token": token}),
+            Creds::Anonymous => json!({}),
+        };
+        let config = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {
+                "server": self.server_url(),
+                "certificate-authority-data": base64::engine::general_purpose::STANDARD.encode(&self.ca_pem),
+            }}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [{"name": name, "user": user}],
+            "preferences": {},
+        });
+        serde_yaml::to_string(&config).unwrap_or_default()
+    }
+
+    /// A presigned EKS token for the keys, made in-process.
+    pub fn presign(&self, keys: &AwsKeys) -> String {
+        presign_token(
+            keys,
+            &self.options.cluster_name,
+            &self.options.region,
+            std::time::SystemTime::now(),
+        )
+    }
+
+    /// Runs real `kubectl` with `args` against this cluster, hermetically: a kubeconfig for
+    /// `creds`, HOME inside the testbed dir, no AWS_* or KUBECONFIG from the caller.
+    pub fn kubectl(&self, creds: &Creds, args: &[&str]) -> Result<Output, TestbedError> {
+        let n = self.kubeconfigs.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.join(format!("kubeconfig-{n}"));
+        std::fs::write(&path, self.kubeconfig_for(creds, true)).map_err(io_dir(&path))?;
+        let kubectl = std::env::var(env_vars::KUBECTL).unwrap_or_else(|_| "kubectl".into());
+        let mut cmd = Command::new(&kubectl);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.join("home"))
+            .env(env_vars::KUBECONFIG, &path)
+            .args(args);
+        cmd.output().map_err(|source| TestbedError::Run {
+            program: kubectl,
+            source,
+        })
+    }
+}
+
+/// A presigned EKS token (`k8s-aws-v1.` + base64url of the URL) for the keys, made in-process by
+/// `eks_auth::token::presign`.
+pub fn presign_token(
+    keys: &AwsKeys,
+    cluster: &str,
+    region: &str,
+    now: std::time::SystemTime,
+) -> String {
+    let creds = eks_auth::token::Credentials {
+        access_key_id: keys.access_key_id.clone(),
+        secret_access_key: keys.secret_access_key.clone(),
+        session_token: keys.session_token.clone(),
+    };
+    // Fails only for a region without a partition; the testbed's regions are real ones.
+    eks_auth::token::presign(&creds, cluster, region, now)
+        .map(|t| t.token)
+        .unwrap_or_default()
+}
+
+impl Drop for Testbed {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        drop(self.aws.take());
+    }
+}
