@@ -140,6 +140,10 @@ impl AwsError {
             AwsError::AssumeRoleDenied { role, principal, .. } => Some(format!(
                 "the trust policy of `{role}` must allow `{principal}` to call sts:AssumeRole, and that principal's own policy must allow it too; check `--external-id` if the trust policy requires one"
             )),
+            AwsError::StsRejected { code, .. } if code == "SignatureDoesNotMatch" => Some(
+                "the `x-k8s-aws-id` header is signed: pass the cluster name the token was made for"
+                    .to_owned(),
+            ),
             AwsError::ClusterNotFound { region, .. } => Some(format!(
                 "list the clusters with `aws eks list-clusters --region {region}`, or pass the cluster's `--region`"
             )),
@@ -519,8 +523,12 @@ pub async fn fetch_presigned_identity(
         .await
         .map_err(|e| send_err(Box::new(e)))?;
     let status = response.status().as_u16();
-    let body = response.into_body();
-    let bytes = body.bytes().map(<[u8]>::to_vec).unwrap_or_default();
+    // The body streams: collect it (STS answers are a few hundred bytes).
+    let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
+        .collect()
+        .await
+        .map_err(|e| send_err(Box::new(e)))?
+        .to_vec();
     let text = String::from_utf8_lossy(&bytes);
     parse_sts_response(status, &text)
 }
