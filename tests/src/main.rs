@@ -83,6 +83,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args.dir.display()
         )
     })?;
+    if testbed.kubeconfig_uses_static_token() {
+        eprintln!(
+            "eks-testbed: kubectl-eks_token is not built, so {} uses a static token for the cluster creator\n\nhint: run `cargo build --workspace --bins` and restart for the exec credential plugin",
+            testbed.kubeconfig().display()
+        );
+    }
     std::fs::write(&ready, "").with_context(|| format!("writing `{}`", ready.display()))?;
     eprintln!(
         "eks-testbed: cluster `{}` at {} (AWS at {}), ready in {:.2} s\n\n    source {}\n\nCtrl-C stops it.",

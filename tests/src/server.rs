@@ -479,12 +479,19 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         }
         (Method::POST, true) => {
             let body = ctx.body_json()?;
-            let obj = ctx.write(|s| s.create(kind, &ns, &body, now))?;
+            let obj = ctx.write(|s| {
+                check_escalation(s, ctx.user, kind, &ns, &body, false)?;
+                s.create(kind, &ns, &body, now)
+            })?;
             Ok((201, obj))
         }
         (Method::PUT, false) => {
             let body = ctx.body_json()?;
-            let (obj, created) = ctx.write(|s| s.update(kind, &ns, &ctx.name, &body, now))?;
+            let (obj, created) = ctx.write(|s| {
+                let exists = s.get(kind, &ns, &ctx.name).is_ok();
+                check_escalation(s, ctx.user, kind, &ns, &body, exists)?;
+                s.update(kind, &ns, &ctx.name, &body, now)
+            })?;
             Ok((if created { 201 } else { 200 }, obj))
         }
         (Method::PATCH, false) => {
@@ -495,7 +502,12 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 other => return Err(ApiError::unsupported_media_type(other)),
             };
             let patch = ctx.body_json()?;
-            let obj = ctx.write(|s| s.patch(kind, &ns, &ctx.name, patch_type, &patch, now))?;
+            let obj = ctx.write(|s| {
+                let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
+                check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
+                s.update(kind, &ns, &ctx.name, &candidate, now)
+                    .map(|(o, _)| o)
+            })?;
             Ok((200, obj))
         }
         (Method::DELETE, false) => {
@@ -530,6 +542,83 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             &m.as_str().to_ascii_lowercase(),
         )),
     }
+}
+
+/// RBAC escalation prevention on writes of roles and bindings (the `policybased` storages of
+/// kube-apiserver), by `eks_auth::rbac`: checked before the object is validated and stored.
+fn check_escalation(
+    store: &mut Store,
+    user: &User,
+    kind: &'static Kind,
+    namespace: &str,
+    body: &Value,
+    update: bool,
+) -> Result<(), ApiError> {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+    fn typed<T: serde::de::DeserializeOwned>(
+        kind: &Kind,
+        mut body: Value,
+        namespace: &str,
+    ) -> Result<T, ApiError> {
+        if kind.namespaced && body["metadata"].is_object() {
+            body["metadata"]["namespace"] = json!(namespace);
+        }
+        serde_json::from_value(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the {} in the request body does not decode: {e}",
+                kind.kind
+            ))
+        })
+    }
+    fn old<T: serde::de::DeserializeOwned>(
+        store: &Store,
+        kind: &'static Kind,
+        ns: &str,
+        name: &str,
+        update: bool,
+    ) -> Option<T> {
+        if !update {
+            return None;
+        }
+        store
+            .get(kind, ns, name)
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+    if kind.group != "rbac.authorization.k8s.io" {
+        return Ok(());
+    }
+    let rbac = store.rbac();
+    let u = eks_auth::rbac::UserInfo::new(user.username.clone(), user.groups.clone());
+    let name = body["metadata"]["name"].as_str().unwrap_or_default();
+    let result = match kind.resource {
+        "clusterroles" => {
+            let role: ClusterRole = typed(kind, body.clone(), namespace)?;
+            let previous: Option<ClusterRole> = old(store, kind, namespace, name, update);
+            rbac.check_cluster_role_write(&u, &role, previous.as_ref())
+        }
+        "roles" => {
+            let role: Role = typed(kind, body.clone(), namespace)?;
+            let previous: Option<Role> = old(store, kind, namespace, name, update);
+            rbac.check_role_write(&u, &role, previous.as_ref())
+        }
+        "clusterrolebindings" => {
+            let binding: ClusterRoleBinding = typed(kind, body.clone(), namespace)?;
+            rbac.check_cluster_role_binding_write(&u, &binding)
+        }
+        "rolebindings" => {
+            let binding: RoleBinding = typed(kind, body.clone(), namespace)?;
+            rbac.check_role_binding_write(&u, &binding)
+        }
+        _ => Ok(()),
+    };
+    result.map_err(|e| {
+        let mut details = json!({"group": kind.group, "kind": kind.resource});
+        if !name.is_empty() {
+            details["name"] = json!(name);
+        }
+        ApiError::new(e.code(), e.reason(), e.to_string(), Some(details))
+    })
 }
 
 fn review(

@@ -16,7 +16,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: u16, reason: &str, message: String, details: Option<Value>) -> ApiError {
+    pub(crate) fn new(
+        code: u16,
+        reason: &str,
+        message: String,
+        details: Option<Value>,
+    ) -> ApiError {
         let mut body = json!({
             "kind": "Status",
             "apiVersion": "v1",

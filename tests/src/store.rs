@@ -483,7 +483,26 @@ impl Store {
         Ok((obj, false))
     }
 
-    /// Applies a patch to the stored object and writes it as an update would.
+    /// The object a patch would produce (not written).
+    pub fn patched(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        patch_type: PatchType,
+        patch: &Value,
+    ) -> Result<Value, ApiError> {
+        let mut obj = self.get(kind, namespace, name)?;
+        let patch = match patch_type {
+            PatchType::Merge => patch.clone(),
+            PatchType::Strategic => strip_directives(patch),
+        };
+        merge_patch(&mut obj, &patch);
+        Ok(obj)
+    }
+
+    /// Applies a patch to the stored object and writes it as an update would; a patch that
+    /// names a resourceVersion is a precondition, as on the real server.
     pub fn patch(
         &mut self,
         kind: &'static Kind,
@@ -493,13 +512,7 @@ impl Store {
         patch: &Value,
         now: jiff::Timestamp,
     ) -> Result<Value, ApiError> {
-        let mut obj = self.get(kind, namespace, name)?;
-        let patch = match patch_type {
-            PatchType::Merge => patch.clone(),
-            PatchType::Strategic => strip_directives(patch),
-        };
-        merge_patch(&mut obj, &patch);
-        // A patch that names a resourceVersion is a precondition, as on the real server.
+        let obj = self.patched(kind, namespace, name, patch_type, patch)?;
         self.update(kind, namespace, name, &obj, now)
             .map(|(o, _)| o)
     }

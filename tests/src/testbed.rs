@@ -103,8 +103,8 @@ pub enum TestbedError {
     },
 }
 
-/// Credentials a `kubectl` run presents.
-#[derive(Debug, Clone)]
+/// Credentials a `kubectl` run presents. `Debug` redacts tokens.
+#[derive(Clone)]
 pub enum Creds {
     /// AWS keys: an `exec` stanza running `kubectl-eks_token` (or, when that binary is not
     /// built, a token presigned in-process by `eks_auth::token::presign`).
@@ -115,6 +115,16 @@ pub enum Creds {
     Anonymous,
 }
 
+impl std::fmt::Debug for Creds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Creds::Aws(keys) => f.debug_tuple("Aws").field(keys).finish(),
+            Creds::Token(_) => f.write_str("Token(<redacted>)"),
+            Creds::Anonymous => f.write_str("Anonymous"),
+        }
+    }
+}
+
 impl From<&AwsUser> for Creds {
     fn from(user: &AwsUser) -> Creds {
         Creds::Aws(user.keys.clone())
@@ -122,7 +132,6 @@ impl From<&AwsUser> for Creds {
 }
 
 /// A running stand-in EKS. Dropping it stops the server and the AWS side.
-#[derive(Debug)]
 pub struct Testbed {
     options: TestbedOptions,
     dir: PathBuf,
@@ -138,6 +147,20 @@ pub struct Testbed {
     thread: Option<std::thread::JoinHandle<()>>,
     kubeconfigs: AtomicUsize,
     started_in: Duration,
+    /// Set when `kubectl-eks_token` is not built: DIR/kubeconfig uses this static token.
+    creator_token: Option<String>,
+}
+
+impl std::fmt::Debug for Testbed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Testbed")
+            .field("cluster_arn", &self.cluster_arn)
+            .field("server", &self.addr)
+            .field("aws", &self.aws)
+            .field("dir", &self.dir)
+            .field("creator", &self.creator)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Workspace binaries (`kubectl-eks_token`, ...) live next to the running executable, or one
@@ -222,6 +245,18 @@ impl Testbed {
         for spec in &options.static_tokens {
             static_tokens.add_spec(spec)?;
         }
+        // Without `kubectl-eks_token`, DIR/kubeconfig carries a fixed token for the creator's
+        // mapping instead of an exec stanza (a presigned token would expire in 15 minutes).
+        let creator_token = (options.aws && bin_path("kubectl-eks_token").is_none())
+            .then(|| format!("testbed-creator-{}", crate::store::new_uid()));
+        if let Some(token) = &creator_token {
+            let user = crate::auth::User {
+                username: eks_auth::mapping::CLUSTER_CREATOR_USERNAME.into(),
+                groups: vec!["system:masters".into()],
+                ..crate::auth::User::default()
+            };
+            static_tokens.add(token, user);
+        }
         let creator_arn: Arc<Mutex<Option<String>>> = Arc::default();
         let aws = match aws_start {
             Some(handle) => Some(
@@ -290,6 +325,7 @@ impl Testbed {
             thread: Some(thread),
             kubeconfigs: AtomicUsize::new(0),
             started_in: Duration::ZERO,
+            creator_token,
         };
         if let Some(aws) = &testbed.aws {
             let creator = aws.create_user(&options.creator_name, "/")?;
@@ -313,9 +349,10 @@ impl Testbed {
             std::fs::write(&path, text).map_err(io_dir(&path))
         };
         write("ca.pem", &self.ca_pem)?;
-        let creds = match &self.creator {
-            Some(c) => Creds::from(c),
-            None => Creds::Anonymous,
+        let creds = match (&self.creator_token, &self.creator) {
+            (Some(token), _) => Creds::Token(token.clone()),
+            (None, Some(c)) => Creds::from(c),
+            (None, None) => Creds::Anonymous,
         };
         let kubeconfig = self.kubeconfig_for(&creds, false);
         write("kubeconfig", &kubeconfig)?;
@@ -326,6 +363,11 @@ impl Testbed {
             env.push_str(&format!("export {k}={}\n", shell_quote(&v)));
         }
         write("env", &env)
+    }
+
+    /// Whether DIR/kubeconfig holds a static creator token because `kubectl-eks_token` is not built.
+    pub fn kubeconfig_uses_static_token(&self) -> bool {
+        self.creator_token.is_some()
     }
 
     /// How long `start` took, start to serving with files written.

@@ -541,3 +541,82 @@ fn up_serves_a_shell_until_sigterm() {
         );
     }
 }
+
+#[test]
+fn rbac_escalation_is_prevented_and_aggregation_applies() {
+    let tb = start(TestbedOptions {
+        static_tokens: vec!["root=root:system:masters".into(), "dave=dave".into()],
+        aws: false,
+        ..TestbedOptions::default()
+    });
+    let (root, dave) = (Creds::Token("root".into()), Creds::Token("dave".into()));
+    kubectl_ok(
+        &tb,
+        &root,
+        &[
+            "create",
+            "rolebinding",
+            "dave-admin",
+            "-n",
+            "default",
+            "--clusterrole=admin",
+            "--user=dave",
+        ],
+    );
+    // admin aggregates edit and view, so dave holds view's rules in `default` and may bind view.
+    assert_eq!(
+        kubectl_ok(
+            &tb,
+            &dave,
+            &[
+                "create",
+                "rolebinding",
+                "eve-view",
+                "-n",
+                "default",
+                "--clusterrole=view",
+                "--user=eve"
+            ]
+        ),
+        "rolebinding.rbac.authorization.k8s.io/eve-view created\n"
+    );
+    let out = kubectl(
+        &tb,
+        &dave,
+        &[
+            "create",
+            "rolebinding",
+            "dave-root",
+            "-n",
+            "default",
+            "--clusterrole=cluster-admin",
+            "--user=dave",
+        ],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: failed to create rolebinding: rolebindings.rbac.authorization.k8s.io \"dave-root\" is forbidden: user \"dave\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n"),
+        "{err}"
+    );
+    assert!(
+        tb.get_object("RoleBinding", "default", "dave-root")
+            .is_none()
+    );
+    let out = kubectl(
+        &tb,
+        &dave,
+        &[
+            "create",
+            "rolebinding",
+            "x",
+            "-n",
+            "kube-system",
+            "--clusterrole=view",
+            "--user=eve",
+        ],
+    );
+    assert_eq!(
+        stderr(&out),
+        "error: failed to create rolebinding: rolebindings.rbac.authorization.k8s.io is forbidden: User \"dave\" cannot create resource \"rolebindings\" in API group \"rbac.authorization.k8s.io\" in the namespace \"kube-system\"\n"
+    );
+}

@@ -70,12 +70,7 @@ pub enum AwsError {
         source: BoxError,
     },
     #[error("EKS cluster `{name}` not found in region `{region}`")]
-    ClusterNotFound {
-        name: String,
-        region: String,
-        #[source]
-        source: BoxError,
-    },
+    ClusterNotFound { name: String, region: String },
     #[error("EKS DescribeCluster of `{name}` failed")]
     DescribeCluster {
         name: String,
@@ -351,10 +346,10 @@ impl AwsContext {
                     .as_service_error()
                     .is_some_and(|e| e.is_resource_not_found_exception())
                 {
+                    // The service's message only repeats this, so it is not kept as a source.
                     return Err(AwsError::ClusterNotFound {
                         name: name.to_owned(),
                         region: self.region.clone(),
-                        source: Box::new(err),
                     });
                 }
                 return Err(AwsError::DescribeCluster {

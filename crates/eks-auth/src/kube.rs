@@ -425,14 +425,33 @@ fn backoff(attempt: u32) -> Duration {
 pub async fn modify_aws_auth_data<E, F>(
     client: &Client,
     options: &ModifyOptions,
+    edit: F,
+) -> Result<Modified, ModifyError<E>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(&AwsAuthObject) -> Result<Edit, E>,
+{
+    modify_aws_auth_data_from(client, options, None, edit).await
+}
+
+/// [`modify_aws_auth_data`] starting from a read the caller already made (one GET less on the
+/// happy path); a conflict re-reads as usual.
+pub async fn modify_aws_auth_data_from<E, F>(
+    client: &Client,
+    options: &ModifyOptions,
+    first_read: Option<AwsAuthObject>,
     mut edit: F,
 ) -> Result<Modified, ModifyError<E>>
 where
     E: std::error::Error + 'static,
     F: FnMut(&AwsAuthObject) -> Result<Edit, E>,
 {
+    let mut first_read = first_read;
     for attempt in 1..=MAX_ATTEMPTS {
-        let before = fetch_aws_auth(client).await.map_err(ModifyError::Kube)?;
+        let before = match first_read.take() {
+            Some(read) => read,
+            None => fetch_aws_auth(client).await.map_err(ModifyError::Kube)?,
+        };
         let (data, change) = match edit(&before).map_err(ModifyError::Edit)? {
             Edit::Unchanged => {
                 return Ok(Modified {
@@ -489,6 +508,40 @@ where
     Err(ModifyError::Conflicts {
         attempts: MAX_ATTEMPTS,
     })
+}
+
+/// Why [`modify_aws_auth`] stopped before writing: aws-auth could not be read as the
+/// authenticator reads it (never rewritten), or the edit refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsAuthEditError<E: std::error::Error + 'static> {
+    /// aws-auth does not parse: it is left untouched.
+    #[error(
+        "ConfigMap `{AWS_AUTH_NAMESPACE}/{AWS_AUTH_NAME}` cannot be read, so it is left untouched"
+    )]
+    Unreadable(#[source] crate::aws_auth::AwsAuthError),
+    /// The edit refused.
+    #[error(transparent)]
+    Edit(E),
+}
+
+/// The conflict-safe loop at the level of the parsed document: `edit` gets aws-auth as the
+/// authenticator reads it (and the object, for its annotations); a document that does not parse
+/// stops the loop and is never rewritten.
+pub async fn modify_aws_auth<E, F>(
+    client: &Client,
+    options: &ModifyOptions,
+    mut edit: F,
+) -> Result<Modified, ModifyError<AwsAuthEditError<E>>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(&crate::aws_auth::AwsAuth, &AwsAuthObject) -> Result<Edit, E>,
+{
+    modify_aws_auth_data(client, options, |obj| {
+        let doc =
+            crate::aws_auth::AwsAuth::parse(&obj.data).map_err(AwsAuthEditError::Unreadable)?;
+        edit(&doc, obj).map_err(AwsAuthEditError::Edit)
+    })
+    .await
 }
 
 /// Deletes aws-auth if its resourceVersion is still `resource_version` (used by `undo` when the

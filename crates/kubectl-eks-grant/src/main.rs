@@ -1,15 +1,66 @@
 //! `kubectl eks-grant`: give an IAM user or role access to an EKS cluster in one safe step.
+//!
+//! Thin main: parse, validate into domain types, build a current-thread runtime, run, map the
+//! result to an exit code (0 success, also for "unchanged"; 1 error; 2 usage).
 
 mod cli;
+mod commands;
 mod diff;
+mod output;
+mod plan;
+mod rbac_io;
 mod request;
 
 use std::process::ExitCode;
 
+use anyhow::{Context, Result};
 use clap::Parser;
+use eks_auth::kube::connect;
+
+use crate::cli::{Cli, Command};
+use crate::request::{Grant, Revoke};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    let _ = cli;
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let format = cli.output.output;
+    // Validated before any I/O.
+    enum Req {
+        Add(Grant),
+        Revoke(Revoke),
+        List,
+        Check(String, String),
+        Undo(bool, bool),
+    }
+    let req = match cli.command {
+        Command::Presets => return commands::show_presets(format),
+        Command::Add(a) => Req::Add(Grant::from_args(a)?),
+        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r)?),
+        Command::List => Req::List,
+        Command::Check(c) => Req::Check(c.arn, c.namespace),
+        Command::Undo(u) => Req::Undo(u.dry_run, u.force),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
+        match req {
+            Req::Add(g) => commands::add(&cluster, format, g).await,
+            Req::Revoke(r) => commands::revoke(&cluster, format, r).await,
+            Req::List => commands::list(&cluster, format).await,
+            Req::Check(arn, ns) => commands::check(&cluster, format, &arn, &ns).await,
+            Req::Undo(dry_run, force) => commands::undo(&cluster, format, dry_run, force).await,
+        }
+    })
 }

@@ -1,0 +1,456 @@
+//! Creating, updating and deleting the RBAC objects of a preset, and showing them as YAML.
+
+use std::fmt::Debug;
+
+use anyhow::{Context, Result, bail};
+use eks_auth::kube::{Caller, KubeError, list_rbac};
+use eks_auth::rbac::{RbacObjects, UserInfo, managed_grant};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use kube::api::{DeleteParams, PostParams};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diff;
+
+/// What happened (or would happen) to one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectChange {
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub action: &'static str,
+}
+
+impl ObjectChange {
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{} in {ns} {}", self.kind, self.name, self.action),
+            None => format!("{}/{} {}", self.kind, self.name, self.action),
+        }
+    }
+}
+
+/// The object as YAML, without the fields the server owns.
+pub fn yaml<K: Serialize>(obj: &K) -> String {
+    let mut value = serde_json::to_value(obj).expect("k8s objects serialise");
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in [
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "managedFields",
+            "generation",
+        ] {
+            meta.remove(key);
+        }
+    }
+    serde_yaml::to_string(&value).expect("JSON values serialise as YAML")
+}
+
+/// What decides whether an object must be written: everything but server-owned metadata.
+fn content<K: Serialize>(obj: &K) -> Value {
+    let mut value = serde_json::to_value(obj).expect("k8s objects serialise");
+    if let Some(map) = value.as_object_mut() {
+        let meta = map.get("metadata").cloned().unwrap_or(Value::Null);
+        let keep = serde_json::json!({
+            "labels": meta.get("labels").cloned().unwrap_or(Value::Null),
+            "annotations": meta.get("annotations").cloned().unwrap_or(Value::Null),
+        });
+        map.insert("metadata".to_owned(), keep);
+    }
+    value
+}
+
+/// `desired`'s content on `existing`'s metadata (resourceVersion kept: a concurrent change
+/// answers 409), labels and annotations merged.
+fn updated<K: Serialize + DeserializeOwned>(existing: &K, desired: &K) -> K {
+    let old = serde_json::to_value(existing).expect("serialises");
+    let mut new = serde_json::to_value(desired).expect("serialises");
+    let mut meta = old.get("metadata").cloned().unwrap_or_default();
+    for key in ["labels", "annotations"] {
+        let mut merged = meta
+            .get(key)
+            .cloned()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        if let Some(want) = new
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_object)
+        {
+            merged.extend(want.clone());
+        }
+        meta[key] = Value::Object(merged);
+    }
+    new["metadata"] = meta;
+    serde_json::from_value(new).expect("the merged object deserialises")
+}
+
+trait Kind:
+    Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Debug + Send + Sync + 'static
+{
+    const KIND: &'static str;
+    fn api(client: &Client, namespace: Option<&str>) -> Api<Self>;
+}
+
+macro_rules! kind {
+    ($ty:ty, $name:literal, namespaced) => {
+        impl Kind for $ty {
+            const KIND: &'static str = $name;
+            fn api(client: &Client, namespace: Option<&str>) -> Api<Self> {
+                Api::namespaced(client.clone(), namespace.unwrap_or("default"))
+            }
+        }
+    };
+    ($ty:ty, $name:literal) => {
+        impl Kind for $ty {
+            const KIND: &'static str = $name;
+            fn api(client: &Client, _namespace: Option<&str>) -> Api<Self> {
+                Api::all(client.clone())
+            }
+        }
+    };
+}
+kind!(ClusterRole, "ClusterRole");
+kind!(ClusterRoleBinding, "ClusterRoleBinding");
+kind!(Role, "Role", namespaced);
+kind!(RoleBinding, "RoleBinding", namespaced);
+
+fn describe<K: Kind>(obj: &K) -> String {
+    match obj.namespace() {
+        Some(ns) => format!("{} `{ns}/{}`", K::KIND, obj.name_any()),
+        None => format!("{} `{}`", K::KIND, obj.name_any()),
+    }
+}
+
+async fn apply_one<K: Kind>(
+    client: &Client,
+    desired: &K,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<ObjectChange> {
+    let namespace = desired.namespace();
+    let api = K::api(client, namespace.as_deref());
+    let name = desired.name_any();
+    let what = describe(desired);
+    let existing = api
+        .get_opt(&name)
+        .await
+        .with_context(|| format!("reading {what}"))?;
+    let label = match &namespace {
+        Some(ns) => format!("{}/{ns}/{name}", K::KIND),
+        None => format!("{}/{name}", K::KIND),
+    };
+    let change = |action| ObjectChange {
+        kind: K::KIND.to_owned(),
+        name: name.clone(),
+        namespace: namespace.clone(),
+        action,
+    };
+    match existing {
+        None => {
+            diffs.push_str(&diff::unified(&label, None, Some(&yaml(desired))));
+            if !dry_run {
+                api.create(&PostParams::default(), desired)
+                    .await
+                    .with_context(|| format!("creating {what}"))?;
+            }
+            Ok(change(if dry_run {
+                "would be created"
+            } else {
+                "created"
+            }))
+        }
+        Some(existing) => {
+            if managed_grant(existing.meta()).is_none() {
+                bail!(
+                    "{what} exists and is not managed by kubectl-eks-grant: it was left as it is and nothing was written\n\nhint: rename or delete it, or grant with another --group"
+                );
+            }
+            if content(&existing) == content(desired) {
+                return Ok(change("unchanged"));
+            }
+            let new = updated(&existing, desired);
+            diffs.push_str(&diff::unified(
+                &label,
+                Some(&yaml(&existing)),
+                Some(&yaml(&new)),
+            ));
+            if !dry_run {
+                api.replace(&name, &PostParams::default(), &new)
+                    .await
+                    .with_context(|| format!("updating {what}"))?;
+            }
+            Ok(change(if dry_run {
+                "would be updated"
+            } else {
+                "updated"
+            }))
+        }
+    }
+}
+
+/// Creates or updates every object of `objects` (ClusterRoles before bindings); with `dry_run`
+/// only computes the diffs.
+pub async fn apply(
+    client: &Client,
+    objects: &RbacObjects,
+    dry_run: bool,
+) -> Result<(Vec<ObjectChange>, String)> {
+    let mut changes = Vec::new();
+    let mut diffs = String::new();
+    for o in &objects.cluster_roles {
+        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.roles {
+        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.cluster_role_bindings {
+        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.role_bindings {
+        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+    }
+    Ok((changes, diffs))
+}
+
+async fn delete_one<K: Kind>(
+    client: &Client,
+    obj: &K,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<ObjectChange> {
+    let namespace = obj.namespace();
+    let name = obj.name_any();
+    let label = match &namespace {
+        Some(ns) => format!("{}/{ns}/{name}", K::KIND),
+        None => format!("{}/{name}", K::KIND),
+    };
+    diffs.push_str(&diff::unified(&label, Some(&yaml(obj)), None));
+    if !dry_run {
+        let api = K::api(client, namespace.as_deref());
+        match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(e).with_context(|| format!("deleting {}", describe(obj))),
+        }
+    }
+    Ok(ObjectChange {
+        kind: K::KIND.to_owned(),
+        name,
+        namespace,
+        action: if dry_run {
+            "would be deleted"
+        } else {
+            "deleted"
+        },
+    })
+}
+
+/// Deletes every object of `objects`, bindings first.
+pub async fn delete(
+    client: &Client,
+    objects: &RbacObjects,
+    dry_run: bool,
+) -> Result<(Vec<ObjectChange>, String)> {
+    let mut changes = Vec::new();
+    let mut diffs = String::new();
+    for o in &objects.cluster_role_bindings {
+        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.role_bindings {
+        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.cluster_roles {
+        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+    }
+    for o in &objects.roles {
+        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+    }
+    Ok((changes, diffs))
+}
+
+/// The RBAC objects eks-grant made for `groups` that nothing needs once those groups are no longer
+/// handed out: their bindings (only those whose sole subject is the group), then the preset
+/// ClusterRoles that no remaining binding references.
+pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObjects {
+    let only_group = |subjects: &Option<Vec<k8s_openapi::api::rbac::v1::Subject>>, group: &str| {
+        subjects
+            .as_deref()
+            .is_some_and(|s| s.len() == 1 && s[0].kind == "Group" && s[0].name == group)
+    };
+    let ours_for = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        managed_grant(meta)
+            .and_then(|m| m.group)
+            .filter(|g| gone_groups.contains(g))
+    };
+    let mut out = RbacObjects::default();
+    for b in &cluster.cluster_role_bindings {
+        if let Some(g) = ours_for(&b.metadata)
+            && only_group(&b.subjects, &g)
+        {
+            out.cluster_role_bindings.push(b.clone());
+        }
+    }
+    for b in &cluster.role_bindings {
+        if let Some(g) = ours_for(&b.metadata)
+            && only_group(&b.subjects, &g)
+        {
+            out.role_bindings.push(b.clone());
+        }
+    }
+    let deleted_crb: Vec<_> = out
+        .cluster_role_bindings
+        .iter()
+        .map(|b| b.metadata.name.clone())
+        .collect();
+    let deleted_rb: Vec<_> = out
+        .role_bindings
+        .iter()
+        .map(|b| (b.metadata.namespace.clone(), b.metadata.name.clone()))
+        .collect();
+    let referenced = |role: &str| {
+        cluster
+            .cluster_role_bindings
+            .iter()
+            .filter(|b| !deleted_crb.contains(&b.metadata.name))
+            .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
+            || cluster
+                .role_bindings
+                .iter()
+                .filter(|b| {
+                    !deleted_rb.contains(&(b.metadata.namespace.clone(), b.metadata.name.clone()))
+                })
+                .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
+    };
+    let was_used_by_deleted = |role: &str| {
+        out.cluster_role_bindings
+            .iter()
+            .any(|b| b.role_ref.name == role)
+            || out
+                .role_bindings
+                .iter()
+                .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
+    };
+    for r in &cluster.cluster_roles {
+        let name = r.metadata.name.as_deref().unwrap_or("");
+        if managed_grant(&r.metadata).is_some_and(|m| m.group.is_none())
+            && was_used_by_deleted(name)
+            && !referenced(name)
+        {
+            out.cluster_roles.push(r.clone());
+        }
+    }
+    out
+}
+
+/// Refuses, with the API server's reasons, a grant the caller could not make itself: RBAC
+/// escalation prevention, computed by the core over the cluster's RBAC objects. `system:masters`
+/// skips it, as the server does. Returns the listed objects (for reuse) when it had to list them.
+pub async fn escalation_preflight(
+    client: &Client,
+    caller: &Caller,
+    planned: &RbacObjects,
+) -> Result<()> {
+    let user = UserInfo::new(caller.username.clone(), caller.groups.clone());
+    if user.is_privileged() {
+        return Ok(());
+    }
+    let cluster = match list_rbac(client).await {
+        Ok(objects) => objects,
+        Err(err @ KubeError::Request { .. }) => {
+            return Err(anyhow::Error::new(err)).context(format!(
+                "`{}` may not read the cluster's RBAC objects, so eks-grant cannot check that it may grant this; nothing was written\n\nhint: ask a cluster admin to run the grant",
+                caller.username
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let refusals = cluster.check_grant(&user, planned);
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    let reasons = refusals
+        .iter()
+        .map(|r| format!("  - {r}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    bail!(
+        "`{}` may not grant this (Kubernetes RBAC prevents granting permissions one does not hold); nothing was written:\n{reasons}\n\nhint: ask a cluster admin, or one holding the `bind` and `escalate` verbs on clusterroles",
+        caller.username
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eks_auth::rbac::preset;
+
+    #[test]
+    fn unused_objects_are_the_groups_bindings_and_their_now_unreferenced_role() {
+        let p = preset("cluster-reader").unwrap();
+        let mut cluster = p.objects("reader", &[]).unwrap();
+        cluster.extend(
+            p.objects("other", &[])
+                .unwrap()
+                .cluster_role_bindings
+                .into_iter()
+                .fold(RbacObjects::default(), |mut o, b| {
+                    o.cluster_role_bindings.push(b);
+                    o
+                }),
+        );
+        // Another group still uses the ClusterRole: only the binding goes.
+        let unused = unused_objects(&cluster, &["reader".to_owned()]);
+        assert_eq!(
+            unused
+                .cluster_role_bindings
+                .iter()
+                .map(|b| b.metadata.name.clone().unwrap())
+                .collect::<Vec<_>>(),
+            ["eks-grant:reader:cluster-reader"]
+        );
+        assert!(unused.cluster_roles.is_empty());
+        // Both groups gone: the ClusterRole goes too.
+        let unused = unused_objects(&cluster, &["reader".to_owned(), "other".to_owned()]);
+        assert_eq!(unused.cluster_role_bindings.len(), 2);
+        assert_eq!(
+            unused
+                .cluster_roles
+                .iter()
+                .map(|r| r.metadata.name.clone().unwrap())
+                .collect::<Vec<_>>(),
+            ["eks-grant:cluster-reader"]
+        );
+    }
+
+    #[test]
+    fn objects_not_made_by_eks_grant_are_never_unused() {
+        let p = preset("view").unwrap();
+        let mut cluster = p.objects("reader", &["a".to_owned()]).unwrap();
+        cluster.role_bindings[0].metadata.labels = None;
+        assert_eq!(
+            unused_objects(&cluster, &["reader".to_owned()]),
+            RbacObjects::default()
+        );
+    }
+
+    #[test]
+    fn content_ignores_server_fields_and_update_keeps_resource_version() {
+        let p = preset("cluster-reader").unwrap();
+        let desired = p.objects("reader", &[]).unwrap().cluster_roles.remove(0);
+        let mut existing = desired.clone();
+        existing.metadata.resource_version = Some("42".to_owned());
+        existing.metadata.uid = Some("u".to_owned());
+        assert_eq!(content(&existing), content(&desired));
+        existing.rules = Some(vec![]);
+        assert_ne!(content(&existing), content(&desired));
+        let new = updated(&existing, &desired);
+        assert_eq!(new.metadata.resource_version.as_deref(), Some("42"));
+        assert_eq!(new.rules, desired.rules);
+        assert!(!yaml(&existing).contains("resourceVersion"));
+    }
+}
