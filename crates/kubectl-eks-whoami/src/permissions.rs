@@ -20,12 +20,13 @@ pub const STANDARD_VERBS: &[&str] = &[
     "deletecollection",
 ];
 
-/// `pods`, `deployments.apps`, `*.*` (kubectl `auth can-i --list` spelling).
+/// `pods`, `deployments.apps`, `deployments.apps/scale`, `*.*` (kubectl `auth can-i --list`
+/// spelling: the group goes before the subresource).
 pub fn row_name(group: &str, resource: &str) -> String {
-    if group.is_empty() {
-        resource.to_owned()
-    } else {
-        format!("{resource}.{group}")
+    match (group.is_empty(), resource.split_once('/')) {
+        (true, _) => resource.to_owned(),
+        (false, Some((r, sub))) => format!("{r}.{group}/{sub}"),
+        (false, None) => format!("{resource}.{group}"),
     }
 }
 
@@ -124,10 +125,7 @@ pub fn resource_of(row: &ResourceRow) -> String {
     if row.group.is_empty() {
         row.resource.clone()
     } else {
-        row.resource
-            .strip_suffix(&format!(".{}", row.group))
-            .unwrap_or(&row.resource)
-            .to_owned()
+        row.resource.replacen(&format!(".{}", row.group), "", 1)
     }
 }
 
@@ -233,6 +231,18 @@ mod tests {
     }
 
     #[test]
+    fn row_names_put_the_group_before_the_subresource() {
+        assert_eq!(row_name("", "pods/log"), "pods/log");
+        assert_eq!(
+            row_name("apps", "deployments/scale"),
+            "deployments.apps/scale"
+        );
+        assert_eq!(row_name("*", "*"), "*.*");
+        let rows = matrix(&[rr(&["get"], &["apps"], &["deployments/scale"], &[])]);
+        assert_eq!(resource_of(&rows[0]), "deployments/scale");
+    }
+
+    #[test]
     fn retain_cells_drops_empty_rows_and_stale_names() {
         let mut rows = matrix(&[
             rr(&["get"], &[""], &["secrets"], &["a"]),
@@ -279,7 +289,7 @@ mod tests {
             summarise_rules(&rules),
             vec![
                 "get /healthz,/version".to_owned(),
-                "update deployments.apps,deployments/scale.apps [web]".to_owned(),
+                "update deployments.apps,deployments.apps/scale [web]".to_owned(),
                 "get,list pods".to_owned(),
             ]
         );
