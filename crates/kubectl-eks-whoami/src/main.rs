@@ -1,4 +1,84 @@
-fn main() {
-    eprintln!("kubectl-eks_whoami: not built yet");
-    std::process::exit(2);
+//! `kubectl eks-whoami`: who am I in AWS and in the cluster, which mapping made me so, and
+//! what may I do.
+
+mod aws_identity;
+mod cli;
+mod cluster;
+mod diagnose;
+mod env;
+mod exec;
+mod kubeconfig;
+mod mapping_view;
+mod permissions;
+mod progress;
+mod render;
+mod report;
+mod run;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::run::Outcome;
+
+/// Exit status when the caller is not authenticated (401, or no credentials).
+const EXIT_UNAUTHENTICATED: u8 = 2;
+/// Exit status of any other failure.
+const EXIT_FAILURE: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let progress = progress::Progress::new(cli.all);
+    let result = runtime.block_on(run::run(&cli, &progress));
+    progress.done();
+    let (report, outcome) = match result {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty());
+    let text = match render::render(&report, cli.output.output, color) {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("error: rendering the report: {err:#}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("error: writing the report: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    match outcome {
+        Outcome::Identified => ExitCode::SUCCESS,
+        Outcome::Unauthenticated => {
+            eprintln!(
+                "error: not authenticated to context `{}`: see the diagnosis above",
+                report.context.name
+            );
+            ExitCode::from(EXIT_UNAUTHENTICATED)
+        }
+    }
 }

@@ -1,0 +1,448 @@
+//! End to end: the real `kubectl-eks_whoami` against the stand-in EKS (`eks_testbed::Testbed`),
+//! with kubeconfigs whose exec stanza runs the real `kubectl-eks_token`.
+//!
+//! Needs `python3` with tests/aws/requirements.txt. `kubectl-eks_token` is built on first use
+//! when `cargo nextest run -p kubectl-eks-whoami` did not build it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use eks_testbed::{AwsKeys, Testbed, TestbedOptions, bin_path};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+
+/// `kubectl-eks_token`, built once if missing.
+fn token_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = bin_path("kubectl-eks_token") {
+            return p;
+        }
+        let cargo = option_env!("CARGO").unwrap_or("cargo");
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "kubectl-eks-token"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building kubectl-eks_token failed");
+        bin_path("kubectl-eks_token").expect("kubectl-eks_token is built next to the tests")
+    })
+    .clone()
+}
+
+fn start() -> Testbed {
+    Testbed::start(TestbedOptions::default()).expect("the testbed starts")
+}
+
+/// A kubeconfig whose exec stanza runs `kubectl-eks_token` with these keys pinned in its env.
+fn kubeconfig(tb: &Testbed, keys: &AwsKeys, extra_args: &[&str], name: &str) -> PathBuf {
+    let mut args = vec!["--cluster-name".to_owned(), tb.cluster_name().to_owned()];
+    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+    let env = json!([
+        {"name": "AWS_REGION", "value": "us-east-1"},
+        {"name": "AWS_ENDPOINT_URL", "value": tb.aws_endpoint().unwrap()},
+        {"name": "AWS_ACCESS_KEY_ID", "value": keys.access_key_id},
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": keys.secret_access_key},
+    ]);
+    let cluster = tb.cluster_arn().to_owned();
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {
+            "server": tb.server_url(),
+            "certificate-authority": tb.dir().join("ca.pem").display().to_string(),
+        }}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
+        "current-context": cluster,
+        "users": [{"name": name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": token_bin().display().to_string(),
+            "args": args,
+            "env": env,
+            "interactiveMode": "Never",
+        }}}],
+    });
+    let path = tb.dir().join(format!("kubeconfig-whoami-{name}"));
+    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    path
+}
+
+/// Runs whoami hermetically: no AWS_* or KUBECONFIG from the caller, HOME in the testbed dir.
+fn whoami(tb: &Testbed, kubeconfig: &Path, args: &[&str]) -> Output {
+    let home = tb.dir().join("home-whoami");
+    std::fs::create_dir_all(&home).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kubectl-eks_whoami"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("NO_COLOR", "1")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("whoami runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn set_aws_auth(tb: &Testbed, map_roles: &str, map_users: &str) {
+    tb.put_object(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+        "data": {"mapRoles": map_roles, "mapUsers": map_users},
+    }))
+    .unwrap();
+}
+
+fn bind_cluster_role(tb: &Testbed, name: &str, role: &str, group: &str) {
+    tb.put_object(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+    }))
+    .unwrap();
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn cluster_creator_is_the_implicit_admin() {
+    let tb = start();
+    let creator = tb.creator().unwrap().clone();
+    let kc = kubeconfig(&tb, &creator.keys, &[], "creator");
+    let out = whoami(&tb, &kc, &["-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["aws"]["arn"], creator.arn.as_str());
+    assert_eq!(v["aws"]["canonical_arn"], creator.arn.as_str());
+    assert_eq!(v["aws"]["account"], ACCOUNT);
+    assert_eq!(v["aws"]["source"], "exec-plugin");
+    assert_eq!(
+        v["aws"]["access_key_id"],
+        creator.keys.access_key_id.as_str()
+    );
+    assert_eq!(v["aws"]["token"]["cluster_name"], "testbed");
+    assert_eq!(v["aws"]["exec"]["tool"], "kubectl-eks-token");
+    assert_eq!(v["kubernetes"]["status"], "authenticated");
+    assert_eq!(v["kubernetes"]["username"], "kubernetes-admin");
+    assert!(strings(&v["kubernetes"]["groups"]).contains(&"system:masters".to_owned()));
+    assert_eq!(v["mapping"]["aws_auth"], "read");
+    assert_eq!(v["mapping"]["source"], "cluster-creator");
+    assert_eq!(v["mapping"]["agrees"], true);
+    assert!(v.get("bindings").is_none());
+    // no secret reaches the output
+    let text = stdout(&out);
+    assert!(!text.contains(&creator.keys.secret_access_key));
+    assert!(
+        v["aws"]["token"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature=REDACTED")
+    );
+}
+
+#[test]
+fn mapped_reader_sees_entry_bindings_and_matrix() {
+    let tb = start();
+    let reader = tb.create_user("reader").unwrap();
+    set_aws_auth(
+        &tb,
+        "",
+        &format!(
+            "- userarn: {arn}\n  username: old-reader\n  groups: [nobody]\n- userarn: {arn}\n  username: reader\n  groups:\n  - readers\n",
+            arn = reader.arn
+        ),
+    );
+    bind_cluster_role(&tb, "readers-view", "view", "readers");
+    let kc = kubeconfig(&tb, &reader.keys, &[], "reader");
+
+    let table = whoami(&tb, &kc, &[]);
+    assert_eq!(table.status.code(), Some(0));
+    let text = stdout(&table);
+    eprintln!("{text}");
+    assert!(
+        text.contains(&format!(
+            "mapUsers entry 2: {} -> username reader, groups readers",
+            reader.arn
+        )),
+        "{text}"
+    );
+
+    let out = whoami(&tb, &kc, &["--all", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["kubernetes"]["username"], "reader");
+    assert_eq!(
+        strings(&v["kubernetes"]["groups"]),
+        vec!["readers".to_owned(), "system:authenticated".to_owned()]
+    );
+    assert_eq!(v["kubernetes"]["extra"]["arn"][0], reader.arn.as_str());
+    assert_eq!(v["mapping"]["aws_auth"], "read");
+    assert_eq!(v["mapping"]["source"], "map-users");
+    assert_eq!(v["mapping"]["entry"]["position"], 2);
+    assert_eq!(v["mapping"]["shadowed"][0]["position"], 1);
+    assert_eq!(v["mapping"]["shadowed"][0]["username"], "old-reader");
+    // `view` does not read RBAC objects: the bindings are incomplete and say why
+    assert_eq!(v["bindings"]["complete"], false);
+    assert_eq!(v["diagnosis"]["kind"], "forbidden");
+    let missing = strings(&v["diagnosis"]["missing"]);
+    assert!(
+        missing.contains(
+            &"list clusterrolebindings.rbac.authorization.k8s.io at cluster scope".to_owned()
+        ),
+        "{missing:?}"
+    );
+    assert!(
+        missing
+            .contains(&"list rolebindings.rbac.authorization.k8s.io in all namespaces".to_owned()),
+        "{missing:?}"
+    );
+    // the matrix: reads pods and deployments cluster-wide, writes nothing
+    let rows = v["permissions"]["resources"].as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["resource"] == name).cloned();
+    let pods = row("pods").expect("a pods row");
+    assert_eq!(
+        pods["verbs"],
+        json!({"get": "all", "list": "all", "watch": "all"})
+    );
+    assert!(row("deployments.apps").is_some());
+    // the only writes are the self-reviews every authenticated user may create
+    for r in rows {
+        if r["verbs"].get("create").is_some() {
+            assert!(r["resource"].as_str().unwrap().contains("review"), "{r}");
+        }
+    }
+    assert!(row("secrets").is_none(), "view cannot read secrets");
+    assert_eq!(v["permissions"]["scope"], "cluster");
+    assert!(
+        v["permissions"]["method"]
+            .as_str()
+            .unwrap()
+            .contains("SelfSubjectAccessReview")
+    );
+}
+
+#[test]
+fn assumed_role_shows_session_and_infers_without_aws_auth() {
+    let tb = start();
+    let alice = tb.create_user("alice").unwrap();
+    let role = tb.create_role("dev", "/").unwrap();
+    set_aws_auth(
+        &tb,
+        &format!(
+            "- rolearn: {}\n  username: dev:{{{{SessionName}}}}\n  groups: [devs]\n",
+            role.arn
+        ),
+        "",
+    );
+    let kc = kubeconfig(
+        &tb,
+        &alice.keys,
+        &["--role-arn", &role.arn, "--session-name", "alice-laptop"],
+        "alice",
+    );
+    let out = whoami(&tb, &kc, &["-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(
+        v["aws"]["arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice-laptop")
+    );
+    assert_eq!(v["aws"]["canonical_arn"], role.arn.as_str());
+    assert_eq!(v["aws"]["session_name"], "alice-laptop");
+    assert_eq!(v["aws"]["token"]["session_token"], true);
+    assert_eq!(v["kubernetes"]["username"], "dev:alice-laptop");
+    // `devs` has no RBAC: aws-auth is out of reach, the source is inferred
+    assert_eq!(v["mapping"]["aws_auth"], "forbidden");
+    assert_eq!(v["mapping"]["source"], "unknown");
+    let inferred = strings(&v["mapping"]["inferred"]);
+    assert!(inferred.contains(&"the username contains your session name `alice-laptop`: a mapRoles entry whose username has `{{SessionName}}`".to_owned()), "{inferred:?}");
+    assert_eq!(v["diagnosis"]["kind"], "forbidden");
+    assert_eq!(
+        strings(&v["diagnosis"]["missing"]),
+        vec!["get configmaps `aws-auth` in namespace `kube-system`".to_owned()]
+    );
+}
+
+#[test]
+fn unmapped_user_gets_a_401_diagnosis_with_the_grant_line() {
+    let tb = start();
+    let mallory = tb.create_user("mallory").unwrap();
+    let kc = kubeconfig(&tb, &mallory.keys, &[], "mallory");
+    let out = whoami(&tb, &kc, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    eprintln!("{text}");
+    assert!(
+        text.contains(&format!(
+            "The API server refused the token (401 Unauthorized): EKS found no mapping for\n`{}`.",
+            mallory.arn
+        )) || text.contains(&format!("EKS found no mapping for `{}`", mallory.arn)),
+        "{text}"
+    );
+    assert!(
+        text.contains("  1. [likely] not the cluster creator and not mapped\n"),
+        "{text}"
+    );
+    let grant = format!(
+        "  kubectl eks-grant add {} --username mallory --group eks-grant:cluster-reader --preset cluster-reader\n",
+        mallory.arn
+    );
+    assert!(text.ends_with(&grant), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not authenticated"));
+
+    let v = json_of(&whoami(&tb, &kc, &["-o", "json"]));
+    assert_eq!(v["kubernetes"]["status"], "unauthenticated");
+    assert_eq!(v["aws"]["arn"], mallory.arn.as_str());
+    assert_eq!(v["mapping"]["source"], "none");
+    assert_eq!(v["diagnosis"]["kind"], "unauthorized");
+    assert_eq!(v["diagnosis"]["causes"][0]["id"], "not-mapped");
+    assert_eq!(v["diagnosis"]["causes"][0]["verdict"], "likely");
+    assert_eq!(v["diagnosis"]["causes"][1]["verdict"], "ruled-out");
+    assert_eq!(v["diagnosis"]["causes"][2]["verdict"], "ruled-out");
+    assert_eq!(v["diagnosis"]["causes"][4]["verdict"], "ruled-out");
+}
+
+#[test]
+fn role_mapped_with_a_path_is_diagnosed_as_such() {
+    let tb = start();
+    let bob = tb.create_user("bob").unwrap();
+    let role = tb.create_role("deploy", "/team/").unwrap();
+    assert_eq!(role.arn, format!("arn:aws:iam::{ACCOUNT}:role/team/deploy"));
+    // what people write: the role ARN as IAM shows it, path included
+    set_aws_auth(
+        &tb,
+        &format!(
+            "- rolearn: {}\n  username: deployer\n  groups: [deployers]\n",
+            role.arn
+        ),
+        "",
+    );
+    let kc = kubeconfig(&tb, &bob.keys, &["--role-arn", &role.arn], "bob");
+    let out = whoami(&tb, &kc, &["-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(
+        v["aws"]["canonical_arn"],
+        format!("arn:aws:iam::{ACCOUNT}:role/deploy")
+    );
+    let cause = &v["diagnosis"]["causes"][1];
+    assert_eq!(cause["id"], "role-path");
+    assert_eq!(cause["verdict"], "likely");
+    assert_eq!(
+        cause["detail"],
+        format!(
+            "you assume `{arn}`, which has the path `/team/`; EKS drops the path and matches `arn:aws:iam::{ACCOUNT}:role/deploy`, so an aws-auth entry written as `{arn}` never matches: it must name `arn:aws:iam::{ACCOUNT}:role/deploy`",
+            arn = role.arn
+        )
+    );
+    assert_eq!(
+        v["diagnosis"]["grant_command"],
+        format!(
+            "kubectl eks-grant add arn:aws:iam::{ACCOUNT}:role/deploy --username 'deploy:{{{{SessionName}}}}' --group eks-grant:cluster-reader --preset cluster-reader"
+        )
+    );
+}
+
+#[test]
+fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
+    let tb = start();
+    let creator = tb.creator().unwrap().clone();
+    let kc = kubeconfig(&tb, &creator.keys, &[], "creator");
+    let add_namespaces = |from: usize, to: usize| {
+        for i in from..to {
+            let ns = format!("team-{i}");
+            tb.put_object(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            )
+            .unwrap();
+            tb.put_object(json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "admins", "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}],
+            }))
+            .unwrap();
+        }
+    };
+    let requests = |args: &[&str]| {
+        let before = tb.request_log().len();
+        let out = whoami(&tb, &kc, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (tb.request_log().len() - before, json_of(&out))
+    };
+    add_namespaces(0, 5);
+    let (few, v) = requests(&["--all", "-o", "json"]);
+    assert_eq!(
+        v["bindings"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["kind"] == "RoleBinding")
+            .count(),
+        5
+    );
+    add_namespaces(5, 60);
+    let (many, v) = requests(&["--all", "-o", "json"]);
+    assert_eq!(
+        v["bindings"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["kind"] == "RoleBinding")
+            .count(),
+        60
+    );
+    assert_eq!(few, many);
+    // SelfSubjectReview, aws-auth, four lists, SelfSubjectRulesReview
+    assert_eq!(many, 7);
+    assert_eq!(v["permissions"]["resources"][0]["resource"], "*.*");
+}
