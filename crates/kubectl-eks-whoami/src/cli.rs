@@ -1,7 +1,27 @@
 //! The command line, as clap parses it.
+//!
+//! Help reads like kubectl's: usage as `kubectl eks-whoami [flags]`, examples taken from real
+//! use, the kubectl flags `--kubeconfig`, `--context` and `-o`.
 
-use clap::Parser;
-use eks_auth::cli::{KubeArgs, OutputArgs};
+use clap::{CommandFactory, Parser, Subcommand};
+use eks_auth::cli::complete::Completer;
+use eks_auth::cli::{CompletionArgs, KubeArgs, OutputArgs, completion_help};
+
+/// The executable's name on PATH (kubectl runs it for `kubectl eks-whoami`).
+pub const BINARY: &str = env!("CARGO_BIN_NAME");
+
+const EXAMPLES: &str = "\
+Examples:
+  # Who am I in AWS and in the cluster, and which aws-auth entry made me so
+  kubectl eks-whoami
+
+  # Also the RBAC bindings that apply and what they allow in namespace team-a
+  kubectl eks-whoami --all -n team-a
+
+  # As JSON: the keys aws, kubernetes, mapping, bindings and permissions
+  kubectl eks-whoami --all -o json --context prod
+
+Shell completion: see `kubectl eks-whoami completion --help`.";
 
 /// Who am I in AWS and in the cluster, which mapping made me so, and what may I do.
 ///
@@ -12,14 +32,12 @@ use eks_auth::cli::{KubeArgs, OutputArgs};
     name = "kubectl eks-whoami",
     bin_name = "kubectl eks-whoami",
     version,
-    about,
-    long_about = None
+    override_usage = "kubectl eks-whoami [--all [-n NS]] [flags]",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub kube: KubeArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
     /// Also list the RBAC bindings that apply and the effective permissions.
     #[arg(long)]
     pub all: bool,
@@ -27,12 +45,34 @@ pub struct Cli {
     /// the cluster-wide ones.
     #[arg(short = 'n', long = "namespace", value_name = "NS", requires = "all")]
     pub namespace: Option<String>,
+    // After its own flags: a flattened group's help heading ("Global options") carries over to
+    // the fields that follow it.
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a completion script for kubectl-eks_whoami run directly (bash, zsh or fish).
+    #[command(
+        override_usage = "kubectl-eks_whoami completion bash|zsh|fish",
+        after_help = completion_help("eks-whoami", BINARY),
+    )]
+    Completion(CompletionArgs),
+}
+
+/// The `__complete` answers of this plugin: flags, `-o` values, kubeconfig contexts.
+pub fn completer() -> Completer {
+    Completer::new(Cli::command())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
     use eks_auth::cli::OutputFormat;
 
     #[test]

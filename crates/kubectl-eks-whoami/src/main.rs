@@ -18,7 +18,7 @@ mod run;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::run::Outcome;
 
@@ -28,7 +28,21 @@ const EXIT_UNAUTHENTICATED: u8 = 2;
 const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
+    // kubectl's completion helper (`kubectl_complete-eks_whoami`): answered before any parsing.
+    if let Some(code) = eks_auth::cli::complete::run_if_requested(cli::completer) {
+        return code;
+    }
     let cli = cli::Cli::parse();
+    if let Some(cli::Command::Completion(args)) = &cli.command {
+        let mut stdout = std::io::stdout().lock();
+        eks_auth::cli::write_completion_script(
+            args.shell,
+            cli::Cli::command(),
+            cli::BINARY,
+            &mut stdout,
+        );
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
