@@ -45,8 +45,8 @@ pub use messages::{
 };
 pub use presets::{
     GROUP_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ManagedGrant, NAME_PREFIX,
-    PRESET_ANNOTATION, Preset, PresetError, PresetRole, binding_name, managed_grant, preset,
-    presets,
+    PRESET_ANNOTATION, Preset, PresetError, PresetRole, binding_name, default_group, managed_grant,
+    preset, presets,
 };
 pub use rules::{compact_rules, compact_string, covers};
 
