@@ -50,6 +50,20 @@ pub use presets::{
 };
 pub use rules::{compact_rules, compact_string, covers};
 
+/// The standard verbs of resource requests, in kubectl's order: `ReadWrite` of the bootstrap
+/// policy (`bootstrappolicy/policy.go`). A rule's `*` covers these and any other verb
+/// (`impersonate`, `bind`, `escalate`, `use`, `approve`, ...).
+pub const STANDARD_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
 /// The RBAC API group, used in role references and subjects.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 /// The group whose members kube-apiserver allows everything, ahead of RBAC.
