@@ -223,6 +223,11 @@ pub(crate) mod fixtures {
 
     pub(crate) use super::rules::tests::{rule, strings, url_rule};
 
+    /// The user most tests ask about: `bob`, in the group `reader`.
+    pub(crate) fn bob() -> super::UserInfo {
+        super::UserInfo::authenticated("bob", ["reader"])
+    }
+
     fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.into()),
