@@ -58,10 +58,19 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug {
     fn authenticate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<User, AuthError>>;
 }
 
-/// Fixed tokens for tests: `TOKEN=user:group1,group2`.
-#[derive(Debug, Clone, Default)]
+/// Fixed tokens for tests: `TOKEN=user:group1,group2`. `Debug` lists the users, not the tokens
+/// (the authenticator chain is `Debug` and may be printed).
+#[derive(Clone, Default)]
 pub struct StaticTokens {
     tokens: BTreeMap<String, User>,
+}
+
+impl std::fmt::Debug for StaticTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticTokens")
+            .field("users", &self.tokens.values().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// A `--static-token` argument that does not read `TOKEN=user[:group,...]`.
@@ -125,6 +134,9 @@ mod tests {
             t.add_spec("secret").unwrap_err().to_string(),
             "static token `<no =>` is not of the form TOKEN=user[:group1,group2]"
         );
+        let debug = format!("{t:?}");
+        assert!(!debug.contains("abc") && !debug.contains("def"), "{debug}");
+        assert!(debug.contains("alice") && debug.contains("bob"), "{debug}");
         assert!(
             !t.add_spec("secret=")
                 .unwrap_err()

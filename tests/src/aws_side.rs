@@ -51,26 +51,9 @@ pub enum AwsSideError {
     },
 }
 
-/// IAM access keys (an IAM user's, or temporary ones with a session token).
-#[derive(Clone, PartialEq, Eq)]
-pub struct AwsKeys {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for AwsKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsKeys")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
-}
+/// IAM access keys (an IAM user's, or temporary ones with a session token): the core's
+/// credentials type, whose `Debug` shows the access key id only.
+pub type AwsKeys = eks_auth::token::Credentials;
 
 /// An IAM user created in the stand-in, with one access key.
 #[derive(Debug, Clone, PartialEq, Eq)]

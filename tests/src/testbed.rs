@@ -593,13 +593,8 @@ pub fn presign_token(
     region: &str,
     now: std::time::SystemTime,
 ) -> String {
-    let creds = eks_auth::token::Credentials {
-        access_key_id: keys.access_key_id.clone(),
-        secret_access_key: keys.secret_access_key.clone(),
-        session_token: keys.session_token.clone(),
-    };
     // Fails only for a region without a partition; the testbed's regions are real ones.
-    eks_auth::token::presign(&creds, cluster, region, now)
+    eks_auth::token::presign(keys, cluster, region, now)
         .map(|t| t.token)
         .unwrap_or_default()
 }

@@ -9,3 +9,11 @@ pub mod manifest;
 pub mod plugins;
 pub mod shim;
 pub mod validate;
+
+/// The workspace root: the folder above `xtask/`, where `plugins.yaml` and `krew-manifests/` are.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}

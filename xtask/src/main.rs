@@ -16,6 +16,7 @@ use xtask::manifest::{self, Manifest};
 use xtask::plugins::{Platform, Plugins};
 use xtask::shim;
 use xtask::validate;
+use xtask::workspace_root;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -154,13 +155,6 @@ fn run(cli: Cli) -> Result<()> {
             keep,
         } => install_check(&plugins, &manifests, &archives, &archive, keep),
     }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_owned()
 }
 
 fn load_plugins(root: &Path) -> Result<Plugins> {

@@ -2,27 +2,20 @@
 //! byte for byte, and every one passes krew's validation.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use xtask::checksums::Checksums;
 use xtask::manifest::{Manifest, render_all};
 use xtask::plugins::Plugins;
 use xtask::validate::validate_file;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use xtask::workspace_root;
 
 fn plugins() -> Plugins {
-    Plugins::parse(&fs::read_to_string(root().join("plugins.yaml")).unwrap()).unwrap()
+    Plugins::parse(&fs::read_to_string(workspace_root().join("plugins.yaml")).unwrap()).unwrap()
 }
 
 /// The committed manifests by file name, sorted.
 fn committed() -> Vec<(String, String)> {
-    let dir = root().join("krew-manifests");
+    let dir = workspace_root().join("krew-manifests");
     let mut out: Vec<(String, String)> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -62,7 +55,8 @@ fn committed_manifests_are_up_to_date_with_plugins_yaml() {
         versions.iter().all(|v| v == version),
         "manifests disagree on the version: {versions:?}"
     );
-    let sums_text = fs::read_to_string(root().join("krew-manifests/checksums.txt")).unwrap();
+    let sums_text =
+        fs::read_to_string(workspace_root().join("krew-manifests/checksums.txt")).unwrap();
     let sums = Checksums::parse(&sums_text).unwrap();
     let rendered = render_all(&plugins(), version, &sums, false).unwrap();
     for m in &rendered {

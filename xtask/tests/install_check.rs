@@ -14,18 +14,12 @@ use xtask::install::{InstallError, host_platform, install};
 use xtask::manifest::{Manifest, render_all};
 use xtask::plugins::{Plugin, Plugins};
 use xtask::shim;
+use xtask::workspace_root;
 
 const VERSION: &str = "v0.1.0";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
 fn plugins() -> Plugins {
-    Plugins::parse(&fs::read_to_string(root().join("plugins.yaml")).unwrap()).unwrap()
+    Plugins::parse(&fs::read_to_string(workspace_root().join("plugins.yaml")).unwrap()).unwrap()
 }
 
 /// A stand-in plugin: `--help` prints a usage line, `__complete` answers like cobra.
@@ -68,7 +62,7 @@ fn fake_dist(dir: &Path, extra_files: bool) -> Vec<Manifest> {
                 entries.push(Entry {
                     name: f.clone(),
                     mode: 0o644,
-                    data: fs::read(root().join(f)).unwrap(),
+                    data: fs::read(workspace_root().join(f)).unwrap(),
                 });
             }
         }

@@ -454,6 +454,19 @@ impl Arn {
         self.path != "/"
     }
 
+    /// The Kubernetes username `kubectl eks-grant add` maps this principal to when none is given
+    /// (and `kubectl eks-whoami` suggests): the IAM user name; for a role or an assumed role
+    /// `<role-name>:{{SessionName}}`, which the authenticator fills in per session, so that audit
+    /// logs tell sessions apart.
+    pub fn default_username(&self) -> String {
+        match self.kind {
+            PrincipalKind::Role | PrincipalKind::AssumedRole => {
+                format!("{}:{{{{SessionName}}}}", self.name)
+            }
+            _ => self.name.clone(),
+        }
+    }
+
     /// The same ARN with its path set to `/`: `role/team/Deploy` becomes `role/Deploy`
     /// (aws-iam-authenticator `StripPath` does this for roles).
     pub fn without_path(&self) -> Arn {
@@ -639,6 +652,23 @@ mod tests {
             let arn = parse(plain);
             assert!(!arn.has_path(), "{plain}");
             assert_eq!(arn.without_path(), arn, "{plain}");
+        }
+    }
+
+    #[test]
+    fn default_usernames_template_the_session_for_roles() {
+        for (arn, username) in [
+            ("arn:aws:iam::123456789012:user/people/Bob", "Bob"),
+            (
+                "arn:aws:iam::123456789012:role/Deploy",
+                "Deploy:{{SessionName}}",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/Deploy/alice",
+                "Deploy:{{SessionName}}",
+            ),
+        ] {
+            assert_eq!(parse(arn).default_username(), username, "{arn}");
         }
     }
 

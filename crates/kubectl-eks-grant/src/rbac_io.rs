@@ -126,6 +126,14 @@ fn describe<K: Kind>(obj: &K) -> String {
     }
 }
 
+/// The name an object's diff is headed with: `Kind/namespace/name` or `Kind/name`.
+fn diff_label<K: Kind>(obj: &K) -> String {
+    match obj.namespace() {
+        Some(ns) => format!("{}/{ns}/{}", K::KIND, obj.name_any()),
+        None => format!("{}/{}", K::KIND, obj.name_any()),
+    }
+}
+
 async fn apply_one<K: Kind>(
     client: &Client,
     desired: &K,
@@ -140,10 +148,6 @@ async fn apply_one<K: Kind>(
         .get_opt(&name)
         .await
         .with_context(|| format!("reading {what}"))?;
-    let label = match &namespace {
-        Some(ns) => format!("{}/{ns}/{name}", K::KIND),
-        None => format!("{}/{name}", K::KIND),
-    };
     let change = |action| ObjectChange {
         kind: K::KIND.to_owned(),
         name: name.clone(),
@@ -152,7 +156,11 @@ async fn apply_one<K: Kind>(
     };
     match existing {
         None => {
-            diffs.push_str(&diff::unified(&label, None, Some(&yaml(desired))));
+            diffs.push_str(&diff::unified(
+                &diff_label(desired),
+                None,
+                Some(&yaml(desired)),
+            ));
             if !dry_run {
                 api.create(&PostParams::default(), desired)
                     .await
@@ -175,7 +183,7 @@ async fn apply_one<K: Kind>(
             }
             let new = updated(&existing, desired);
             diffs.push_str(&diff::unified(
-                &label,
+                &diff_label(desired),
                 Some(&yaml(&existing)),
                 Some(&yaml(&new)),
             ));
@@ -225,11 +233,7 @@ async fn delete_one<K: Kind>(
 ) -> Result<ObjectChange> {
     let namespace = obj.namespace();
     let name = obj.name_any();
-    let label = match &namespace {
-        Some(ns) => format!("{}/{ns}/{name}", K::KIND),
-        None => format!("{}/{name}", K::KIND),
-    };
-    diffs.push_str(&diff::unified(&label, Some(&yaml(obj)), None));
+    diffs.push_str(&diff::unified(&diff_label(obj), Some(&yaml(obj)), None));
     if !dry_run {
         let api = K::api(client, namespace.as_deref());
         match api.delete(&name, &DeleteParams::default()).await {

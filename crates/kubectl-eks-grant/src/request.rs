@@ -134,17 +134,6 @@ pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError
     }
 }
 
-/// The default username: the IAM user name; for a role `<role-name>:{{SessionName}}`, so that
-/// audit logs tell sessions apart.
-pub fn default_username(principal: &Arn) -> String {
-    match principal.kind() {
-        PrincipalKind::Role | PrincipalKind::AssumedRole => {
-            format!("{}:{{{{SessionName}}}}", principal.name())
-        }
-        _ => principal.name().to_owned(),
-    }
-}
-
 fn reserved_prefix(name: &str) -> Option<&'static str> {
     RESERVED_PREFIXES
         .iter()
@@ -213,18 +202,13 @@ pub fn validate_namespace(ns: &str) -> Result<(), RequestError> {
     }
 }
 
-/// The group a preset binds when no `--group` is given.
-pub fn default_group(preset: &str) -> String {
-    format!("eks-grant:{preset}")
-}
-
 impl Grant {
     /// Validates `add` arguments. The preset name is checked later against the core's presets.
     pub fn from_args(args: AddArgs) -> Result<Grant, RequestError> {
         let (principal, section, notes) = mappable(&args.arn)?;
         let username = args
             .username
-            .unwrap_or_else(|| default_username(&principal));
+            .unwrap_or_else(|| principal.default_username());
         validate_username(&username)?;
         let mut groups: Vec<String> = Vec::new();
         for group in args.groups {
@@ -236,7 +220,7 @@ impl Grant {
         if let Some(preset) = &args.preset
             && groups.is_empty()
         {
-            groups.push(default_group(preset));
+            groups.push(eks_auth::rbac::default_group(preset));
         }
         if args.preset.is_none() && !args.namespaces.is_empty() {
             return Err(RequestError::NamespaceWithoutPreset);

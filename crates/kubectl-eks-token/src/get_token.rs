@@ -291,8 +291,14 @@ fn emit(request: &TokenRequest, version: token::ExecApiVersion, token: &Token) -
         token::exec_credential_json(version, token)
     };
     line.push('\n');
+    write_stdout(&line)
+}
+
+/// Writes `text` to stdout as is; a closed stdout (kubectl or `| head` went away) is not an
+/// error. Every command of this binary writes its data through here.
+pub fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing to stdout"),
     }

@@ -331,11 +331,7 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
     let (text, updated) = merge(&existing, &entries)
         .with_context(|| format!("updating kubeconfig `{}`", path.display()))?;
     if args.dry_run {
-        let mut out = std::io::stdout().lock();
-        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.context("writing to stdout"),
-        };
+        return crate::get_token::write_stdout(&text);
     }
     write_atomic(&path, &text)?;
     let verb = if updated {

@@ -1,7 +1,7 @@
 //! `verify`: the EKS authenticator's checks on a token, and with `--resolve` the identity STS
 //! returns for it. Prints nothing secret: the URL is shown redacted.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -11,6 +11,7 @@ use eks_auth::token::{self, PresignedRequest, VerifyRules};
 use serde_json::json;
 
 use crate::cli::{Output, VerifyArgs};
+use crate::get_token;
 
 /// The authenticator accepts a presigned URL for 15 minutes after `X-Amz-Date`.
 const ACCEPTED_FOR: Duration = Duration::from_secs(15 * 60);
@@ -151,15 +152,12 @@ pub fn render_text(req: &PresignedRequest, identity: Option<&CallerIdentity>) ->
     out
 }
 
+/// `text` on stdout, ending in a newline.
 fn write_stdout(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let mut text = text.to_owned();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to stdout"),
+    if text.ends_with('\n') {
+        get_token::write_stdout(text)
+    } else {
+        get_token::write_stdout(&format!("{text}\n"))
     }
 }
 

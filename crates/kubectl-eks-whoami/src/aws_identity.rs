@@ -15,13 +15,23 @@ use crate::exec::{ExecSource, ExecTool};
 use crate::kubeconfig::{PluginError, run_plugin};
 use crate::report::{AwsSection, AwsSource, TokenFacts};
 
-/// What was learnt about the AWS side.
-#[derive(Debug, Default)]
+/// What was learnt about the AWS side. `Debug` hides the token.
+#[derive(Default)]
 pub struct Resolved {
     pub section: AwsSection,
     pub identity: Option<Identity>,
     /// The token to present to the API server (what the plugin made, or what we presigned).
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolved")
+            .field("section", &self.section)
+            .field("identity", &self.identity)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -272,6 +282,17 @@ mod tests {
             sts_endpoint(&stanza, &process).as_deref(),
             Some("http://sts")
         );
+    }
+
+    #[test]
+    fn resolved_debug_hides_the_token() {
+        let resolved = Resolved {
+            token: Some("k8s-aws-v1.c2VjcmV0".to_owned()),
+            ..Resolved::default()
+        };
+        let debug = format!("{resolved:?}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+        assert!(debug.contains("token: Some(\"<redacted>\")"), "{debug}");
     }
 
     #[tokio::test]

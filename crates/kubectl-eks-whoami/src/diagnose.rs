@@ -77,27 +77,16 @@ pub fn shell_word(s: &str) -> String {
     }
 }
 
-/// The username eks-grant gives by default: the IAM user name; for a role
-/// `<role-name>:{{SessionName}}` (so each session is told apart in audit logs).
-pub fn default_username(canonical: &Arn) -> String {
-    match canonical.kind() {
-        PrincipalKind::Role | PrincipalKind::AssumedRole => {
-            format!("{}:{{{{SessionName}}}}", canonical.name())
-        }
-        _ => canonical.name().to_owned(),
-    }
-}
-
 /// The group and preset suggested for a first grant: read-only, cluster-wide.
 pub const SUGGESTED_PRESET: &str = "cluster-reader";
 
 /// `kubectl eks-grant add ARN --username U --group G --preset P`, ready to paste.
 pub fn grant_command(canonical: &Arn) -> String {
-    let group = format!("eks-grant:{SUGGESTED_PRESET}");
+    let group = eks_auth::rbac::default_group(SUGGESTED_PRESET);
     format!(
         "kubectl eks-grant add {} --username {} --group {} --preset {SUGGESTED_PRESET}",
         shell_word(&canonical.to_string()),
-        shell_word(&default_username(canonical)),
+        shell_word(&canonical.default_username()),
         shell_word(&group),
     )
 }

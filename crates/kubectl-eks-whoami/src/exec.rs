@@ -111,12 +111,28 @@ pub struct ExecSource {
     pub env_names: Vec<String>,
 }
 
-/// One stanza: command, args and env as kubeconfig lists them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One stanza: command, args and env as kubeconfig lists them. `Debug` shows the env names
+/// only: stanzas may set `AWS_SECRET_ACCESS_KEY` or `AWS_SESSION_TOKEN`.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ExecStanza {
     pub command: String,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for ExecStanza {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(name, _)| (name.as_str(), "<redacted>"))
+            .collect();
+        f.debug_struct("ExecStanza")
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("env", &env)
+            .finish()
+    }
 }
 
 /// The options each tool takes a value for, long and short spellings.
@@ -324,6 +340,19 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn stanza_debug_names_env_without_values() {
+        let s = stanza(
+            "aws",
+            &["eks", "get-token"],
+            &[("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjSECRET")],
+        );
+        assert_eq!(
+            format!("{s:?}"),
+            r#"ExecStanza { command: "aws", args: ["eks", "get-token"], env: [("AWS_SESSION_TOKEN", "<redacted>")] }"#
+        );
     }
 
     fn arg(value: &str, flag: &str) -> Option<Sourced> {

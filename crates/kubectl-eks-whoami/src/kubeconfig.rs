@@ -12,8 +12,9 @@ use crate::env;
 use crate::exec::{ClusterArn, ExecStanza};
 use crate::report::ContextInfo;
 
-/// How the context's user authenticates.
-#[derive(Debug, Clone)]
+/// How the context's user authenticates. `Debug` shows no secret: the exec stanza prints as
+/// [`ExecStanza`] does (env names only), the token not at all.
+#[derive(Clone)]
 pub enum UserAuth {
     Exec(Box<ExecConfig>),
     /// A bearer token written into the kubeconfig (kept out of Debug output).
@@ -32,12 +33,32 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The kubeconfig and the context in use.
-#[derive(Debug, Clone)]
+/// The kubeconfig and the context in use. `Debug` leaves the kubeconfig out: kube's `ExecConfig`
+/// prints its env values, which may be AWS keys.
+#[derive(Clone)]
 pub struct Loaded {
     pub kubeconfig: Kubeconfig,
     pub context: ContextInfo,
     pub user: UserAuth,
+}
+
+impl std::fmt::Debug for UserAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserAuth::Exec(exec) => f.debug_tuple("Exec").field(&stanza(exec)).finish(),
+            UserAuth::Token(secret) => f.debug_tuple("Token").field(secret).finish(),
+            UserAuth::Other(what) => f.debug_tuple("Other").field(what).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("context", &self.context)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The command, args and env of an exec stanza.
@@ -283,6 +304,34 @@ users:
         let s = stanza(exec);
         assert_eq!(s.command, "aws");
         assert_eq!(s.env, vec![("AWS_PROFILE".to_owned(), "dev".to_owned())]);
+    }
+
+    #[test]
+    fn exec_env_values_stay_out_of_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(
+            &path,
+            CONFIG.replace(
+                "env: [{name: AWS_PROFILE, value: dev}]",
+                "env: [{name: AWS_SECRET_ACCESS_KEY, value: wJalrXUtnFEMI-SECRET}]",
+            ),
+        )
+        .unwrap();
+        let loaded = load(Some(&path), None).unwrap();
+        let debug = format!("{loaded:?}");
+        assert!(!debug.contains("wJalrXUtnFEMI-SECRET"), "{debug}");
+        assert!(debug.contains("AWS_SECRET_ACCESS_KEY"), "{debug}");
+        let UserAuth::Exec(exec) = &loaded.user else {
+            panic!("expected exec")
+        };
+        assert_eq!(
+            stanza(exec).env,
+            vec![(
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                "wJalrXUtnFEMI-SECRET".to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -9,16 +9,7 @@ use crate::report::{Access, NonResourceRow, ResourceRow};
 
 /// The matrix columns, in kubectl's order; other verbs (`impersonate`, `bind`, `escalate`,
 /// `use`, `approve`, ...) are kept in the row under their own name.
-pub const STANDARD_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
+pub use eks_auth::rbac::STANDARD_VERBS;
 
 /// `pods`, `deployments.apps`, `deployments.apps/scale`, `*.*` (kubectl `auth can-i --list`
 /// spelling: the group goes before the subresource).

@@ -95,6 +95,18 @@ fn json_of(out: &Output) -> Value {
     })
 }
 
+/// Runs whoami, asserts its exit code (showing its stderr if it differs) and parses its JSON.
+fn json_run(tb: &Testbed, kubeconfig: &Path, args: &[&str], code: i32) -> Value {
+    let out = whoami(tb, kubeconfig, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -196,14 +208,7 @@ fn mapped_reader_sees_entry_bindings_and_matrix() {
         "{text}"
     );
 
-    let out = whoami(&tb, &kc, &["--all", "-o", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json_of(&out);
+    let v = json_run(&tb, &kc, &["--all", "-o", "json"], 0);
     assert_eq!(v["kubernetes"]["username"], "reader");
     assert_eq!(
         strings(&v["kubernetes"]["groups"]),
@@ -274,14 +279,7 @@ fn assumed_role_shows_session_and_infers_without_aws_auth() {
         &["--role-arn", &role.arn, "--session-name", "alice-laptop"],
         "alice",
     );
-    let out = whoami(&tb, &kc, &["-o", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json_of(&out);
+    let v = json_run(&tb, &kc, &["-o", "json"], 0);
     assert_eq!(
         v["aws"]["arn"],
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice-laptop")
@@ -357,14 +355,7 @@ fn role_mapped_with_a_path_is_diagnosed_as_such() {
         "",
     );
     let kc = kubeconfig(&tb, &bob.keys, &["--role-arn", &role.arn], "bob");
-    let out = whoami(&tb, &kc, &["-o", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json_of(&out);
+    let v = json_run(&tb, &kc, &["-o", "json"], 2);
     assert_eq!(
         v["aws"]["canonical_arn"],
         format!("arn:aws:iam::{ACCOUNT}:role/deploy")
@@ -410,14 +401,8 @@ fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
     };
     let requests = |args: &[&str]| {
         let before = tb.request_log().len();
-        let out = whoami(&tb, &kc, args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (tb.request_log().len() - before, json_of(&out))
+        let v = json_run(&tb, &kc, args, 0);
+        (tb.request_log().len() - before, v)
     };
     add_namespaces(0, 5);
     let (few, v) = requests(&["--all", "-o", "json"]);

@@ -410,10 +410,6 @@ mod tests {
     use super::*;
     use crate::rbac::preset;
 
-    fn bob() -> UserInfo {
-        UserInfo::authenticated("bob", ["reader"])
-    }
-
     /// bob reads "" and apps cluster-wide, edits configmaps in dev, may write RBAC objects.
     fn objects() -> RbacObjects {
         RbacObjects {

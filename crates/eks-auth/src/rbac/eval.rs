@@ -586,10 +586,6 @@ mod tests {
     use super::*;
     use crate::rbac::{RBAC_GROUP, builtin_cluster_roles};
 
-    fn bob() -> UserInfo {
-        UserInfo::authenticated("bob", ["reader"])
-    }
-
     fn get(resource: &str) -> ResourceAttributes {
         ResourceAttributes::new("get", "", resource)
     }

@@ -92,11 +92,8 @@ pub fn forbidden_status_message_non_resource(
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::bob;
     use super::*;
-
-    fn bob() -> UserInfo {
-        UserInfo::authenticated("bob", ["reader"])
-    }
 
     #[test]
     fn namespaced_and_cluster_scope() {

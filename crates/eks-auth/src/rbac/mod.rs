@@ -45,10 +45,24 @@ pub use messages::{
 };
 pub use presets::{
     GROUP_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ManagedGrant, NAME_PREFIX,
-    PRESET_ANNOTATION, Preset, PresetError, PresetRole, binding_name, managed_grant, preset,
-    presets,
+    PRESET_ANNOTATION, Preset, PresetError, PresetRole, binding_name, default_group, managed_grant,
+    preset, presets,
 };
 pub use rules::{compact_rules, compact_string, covers};
+
+/// The standard verbs of resource requests, in kubectl's order: `ReadWrite` of the bootstrap
+/// policy (`bootstrappolicy/policy.go`). A rule's `*` covers these and any other verb
+/// (`impersonate`, `bind`, `escalate`, `use`, `approve`, ...).
+pub const STANDARD_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
 
 /// The RBAC API group, used in role references and subjects.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -208,6 +222,11 @@ pub(crate) mod fixtures {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     pub(crate) use super::rules::tests::{rule, strings, url_rule};
+
+    /// The user most tests ask about: `bob`, in the group `reader`.
+    pub(crate) fn bob() -> super::UserInfo {
+        super::UserInfo::authenticated("bob", ["reader"])
+    }
 
     fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
         ObjectMeta {

@@ -74,6 +74,12 @@ pub struct ManagedGrant {
     pub group: Option<String>,
 }
 
+/// The group `kubectl eks-grant add --preset P` binds when no `--group` is given (and
+/// `kubectl eks-whoami` suggests): `eks-grant:<preset>`.
+pub fn default_group(preset: &str) -> String {
+    format!("{NAME_PREFIX}{preset}")
+}
+
 /// The binding name for `group` and `preset`: `eks-grant:<group>:<preset>`.
 pub fn binding_name(group: &str, preset: &str) -> String {
     format!("{NAME_PREFIX}{group}:{preset}")
@@ -808,5 +814,6 @@ mod tests {
             binding_name("system:readers", "view"),
             "eks-grant:system:readers:view"
         );
+        assert_eq!(default_group("cluster-reader"), "eks-grant:cluster-reader");
     }
 }
