@@ -170,7 +170,7 @@ pub struct UpdateKubeconfigArgs {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct VerifyArgs {
     /// The token (`k8s-aws-v1.…`), or `-` to read it (or an ExecCredential) from stdin.
     pub token: String,
@@ -186,6 +186,19 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+}
+
+// The token is a bearer credential: Debug names the other arguments only.
+impl std::fmt::Debug for VerifyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyArgs")
+            .field("token", &"<redacted>")
+            .field("cluster_name", &self.cluster_name)
+            .field("resolve", &self.resolve)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .field("output", &self.output)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,6 +224,15 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn verify_args_debug_hides_the_token() {
+        let cli =
+            Cli::try_parse_from(["k", "verify", "k8s-aws-v1.c2VjcmV0LXNpZ25hdHVyZQ"]).unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("c2VjcmV0LXNpZ25hdHVyZQ"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
     }
 
     #[test]
