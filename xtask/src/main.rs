@@ -561,7 +561,21 @@ fn install_check(
         let candidates = String::from_utf8_lossy(&out.stdout)
             .trim()
             .replace('\n', " ");
-        if log.contains(&format!("About to call: {}", helper.display())) {
+        // The plugin must answer with candidates (its subcommands), not only a directive: a
+        // binary without `__complete` fails, and kubectl then prints just `:0`.
+        let offered = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|line| !line.is_empty() && !line.starts_with(':'));
+        if !offered {
+            eprintln!(
+                "FAILED: `kubectl __complete {}` offered no candidates: {candidates}",
+                plugin.name
+            );
+            failed.push(format!(
+                "kubectl __complete {} (no candidates)",
+                plugin.name
+            ));
+        } else if log.contains(&format!("About to call: {}", helper.display())) {
             eprintln!(
                 "ok: kubectl __complete {} '' ran {}: {candidates}",
                 plugin.name,
