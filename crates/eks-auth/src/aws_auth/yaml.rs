@@ -319,7 +319,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 }
 
 /// The `-` indicator before a block sequence item starting at `item_start`.
-fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
+pub(crate) fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
     let item_start = item.start;
     let before = text[..item_start].trim_end();
     if !before.ends_with('-') {
