@@ -16,6 +16,7 @@
 mod check;
 mod decode;
 mod edit;
+mod simple;
 mod yaml;
 
 use std::collections::BTreeMap;
