@@ -61,9 +61,15 @@ fn run_case(dir: &Path) {
     for line in ops.lines().filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();
         let result = match f[0] {
-            "upsert-role" => outcome(&doc.upsert_role(RoleMapping::new(f[1], f[2], groups(f[3])))),
-            "upsert-user" => outcome(&doc.upsert_user(UserMapping::new(f[1], f[2], groups(f[3])))),
-            "remove" => format!("removed {}", doc.remove(f[1])),
+            "upsert-role" => outcome(
+                &doc.upsert_role(RoleMapping::new(f[1], f[2], groups(f[3])))
+                    .unwrap(),
+            ),
+            "upsert-user" => outcome(
+                &doc.upsert_user(UserMapping::new(f[1], f[2], groups(f[3])))
+                    .unwrap(),
+            ),
+            "remove" => format!("removed {}", doc.remove(f[1]).unwrap()),
             op => panic!("{}: unknown op `{op}`", dir.display()),
         };
         got.push(result);
@@ -99,9 +105,13 @@ fn run_case(dir: &Path) {
     }
     for f in last.values() {
         let u = if f[0] == "upsert-role" {
-            again.upsert_role(RoleMapping::new(f[1], f[2], groups(f[3])))
+            again
+                .upsert_role(RoleMapping::new(f[1], f[2], groups(f[3])))
+                .unwrap()
         } else {
-            again.upsert_user(UserMapping::new(f[1], f[2], groups(f[3])))
+            again
+                .upsert_user(UserMapping::new(f[1], f[2], groups(f[3])))
+                .unwrap()
         };
         assert!(
             !u.changed(),

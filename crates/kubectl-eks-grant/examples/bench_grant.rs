@@ -5,7 +5,8 @@
 //! server logged per run. Run with:
 //!
 //! ```sh
-//! cargo build -p kubectl-eks-grant && cargo run -p kubectl-eks-grant --example bench_grant [RUNS]
+//! cargo build --release -p kubectl-eks-grant --bins --examples
+//! $CARGO_TARGET_DIR/release/examples/bench_grant [RUNS]
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,7 +41,7 @@ fn main() {
         .join("kubectl-eks_grant");
     assert!(
         bin.exists(),
-        "build the binary first: cargo build -p kubectl-eks-grant ({})",
+        "build the binary first: cargo build --release -p kubectl-eks-grant --bins --examples ({})",
         bin.display()
     );
     let tb = Testbed::start(TestbedOptions {

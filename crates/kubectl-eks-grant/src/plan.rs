@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use eks_auth::arn::Arn;
 use eks_auth::aws_auth::{
-    AwsAuth, AwsAuthError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
+    AwsAuth, AwsAuthError, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
 };
 
 use crate::request::{Grant, Revoke, Section};
@@ -17,6 +17,8 @@ pub enum PlanError {
         "ConfigMap `kube-system/aws-auth` was left untouched: {0}\n\nhint: fix it by hand (`kubectl edit -n kube-system configmap aws-auth`); eks-grant never rewrites a document it cannot read"
     )]
     Unreadable(AwsAuthError),
+    #[error("ConfigMap `kube-system/aws-auth` was left untouched: {0}")]
+    Edit(#[from] EditError),
     #[error("refused, nothing was written: {}\n\nhint: pass --force if this is really intended", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Lockout(Vec<LockoutRisk>),
     #[error(
@@ -120,12 +122,12 @@ pub fn plan_add(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
-        )),
+        ))?,
         Section::MapUsers => after.upsert_user(UserMapping::new(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
-        )),
+        ))?,
     };
     guard(before, &after, caller, grant.force)?;
     Ok(AddPlan { after, upsert })
@@ -168,7 +170,10 @@ pub fn plan_revoke(
         }
     }
     let mut after = before.clone();
-    let removed = spellings.iter().map(|arn| after.remove(arn)).sum();
+    let mut removed = 0;
+    for arn in &spellings {
+        removed += after.remove(arn)?;
+    }
     guard(before, &after, caller, revoke.force)?;
     Ok(RevokePlan {
         after,

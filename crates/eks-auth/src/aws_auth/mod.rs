@@ -8,11 +8,15 @@
 //!
 //! Edits ([`AwsAuth::upsert_role`], [`AwsAuth::upsert_user`], [`AwsAuth::remove`]) change only
 //! the bytes of the entry they touch; [`AwsAuth::render`] returns every other key and line byte
-//! for byte. After each edit the value is parsed again and checked to read back as intended.
+//! for byte. After each edit the changed value is read again and checked to read back as exactly
+//! the intended entries: through the lines of the one entry it touched when the list is a block
+//! list (see `reread_window`), otherwise by parsing the whole value. An edit that does not read
+//! back is an [`EditError`] and changes nothing.
 
 mod check;
 mod decode;
 mod edit;
+mod simple;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -113,6 +117,17 @@ impl AwsAuthError {
             | AwsAuthError::Unsupported { line, column, .. } => (*line, *column),
         }
     }
+}
+
+/// An edit that did not read back as intended: the document is left as it was. This is a bug in
+/// the editor (`aws_auth::edit`), reported instead of writing a document that might not say what
+/// was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "editing `{key}` produced text that does not read back as the intended mappings, so the edit was not made (a bug in kubectl-eks: please report it with the aws-auth document)"
+)]
+pub struct EditError {
+    pub key: DataKey,
 }
 
 /// An `sso` matcher of a role mapping (`config.SSOARNMatcher`): matches the roles IAM Identity
@@ -379,19 +394,72 @@ fn items(root: Option<&Node>) -> &[Node] {
     }
 }
 
-fn load_roles(text: &str) -> Result<(Doc, Vec<RoleMapping>), AwsAuthError> {
-    let root = parse_root(DataKey::MapRoles, text)?;
-    let decoded = decode::roles(root.as_ref()).map_err(|e| from_type(DataKey::MapRoles, e))?;
+/// How one mapping list is decoded: the entry type, its decoder and its `Validate()`.
+trait Entry: Clone + PartialEq + Sized {
+    const KEY: DataKey;
+    /// The ConfigMap data, this list's document and its entries.
+    fn parts(
+        a: &mut AwsAuth,
+    ) -> (
+        &mut BTreeMap<String, String>,
+        &mut Option<Doc>,
+        &mut Vec<Self>,
+    );
+    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError>;
+    fn invalid(&self) -> Option<String>;
+}
+
+impl Entry for RoleMapping {
+    const KEY: DataKey = DataKey::MapRoles;
+    fn parts(
+        a: &mut AwsAuth,
+    ) -> (
+        &mut BTreeMap<String, String>,
+        &mut Option<Doc>,
+        &mut Vec<Self>,
+    ) {
+        (&mut a.data, &mut a.roles_doc, &mut a.roles)
+    }
+    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError> {
+        decode::roles(root)
+    }
+    fn invalid(&self) -> Option<String> {
+        decode::role_invalid(self)
+    }
+}
+
+impl Entry for UserMapping {
+    const KEY: DataKey = DataKey::MapUsers;
+    fn parts(
+        a: &mut AwsAuth,
+    ) -> (
+        &mut BTreeMap<String, String>,
+        &mut Option<Doc>,
+        &mut Vec<Self>,
+    ) {
+        (&mut a.data, &mut a.users_doc, &mut a.users)
+    }
+    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError> {
+        decode::users(root)
+    }
+    fn invalid(&self) -> Option<String> {
+        decode::user_invalid(self)
+    }
+}
+
+fn load<M: Entry>(text: &str) -> Result<(Doc, Vec<M>), AwsAuthError> {
+    let root = parse_root(M::KEY, text)?;
+    let decoded = M::decode(root.as_ref()).map_err(|e| from_type(M::KEY, e))?;
     let lines = items(root.as_ref()).iter().map(|n| n.pos.line);
-    let mut roles = Vec::new();
-    let mut refs = Vec::new();
-    let mut info = Vec::new();
+    let mut entries = Vec::with_capacity(decoded.len());
+    let mut refs = Vec::with_capacity(decoded.len());
+    let mut info = Vec::with_capacity(decoded.len());
     for ((m, r), line) in decoded.into_iter().zip(lines) {
         info.push(EntryInfo {
             line,
-            dropped: decode::role_invalid(&m),
+            dropped: m.invalid(),
         });
-        roles.push(m);
+        entries.push(m);
         refs.push(r);
     }
     Ok((
@@ -401,34 +469,195 @@ fn load_roles(text: &str) -> Result<(Doc, Vec<RoleMapping>), AwsAuthError> {
             refs,
             info,
         },
-        roles,
+        entries,
     ))
 }
 
-fn load_users(text: &str) -> Result<(Doc, Vec<UserMapping>), AwsAuthError> {
-    let root = parse_root(DataKey::MapUsers, text)?;
-    let decoded = decode::users(root.as_ref()).map_err(|e| from_type(DataKey::MapUsers, e))?;
-    let lines = items(root.as_ref()).iter().map(|n| n.pos.line);
-    let mut users = Vec::new();
-    let mut refs = Vec::new();
-    let mut info = Vec::new();
-    for ((m, r), line) in decoded.into_iter().zip(lines) {
-        info.push(EntryInfo {
-            line,
-            dropped: decode::user_invalid(&m),
-        });
-        users.push(m);
-        refs.push(r);
+/// Where the lines of block-list item `item` begin: the start of the line of its `-`, when only
+/// spaces precede that `-` and it is at the list's column `col`.
+fn item_line_start(text: &str, item: &Node, col: usize) -> Option<(usize, usize)> {
+    let (dash, pos, dash_col) = yaml::dash_before(text, item)?;
+    let ls = edit::line_start(text, dash);
+    (dash_col == col && text.as_bytes()[ls..dash].iter().all(|&b| b == b' '))
+        .then_some((ls, pos.line))
+}
+
+fn shift(node: &mut Node, bytes: isize, lines: isize) {
+    node.start = node.start.wrapping_add_signed(bytes);
+    node.end = node.end.wrapping_add_signed(bytes);
+    node.pos.line = node.pos.line.wrapping_add_signed(lines);
+    match &mut node.kind {
+        Kind::Scalar { .. } => {}
+        Kind::Seq { items, .. } => items.iter_mut().for_each(|n| shift(n, bytes, lines)),
+        Kind::Map { pairs, .. } => pairs.iter_mut().for_each(|(k, v)| {
+            shift(k, bytes, lines);
+            shift(v, bytes, lines);
+        }),
     }
-    Ok((
-        Doc {
-            text: text.to_owned(),
-            root,
-            refs,
-            info,
+}
+
+/// An edit of a block list re-read through the one window of lines it changed.
+struct Window<M> {
+    /// Index of the old item whose lines were the window.
+    index: usize,
+    /// Byte offset of the window in both texts, its line number (1-based) there.
+    start: usize,
+    line: usize,
+    /// What the edit did to everything after the window.
+    bytes: isize,
+    lines: isize,
+    /// The window's items (positions relative to the window) and their decoded entries.
+    items: Vec<Node>,
+    decoded: Vec<(M, decode::Refs)>,
+}
+
+/// Reads `edited` back without parsing all of it, when `edited` differs from `doc.text` only
+/// inside the lines of block-list item `index` (from the line of its `-` to the line of the next
+/// item's `-`, or to the end of the text for the last item).
+///
+/// Why this reads the same as a full parse: the untouched text before the window ends at the
+/// start of a line whose `-` is an item of the top-level block list (the full parse of the old
+/// text says so), so a parser is in the same state there, before the edit and after it; the
+/// window is parsed on its own from that state; and the untouched text after it starts with the
+/// next item's `-` at the list's column, which closes whatever the window's last item holds
+/// (block scalars, plain multi-line scalars and mappings all end at a line indented no more than
+/// their parent). A window that would change the document level (`---`, `...`, a `%` directive)
+/// or leave an open line is not accepted here. `None` means "not shown by this route": the
+/// caller then parses the whole text.
+fn reread_window<M: Entry>(doc: &Doc, edited: &str, index: usize, want: &[M]) -> Option<Window<M>> {
+    let root = doc.root.as_ref()?;
+    let Kind::Seq { flow: false, items } = &root.kind else {
+        return None;
+    };
+    let old = doc.text.as_str();
+    let (start, line) = item_line_start(old, items.get(index)?, root.col)?;
+    let old_end = match items.get(index + 1) {
+        Some(next) => item_line_start(old, next, root.col)?.0,
+        None => old.len(),
+    };
+    let bytes = edited.len() as isize - old.len() as isize;
+    let end = old_end.checked_add_signed(bytes)?;
+    if end < start
+        || !edited.is_char_boundary(start)
+        || !edited.is_char_boundary(end)
+        || edited.as_bytes()[..start] != old.as_bytes()[..start]
+        || edited.as_bytes()[end..] != old.as_bytes()[old_end..]
+    {
+        return None;
+    }
+    let window = &edited[start..end];
+    if old_end < old.len() && !window.ends_with('\n') {
+        return None;
+    }
+    if window
+        .split('\n')
+        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+    {
+        return None;
+    }
+    // The window's items replace the one old item.
+    let count = (want.len() + 1).checked_sub(items.len())?;
+    let parsed = yaml::parse(window).ok()?;
+    let new_items = match parsed {
+        None => Vec::new(),
+        Some(Node {
+            kind: Kind::Seq { flow: false, items },
+            col,
+            ..
+        }) if col == root.col => items,
+        Some(_) => return None,
+    };
+    if new_items.len() != count || (index == 0 && count == 0) {
+        return None;
+    }
+    let wrapped = Node {
+        kind: Kind::Seq {
+            flow: false,
+            items: new_items,
         },
-        users,
-    ))
+        start: 0,
+        end: window.len(),
+        pos: yaml::Pos { line: 1, column: 1 },
+        col: root.col,
+    };
+    let decoded = M::decode(Some(&wrapped)).ok()?;
+    if decoded
+        .iter()
+        .map(|(m, _)| m)
+        .ne(&want[index..index + count])
+    {
+        return None;
+    }
+    let Kind::Seq {
+        items: new_items, ..
+    } = wrapped.kind
+    else {
+        return None;
+    };
+    let nl = |s: &str| s.bytes().filter(|&b| b == b'\n').count() as isize;
+    Some(Window {
+        index,
+        start,
+        line,
+        bytes,
+        lines: nl(window) - nl(&old[start..old_end]),
+        items: new_items,
+        decoded,
+    })
+}
+
+/// Applies a re-read window to the parsed document and its entries.
+fn patch_doc<M: Entry>(doc: &mut Doc, entries: &mut Vec<M>, edited: String, w: Window<M>) {
+    let Window {
+        index,
+        start,
+        line,
+        bytes,
+        lines,
+        mut items,
+        decoded,
+    } = w;
+    let root = doc.root.as_mut().expect("a window comes from a block list");
+    let Kind::Seq {
+        items: old_items, ..
+    } = &mut root.kind
+    else {
+        unreachable!("a window comes from a block list");
+    };
+    for n in &mut items {
+        shift(n, start as isize, line as isize - 1);
+    }
+    let count = items.len();
+    let mut infos = Vec::with_capacity(count);
+    let mut refs = Vec::with_capacity(count);
+    let mut ms = Vec::with_capacity(count);
+    for ((m, r), n) in decoded.into_iter().zip(&items) {
+        infos.push(EntryInfo {
+            line: n.pos.line,
+            dropped: m.invalid(),
+        });
+        refs.push(r);
+        ms.push(m);
+    }
+    old_items.splice(index..=index, items);
+    doc.info.splice(index..=index, infos);
+    doc.refs.splice(index..=index, refs);
+    entries.splice(index..=index, ms);
+    for n in &mut old_items[index + count..] {
+        shift(n, bytes, lines);
+    }
+    for i in &mut doc.info[index + count..] {
+        i.line = i.line.wrapping_add_signed(lines);
+    }
+    root.end = old_items.last().map_or(root.start, |n| n.end);
+    if index == 0
+        && let Some((dash, pos, col)) = yaml::dash_before(&edited, &old_items[0])
+    {
+        root.start = dash;
+        root.pos = pos;
+        root.col = col;
+    }
+    doc.text = edited;
 }
 
 const ROLE_FIELDS: &[&str] = &["rolearn", "sso", "username", "groups", "userid"];
@@ -449,14 +678,14 @@ impl AwsAuth {
     pub fn parse(data: &BTreeMap<String, String>) -> Result<AwsAuth, AwsAuthError> {
         let (roles_doc, roles) = match data.get(MAP_ROLES) {
             Some(t) => {
-                let (d, r) = load_roles(t)?;
+                let (d, r) = load::<RoleMapping>(t)?;
                 (Some(d), r)
             }
             None => (None, Vec::new()),
         };
         let (users_doc, users) = match data.get(MAP_USERS) {
             Some(t) => {
-                let (d, u) = load_users(t)?;
+                let (d, u) = load::<UserMapping>(t)?;
                 (Some(d), u)
             }
             None => (None, Vec::new()),
@@ -601,7 +830,7 @@ impl AwsAuth {
     /// Add or update the mapping for `m.rolearn` (or its `sso` matcher). An existing entry is
     /// updated in place (username and groups only; groups compared as a set); with duplicates,
     /// the effective (last) one is updated and the others are reported as shadowed.
-    pub fn upsert_role(&mut self, m: RoleMapping) -> Upsert {
+    pub fn upsert_role(&mut self, m: RoleMapping) -> Result<Upsert, EditError> {
         let found = self.role_entries_for(&m.key());
         let text = self
             .roles_doc
@@ -614,7 +843,7 @@ impl AwsAuth {
             let username = (cur.username != m.username).then_some(m.username.as_str());
             let groups = (!same_groups(&cur.groups, &m.groups)).then_some(m.groups.as_slice());
             if username.is_none() && groups.is_none() {
-                return Upsert::Unchanged { index, shadowed };
+                return Ok(Upsert::Unchanged { index, shadowed });
             }
             let mut want = self.roles.clone();
             want[index].username.clone_from(&m.username);
@@ -636,8 +865,8 @@ impl AwsAuth {
                 index,
                 &want[index].fields(),
             );
-            self.commit_roles(edited, fallback, &want);
-            return Upsert::Updated { index, shadowed };
+            self.commit(Some(index), edited, fallback, want)?;
+            return Ok(Upsert::Updated { index, shadowed });
         }
         let style = self.style_for(DataKey::MapRoles);
         let root = self.roles_doc.as_ref().and_then(|d| d.root.as_ref());
@@ -650,14 +879,15 @@ impl AwsAuth {
             &EntryStyle::default_at(root.map_or(0, |r| r.col)),
             &m.fields(),
         );
-        self.commit_roles(edited, fallback, &want);
-        Upsert::Added {
+        let last = self.roles.len().checked_sub(1);
+        self.commit(last, edited, fallback, want)?;
+        Ok(Upsert::Added {
             index: self.roles.len() - 1,
-        }
+        })
     }
 
     /// Add or update the mapping for `m.userarn` (compared without case), as [`Self::upsert_role`].
-    pub fn upsert_user(&mut self, m: UserMapping) -> Upsert {
+    pub fn upsert_user(&mut self, m: UserMapping) -> Result<Upsert, EditError> {
         let found = self.user_entries_for(&m.userarn);
         let text = self
             .users_doc
@@ -670,7 +900,7 @@ impl AwsAuth {
             let username = (cur.username != m.username).then_some(m.username.as_str());
             let groups = (!same_groups(&cur.groups, &m.groups)).then_some(m.groups.as_slice());
             if username.is_none() && groups.is_none() {
-                return Upsert::Unchanged { index, shadowed };
+                return Ok(Upsert::Unchanged { index, shadowed });
             }
             let mut want = self.users.clone();
             want[index].username.clone_from(&m.username);
@@ -692,8 +922,8 @@ impl AwsAuth {
                 index,
                 &want[index].fields(),
             );
-            self.commit_users(edited, fallback, &want);
-            return Upsert::Updated { index, shadowed };
+            self.commit(Some(index), edited, fallback, want)?;
+            return Ok(Upsert::Updated { index, shadowed });
         }
         let style = self.style_for(DataKey::MapUsers);
         let root = self.users_doc.as_ref().and_then(|d| d.root.as_ref());
@@ -706,15 +936,16 @@ impl AwsAuth {
             &EntryStyle::default_at(root.map_or(0, |r| r.col)),
             &m.fields(),
         );
-        self.commit_users(edited, fallback, &want);
-        Upsert::Added {
+        let last = self.users.len().checked_sub(1);
+        self.commit(last, edited, fallback, want)?;
+        Ok(Upsert::Added {
             index: self.users.len() - 1,
-        }
+        })
     }
 
     /// Remove every `mapRoles` and `mapUsers` entry whose ARN equals `arn` without case (all
     /// duplicates, valid or not). Returns how many entries were removed.
-    pub fn remove(&mut self, arn: &str) -> usize {
+    pub fn remove(&mut self, arn: &str) -> Result<usize, EditError> {
         let lower = arn.to_lowercase();
         let mut removed = 0;
         while let Some(i) = self
@@ -729,7 +960,7 @@ impl AwsAuth {
             let edited = edit::remove_entry(&doc.text, doc.root.as_ref().expect("root"), i);
             let mut want = self.roles.clone();
             want.remove(i);
-            self.commit_roles(edited.clone(), edited, &want);
+            self.commit(Some(i), edited.clone(), edited, want)?;
             removed += 1;
         }
         while let Some(i) = self
@@ -744,30 +975,41 @@ impl AwsAuth {
             let edited = edit::remove_entry(&doc.text, doc.root.as_ref().expect("root"), i);
             let mut want = self.users.clone();
             want.remove(i);
-            self.commit_users(edited.clone(), edited, &want);
+            self.commit(Some(i), edited.clone(), edited, want)?;
             removed += 1;
         }
-        removed
+        Ok(removed)
     }
 
-    fn commit_roles(&mut self, edited: String, fallback: String, want: &[RoleMapping]) {
-        let check = |t: &str| load_roles(t).ok().filter(|(_, r)| r == want);
-        let (doc, roles) = check(&edited)
-            .or_else(|| check(&fallback))
-            .expect("an aws-auth edit must read back as intended (bug in aws_auth::edit)");
-        self.data.insert(MAP_ROLES.to_owned(), doc.text.clone());
-        self.roles_doc = Some(doc);
-        self.roles = roles;
-    }
-
-    fn commit_users(&mut self, edited: String, fallback: String, want: &[UserMapping]) {
-        let check = |t: &str| load_users(t).ok().filter(|(_, u)| u == want);
-        let (doc, users) = check(&edited)
-            .or_else(|| check(&fallback))
-            .expect("an aws-auth edit must read back as intended (bug in aws_auth::edit)");
-        self.data.insert(MAP_USERS.to_owned(), doc.text.clone());
-        self.users_doc = Some(doc);
-        self.users = users;
+    /// Replaces the list `M::KEY` by `edited` (or, if that does not read back as `want`,
+    /// `fallback`), after checking that it reads back as exactly `want`. `index` is the entry
+    /// whose lines the edit changed (for an append, the last old entry). Nothing changes on error.
+    fn commit<M: Entry>(
+        &mut self,
+        index: Option<usize>,
+        edited: String,
+        fallback: String,
+        want: Vec<M>,
+    ) -> Result<(), EditError> {
+        let (data, doc_slot, entries) = M::parts(self);
+        for text in [edited, fallback] {
+            if let (Some(doc), Some(i)) = (doc_slot.as_mut(), index)
+                && let Some(w) = reread_window(doc, &text, i, &want)
+            {
+                data.insert(M::KEY.as_str().to_owned(), text.clone());
+                patch_doc(doc, entries, text, w);
+                return Ok(());
+            }
+            if let Ok((doc, read)) = load::<M>(&text)
+                && read == want
+            {
+                data.insert(M::KEY.as_str().to_owned(), text);
+                *doc_slot = Some(doc);
+                *entries = read;
+                return Ok(());
+            }
+        }
+        Err(EditError { key: M::KEY })
     }
 
     /// The ConfigMap data: keys and lines no edit touched are byte-for-byte as parsed.

@@ -120,7 +120,7 @@ fn upsert_updates_the_effective_duplicate_in_place() {
         vec!["system:masters".into()],
     );
     assert_eq!(
-        a.upsert_role(same),
+        a.upsert_role(same).unwrap(),
         Upsert::Unchanged {
             index: 1,
             shadowed: vec![0]
@@ -133,7 +133,7 @@ fn upsert_updates_the_effective_duplicate_in_place() {
         vec!["system:masters".into(), "ops".into()],
     );
     assert_eq!(
-        a.upsert_role(up),
+        a.upsert_role(up).unwrap(),
         Upsert::Updated {
             index: 1,
             shadowed: vec![0]
@@ -149,11 +149,13 @@ fn upsert_updates_the_effective_duplicate_in_place() {
 #[test]
 fn add_to_missing_and_empty_keys() {
     let mut a = AwsAuth::parse(&data(&[("other", "keep: me\n")])).unwrap();
-    let up = a.upsert_user(UserMapping::new(
-        "arn:aws:iam::1:user/bob",
-        "bob",
-        vec!["reader".into()],
-    ));
+    let up = a
+        .upsert_user(UserMapping::new(
+            "arn:aws:iam::1:user/bob",
+            "bob",
+            vec!["reader".into()],
+        ))
+        .unwrap();
     assert_eq!(up, Upsert::Added { index: 0 });
     let r = a.render();
     assert_eq!(
@@ -164,7 +166,8 @@ fn add_to_missing_and_empty_keys() {
     assert!(!r.contains_key(MAP_ROLES));
 
     let mut a = AwsAuth::parse(&data(&[(MAP_USERS, "[]\n")])).unwrap();
-    a.upsert_user(UserMapping::new("arn:aws:iam::1:user/bob", "bob", vec![]));
+    a.upsert_user(UserMapping::new("arn:aws:iam::1:user/bob", "bob", vec![]))
+        .unwrap();
     assert_eq!(
         a.render()[MAP_USERS],
         "- userarn: arn:aws:iam::1:user/bob\n  username: bob\n  groups: []\n"
@@ -182,13 +185,13 @@ fn remove_takes_every_duplicate_and_nothing_else() {
         ),
     ]))
     .unwrap();
-    assert_eq!(a.remove("arn:aws:iam::1:role/A"), 3);
+    assert_eq!(a.remove("arn:aws:iam::1:role/A").unwrap(), 3);
     assert_eq!(
         roles_text(&a),
         "# keep this comment\n- rolearn: arn:aws:iam::1:role/b\n  username: b\n  groups: [x]\n"
     );
     assert_eq!(a.render()[MAP_USERS], "");
-    assert_eq!(a.remove("arn:aws:iam::1:role/none"), 0);
+    assert_eq!(a.remove("arn:aws:iam::1:role/none").unwrap(), 0);
 }
 
 #[test]
@@ -246,11 +249,13 @@ fn lockout_rules() {
     let me = arn("arn:aws:sts::111122223333:assumed-role/Admin/me");
 
     let mut demote = before.clone();
-    demote.upsert_role(RoleMapping::new(
-        "arn:aws:iam::111122223333:role/admin",
-        "admin",
-        vec!["view".into()],
-    ));
+    demote
+        .upsert_role(RoleMapping::new(
+            "arn:aws:iam::111122223333:role/admin",
+            "admin",
+            vec!["view".into()],
+        ))
+        .unwrap();
     let risks = lockout_check(&before, &demote, Some(&me));
     assert_eq!(
         risks,
@@ -274,9 +279,9 @@ fn lockout_rules() {
     );
 
     let mut none = before.clone();
-    none.remove("arn:aws:iam::111122223333:role/Admin");
-    none.remove("arn:aws:iam::111122223333:user/ops");
-    none.remove("arn:aws:iam::1:role/node");
+    none.remove("arn:aws:iam::111122223333:role/Admin").unwrap();
+    none.remove("arn:aws:iam::111122223333:user/ops").unwrap();
+    none.remove("arn:aws:iam::1:role/node").unwrap();
     let risks = lockout_check(&before, &none, Some(&me));
     assert_eq!(
         risks,
@@ -300,7 +305,26 @@ fn lockout_rules() {
     assert!(lockout_check(&before, &before, Some(&me)).is_empty());
 }
 
-/// Every edit must read back as intended (the commit step panics otherwise): run edits with
+/// An edited document must be in the state a fresh parse of its text gives: same entries, same
+/// node positions, lines and field references (the window re-read patches these in place).
+#[track_caller]
+fn assert_as_parsed(a: &AwsAuth, what: &str) {
+    let fresh = AwsAuth::parse(&a.render()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(a.roles(), fresh.roles(), "{what}");
+    assert_eq!(a.users(), fresh.users(), "{what}");
+    assert_eq!(
+        format!("{:?}", a.roles_doc),
+        format!("{:?}", fresh.roles_doc),
+        "{what}"
+    );
+    assert_eq!(
+        format!("{:?}", a.users_doc),
+        format!("{:?}", fresh.users_doc),
+        "{what}"
+    );
+}
+
+/// Every edit must read back as intended (the commit step errs otherwise): run edits with
 /// awkward values over documents in many layouts.
 #[test]
 fn edits_read_back_on_odd_documents() {
@@ -339,36 +363,91 @@ fn edits_read_back_on_odd_documents() {
             ]))
             .unwrap_or_else(|e| panic!("{doc:?}: {e}"));
             let groups = vec![(*name).to_owned(), names[(i + 1) % names.len()].to_owned()];
-            let u = a.upsert_role(RoleMapping::new(
-                "arn:aws:iam::1:role/a",
-                *name,
-                groups.clone(),
-            ));
+            let u = a
+                .upsert_role(RoleMapping::new(
+                    "arn:aws:iam::1:role/a",
+                    *name,
+                    groups.clone(),
+                ))
+                .unwrap();
+            assert_as_parsed(&a, doc);
             let eff = a.effective_role("arn:aws:iam::1:role/a", false).unwrap();
             assert_eq!(
                 (u.index(), &a.roles()[eff].username, &a.roles()[eff].groups),
                 (eff, &(*name).to_owned(), &groups),
                 "{doc:?}"
             );
-            a.upsert_role(RoleMapping::new("arn:aws:iam::1:role/new", *name, vec![]));
+            a.upsert_role(RoleMapping::new("arn:aws:iam::1:role/new", *name, vec![]))
+                .unwrap();
+            assert_as_parsed(&a, doc);
             a.upsert_user(UserMapping::new(
                 "arn:aws:iam::1:user/a",
                 *name,
                 groups.clone(),
-            ));
+            ))
+            .unwrap();
             a.upsert_user(UserMapping::new(
                 "arn:aws:iam::1:user/new",
                 "n",
                 groups.clone(),
-            ));
+            ))
+            .unwrap();
+            assert_as_parsed(&a, doc);
             let again = AwsAuth::parse(&a.render()).unwrap();
             assert_eq!(again.roles(), a.roles());
             assert_eq!(again.users(), a.users());
-            a.remove("arn:aws:iam::1:role/a");
-            a.remove("arn:aws:iam::1:user/new");
+            a.remove("arn:aws:iam::1:role/a").unwrap();
+            a.remove("arn:aws:iam::1:user/new").unwrap();
+            assert_as_parsed(&a, doc);
             assert!(a.effective_role("arn:aws:iam::1:role/a", false).is_none());
             assert_eq!(a.roles().last().unwrap().rolearn, "arn:aws:iam::1:role/new");
         }
+    }
+}
+
+/// Edits of block lists are read back through the lines they touched: first, middle and last
+/// entries, comments and blank lines between entries, block scalars, an indented list, a text
+/// without a final newline; after each edit the document is exactly what a full parse gives.
+#[test]
+fn window_rereads_match_a_full_parse() {
+    let docs = [
+        "- rolearn: arn:aws:iam::1:role/a\n  username: a\n  groups:\n    - g\n# between\n\n- rolearn: arn:aws:iam::1:role/b\n  username: b\n- rolearn: arn:aws:iam::1:role/c\n  username: c\n  groups: [g]\n# tail\n",
+        "  - rolearn: arn:aws:iam::1:role/a\n    username: |\n      block\n\n  - rolearn: arn:aws:iam::1:role/b\n    username: b\n  - rolearn: arn:aws:iam::1:role/c\n    username: >\n      folded\n",
+        "- rolearn: arn:aws:iam::1:role/a\n  username: a\n- rolearn: arn:aws:iam::1:role/b # c\n  username: b\n- rolearn: arn:aws:iam::1:role/c\n  username: 'c'",
+        "- rolearn: arn:aws:iam::1:role/a\n  username: a\n- {rolearn: 'arn:aws:iam::1:role/b', username: b}\n- rolearn: arn:aws:iam::1:role/c\n  username: c\n  groups:\n  - x\n",
+        "-   rolearn: arn:aws:iam::1:role/a\n    username: a\n-\n  rolearn: arn:aws:iam::1:role/b\n  username: b\n- rolearn: arn:aws:iam::1:role/c\n  username: \"c\"\n...\n",
+    ];
+    for doc in docs {
+        let mut a =
+            AwsAuth::parse(&data(&[(MAP_ROLES, doc)])).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+        for (arn, name, groups) in [
+            ("a", "a2", vec!["g", "h"]),
+            ("b", "b2", vec![]),
+            ("c", "{{SessionName}}", vec!["x: y"]),
+            ("new", "n", vec!["g"]),
+            ("new2", "n2", vec![]),
+            ("b", "b3", vec!["z"]),
+        ] {
+            let arn = format!("arn:aws:iam::1:role/{arn}");
+            let groups: Vec<String> = groups.into_iter().map(str::to_owned).collect();
+            a.upsert_role(RoleMapping::new(arn.as_str(), name, groups.clone()))
+                .unwrap();
+            assert_as_parsed(&a, doc);
+            let eff = a.effective_role(&arn, false).unwrap();
+            assert_eq!(
+                (a.roles()[eff].username.as_str(), &a.roles()[eff].groups),
+                (name, &groups)
+            );
+        }
+        for arn in ["b", "a", "new2", "c", "new"] {
+            assert_eq!(
+                a.remove(&format!("arn:aws:iam::1:role/{arn}")).unwrap(),
+                1,
+                "{doc:?}"
+            );
+            assert_as_parsed(&a, doc);
+        }
+        assert!(a.roles().is_empty(), "{doc:?}");
     }
 }
 
@@ -386,11 +465,13 @@ fn add_to_five_thousand_entries() {
     let t = std::time::Instant::now();
     let _ = yaml::parse(&text).unwrap();
     let raw = t.elapsed();
-    let u = a.upsert_role(RoleMapping::new(
-        "arn:aws:iam::111122223333:role/new",
-        "new",
-        vec!["g".into()],
-    ));
+    let u = a
+        .upsert_role(RoleMapping::new(
+            "arn:aws:iam::111122223333:role/new",
+            "new",
+            vec!["g".into()],
+        ))
+        .unwrap();
     let out = a.render();
     let elapsed = start.elapsed();
     assert_eq!(u, Upsert::Added { index: 5000 });
@@ -399,4 +480,62 @@ fn add_to_five_thousand_entries() {
     eprintln!(
         "5000 entries: parse {parsed:?} (YAML events alone {raw:?}), parse + add + render {elapsed:?}"
     );
+}
+
+/// The data of `kubectl-eks-grant`'s `bench_grant` example: 2,500 `mapRoles` + 2,500 `mapUsers`.
+fn bench_data() -> BTreeMap<String, String> {
+    let mut roles = String::new();
+    let mut users = String::new();
+    for i in 0..2500 {
+        roles.push_str(&format!(
+            "- rolearn: arn:aws:iam::123456789012:role/team-{i:05}\n  username: team-{i:05}:{{{{SessionName}}}}\n  groups:\n    - team-{}\n",
+            i % 50
+        ));
+        users.push_str(&format!(
+            "- userarn: arn:aws:iam::123456789012:user/user-{i:05}\n  username: user-{i:05}\n  groups:\n    - readers\n"
+        ));
+    }
+    data(&[(MAP_ROLES, &roles), (MAP_USERS, &users)])
+}
+
+/// Timing of each step of `add` on the benchmark's 5,000 entries (not a test: run with
+/// `cargo test --release -p eks-auth --lib -- --ignored --nocapture time_add_steps`).
+#[test]
+#[ignore = "timing, not a test"]
+fn time_add_steps() {
+    let data = bench_data();
+    let caller = arn("arn:aws:iam::123456789012:user/user-00001");
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let before = AwsAuth::parse(&data).unwrap();
+        let parse = t.elapsed();
+        let t = std::time::Instant::now();
+        let raw = yaml::parse(&data[MAP_USERS]).unwrap();
+        let events = t.elapsed();
+        drop(raw);
+        let t = std::time::Instant::now();
+        let mut after = before.clone();
+        let clone = t.elapsed();
+        let t = std::time::Instant::now();
+        let u = after
+            .upsert_user(UserMapping::new(
+                "arn:aws:iam::123456789012:user/bench-000",
+                "bench-000",
+                vec!["bench".into()],
+            ))
+            .unwrap();
+        let upsert = t.elapsed();
+        assert_eq!(u, Upsert::Added { index: 2500 });
+        let t = std::time::Instant::now();
+        let risks = lockout_check(&before, &after, Some(&caller));
+        let lockout = t.elapsed();
+        let t = std::time::Instant::now();
+        let out = after.render();
+        let render = t.elapsed();
+        assert_eq!(out[MAP_ROLES], data[MAP_ROLES]);
+        eprintln!(
+            "parse {parse:?} (yaml tree of mapUsers alone {events:?}), clone {clone:?}, upsert_user {upsert:?}, lockout_check {lockout:?} ({} risks), render {render:?}",
+            risks.len()
+        );
+    }
 }

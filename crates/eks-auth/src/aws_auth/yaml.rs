@@ -108,6 +108,14 @@ enum Frame {
 
 /// Parse one YAML document. `Ok(None)` for a stream without a document (empty or only comments).
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    if let Some(root) = super::simple::parse(text) {
+        return Ok(Some(root));
+    }
+    parse_events(text)
+}
+
+/// [`parse`] through granit-parser's events, whatever the layout.
+pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -319,7 +327,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 }
 
 /// The `-` indicator before a block sequence item starting at `item_start`.
-fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
+pub(crate) fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)> {
     let item_start = item.start;
     let before = text[..item_start].trim_end();
     if !before.ends_with('-') {
