@@ -477,12 +477,117 @@ impl Arn {
     }
 }
 
+/// An EKS cluster ARN, `arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME` (the resource format in
+/// the EKS API reference, `Cluster.arn`). `aws eks update-kubeconfig` and `kubectl eks-token
+/// update-kubeconfig` name a kubeconfig's cluster, user and context after it, which is how the
+/// plugins learn a cluster's account without AWS credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterArn {
+    partition: String,
+    region: String,
+    account: String,
+    name: String,
+}
+
+impl ClusterArn {
+    /// Parses an EKS cluster ARN; `None` for anything else (a kubeconfig cluster entry may be
+    /// named anything).
+    pub fn parse(input: &str) -> Option<ClusterArn> {
+        let mut parts = input.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(partition),
+            Some("eks"),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return None;
+        };
+        let name = resource.strip_prefix("cluster/")?;
+        let valid = PARTITIONS.contains(&partition)
+            && partition_for_region(region) == Some(partition)
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty()
+            && !name.contains('/');
+        valid.then(|| ClusterArn {
+            partition: partition.to_owned(),
+            region: region.to_owned(),
+            account: account.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for ClusterArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ClusterArn {
+            partition,
+            region,
+            account,
+            name,
+        } = self;
+        write!(f, "arn:{partition}:eks:{region}:{account}:cluster/{name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(s: &str) -> Arn {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn cluster_arns_parse_and_round_trip() {
+        let arn = ClusterArn::parse("arn:aws:eks:us-west-2:111122223333:cluster/prod").unwrap();
+        assert_eq!(
+            (arn.partition(), arn.region(), arn.account(), arn.name()),
+            ("aws", "us-west-2", "111122223333", "prod")
+        );
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:eks:us-west-2:111122223333:cluster/prod"
+        );
+        let cn = ClusterArn::parse("arn:aws-cn:eks:cn-north-1:111122223333:cluster/c").unwrap();
+        assert_eq!(cn.partition(), "aws-cn");
+        for other in [
+            "prod",
+            "kind-kind",
+            "arn:aws:iam::111122223333:role/x",
+            "arn:aws:eks:us-west-2:111122223333:nodegroup/prod/ng/1",
+            "arn:aws:eks:us-west-2:1111:cluster/prod",
+            "arn:aws:eks:us-west-2:111122223333:cluster/",
+            "arn:aws-cn:eks:us-west-2:111122223333:cluster/prod",
+        ] {
+            assert_eq!(ClusterArn::parse(other), None, "{other}");
+        }
     }
 
     #[test]

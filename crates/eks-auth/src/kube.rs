@@ -37,6 +37,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Api, Client, Config};
 use sha2::{Digest, Sha256};
 
+use crate::arn::ClusterArn;
 use crate::rbac::RbacObjects;
 
 /// Namespace of the aws-auth ConfigMap.
@@ -178,12 +179,17 @@ pub struct Cluster {
     pub client: Client,
     /// The kubeconfig context in use.
     pub context: String,
+    /// The EKS cluster ARN the context's cluster entry is named after, when it is (as
+    /// `aws eks update-kubeconfig` and `kubectl eks-token update-kubeconfig` name it): the only
+    /// place the cluster's account is known without AWS credentials.
+    pub cluster_arn: Option<ClusterArn>,
 }
 
 impl fmt::Debug for Cluster {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cluster")
             .field("context", &self.context)
+            .field("cluster_arn", &self.cluster_arn)
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +212,12 @@ pub async fn connect(
         .map(str::to_owned)
         .or_else(|| config.current_context.clone())
         .unwrap_or_else(|| "(current)".to_owned());
+    let cluster_arn = config
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| ClusterArn::parse(&c.cluster));
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
         ..Default::default()
@@ -223,6 +235,7 @@ pub async fn connect(
     Ok(Cluster {
         client,
         context: context_name,
+        cluster_arn,
     })
 }
 

@@ -135,7 +135,7 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     let parsed = plan::parse(&before.data)?;
     plan::account_check(
         &grant.principal,
-        &plan::known_accounts(&parsed, me.as_ref()),
+        &plan::known_accounts(&parsed, me.as_ref(), cluster.cluster_arn.as_ref()),
         grant.force,
     )?;
     let first = plan::plan_add(&parsed, &grant, me.as_ref())?;

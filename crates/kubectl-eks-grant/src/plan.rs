@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use eks_auth::arn::Arn;
+use eks_auth::arn::{Arn, ClusterArn};
 use eks_auth::aws_auth::{
     AwsAuth, AwsAuthError, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
 };
@@ -21,6 +21,24 @@ pub enum PlanError {
     Edit(#[from] EditError),
     #[error("refused, nothing was written: {}\n\nhint: pass --force if this is really intended", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Lockout(Vec<LockoutRisk>),
+    #[error(
+        "`{arn}` is in account {account}, but the cluster `{cluster}` is in account {cluster_account}\n\nhint: aws-auth can map a principal of another account, but that is rarely what is meant: check the ARN, or pass --force for a cross-account principal"
+    )]
+    OtherClusterAccount {
+        arn: String,
+        account: String,
+        cluster: String,
+        cluster_account: String,
+    },
+    #[error(
+        "`{arn}` is in partition `{partition}`, but the cluster `{cluster}` is in partition `{cluster_partition}`\n\nhint: a cluster only authenticates principals of its own partition; check the ARN (or pass --force)"
+    )]
+    OtherClusterPartition {
+        arn: String,
+        partition: String,
+        cluster: String,
+        cluster_partition: String,
+    },
     #[error(
         "`{arn}` is in account {account}, but the cluster's aws-auth maps only account(s) {known}\n\nhint: the cluster's own account cannot be learned without AWS credentials, so eks-grant goes by the accounts aws-auth already maps; pass --force for a cross-account principal"
     )]
@@ -48,15 +66,24 @@ pub fn parse(data: &BTreeMap<String, String>) -> Result<AwsAuth, PlanError> {
     AwsAuth::parse(data).map_err(PlanError::Unreadable)
 }
 
-/// The accounts and partitions aws-auth already maps, plus the caller's.
+/// What is known of the cluster's account: its ARN when the kubeconfig names the cluster after it,
+/// else the accounts and partitions aws-auth already maps, plus the caller's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownAccounts {
+    pub cluster: Option<ClusterArn>,
     pub accounts: BTreeSet<String>,
     pub partitions: BTreeSet<String>,
 }
 
-pub fn known_accounts(aws_auth: &AwsAuth, caller: Option<&Arn>) -> KnownAccounts {
-    let mut known = KnownAccounts::default();
+pub fn known_accounts(
+    aws_auth: &AwsAuth,
+    caller: Option<&Arn>,
+    cluster: Option<&ClusterArn>,
+) -> KnownAccounts {
+    let mut known = KnownAccounts {
+        cluster: cluster.cloned(),
+        ..KnownAccounts::default()
+    };
     let arns = aws_auth
         .roles()
         .iter()
@@ -79,10 +106,30 @@ fn list(set: &BTreeSet<String>) -> String {
         .join(", ")
 }
 
-/// Refuses a principal from an account (or partition) that nothing in aws-auth uses, unless
-/// forced. When aws-auth maps nothing yet there is nothing to compare with: accepted.
+/// Refuses, unless forced, a principal from another account (or partition) than the cluster's
+/// when the cluster's ARN is known, else from one that nothing in aws-auth uses. When neither is
+/// known (aws-auth maps nothing yet) there is nothing to compare with: accepted.
 pub fn account_check(principal: &Arn, known: &KnownAccounts, force: bool) -> Result<(), PlanError> {
     if force {
+        return Ok(());
+    }
+    if let Some(cluster) = &known.cluster {
+        if principal.partition() != cluster.partition() {
+            return Err(PlanError::OtherClusterPartition {
+                arn: principal.to_string(),
+                partition: principal.partition().to_owned(),
+                cluster: cluster.to_string(),
+                cluster_partition: cluster.partition().to_owned(),
+            });
+        }
+        if principal.account() != cluster.account() {
+            return Err(PlanError::OtherClusterAccount {
+                arn: principal.to_string(),
+                account: principal.account().to_owned(),
+                cluster: cluster.to_string(),
+                cluster_account: cluster.account().to_owned(),
+            });
+        }
         return Ok(());
     }
     if !known.partitions.is_empty() && !known.partitions.contains(principal.partition()) {
@@ -389,7 +436,7 @@ mod tests {
     #[test]
     fn other_account_is_refused_unless_forced_and_empty_aws_auth_accepts() {
         let before = parse(&data(ROLES, "")).unwrap();
-        let known = known_accounts(&before, None);
+        let known = known_accounts(&before, None, None);
         assert_eq!(known.accounts.iter().collect::<Vec<_>>(), ["123456789012"]);
         let other: Arn = "arn:aws:iam::999999999999:user/eve".parse().unwrap();
         let err = account_check(&other, &known, false).unwrap_err();
@@ -403,7 +450,33 @@ mod tests {
             Err(PlanError::OtherPartition { .. })
         ));
         let empty = parse(&BTreeMap::new()).unwrap();
-        assert!(account_check(&other, &known_accounts(&empty, None), false).is_ok());
+        assert!(account_check(&other, &known_accounts(&empty, None, None), false).is_ok());
+    }
+
+    #[test]
+    fn the_clusters_own_account_decides_when_the_kubeconfig_names_it() {
+        // aws-auth maps nothing of account 999999999999, but the cluster is in it: accepted.
+        let before = parse(&data(ROLES, "")).unwrap();
+        let cluster = ClusterArn::parse("arn:aws:eks:us-east-1:999999999999:cluster/prod").unwrap();
+        let known = known_accounts(&before, None, Some(&cluster));
+        let own: Arn = "arn:aws:iam::999999999999:user/eve".parse().unwrap();
+        assert!(account_check(&own, &known, false).is_ok());
+        // An account aws-auth already maps, but not the cluster's: refused, with the cluster named.
+        let mapped: Arn = "arn:aws:iam::123456789012:user/bob".parse().unwrap();
+        let err = account_check(&mapped, &known, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`arn:aws:iam::123456789012:user/bob` is in account 123456789012, but the cluster \
+             `arn:aws:eks:us-east-1:999999999999:cluster/prod` is in account 999999999999\n\n\
+             hint: aws-auth can map a principal of another account, but that is rarely what is \
+             meant: check the ARN, or pass --force for a cross-account principal"
+        );
+        assert!(account_check(&mapped, &known, true).is_ok());
+        let gov: Arn = "arn:aws-us-gov:iam::999999999999:user/eve".parse().unwrap();
+        assert!(matches!(
+            account_check(&gov, &known, false),
+            Err(PlanError::OtherClusterPartition { .. })
+        ));
     }
 
     #[test]

@@ -366,3 +366,28 @@ fn list_shows_mappings_and_bindings() {
     );
     assert_eq!(list["groups"]["system:nodes"], json!([]));
 }
+
+#[test]
+fn a_principal_of_another_account_than_the_clusters_is_refused_unless_forced() {
+    // The kubeconfig names the cluster after its ARN (as update-kubeconfig does), so the cluster's
+    // account is known even though aws-auth maps nothing of the other account.
+    let bed = start(false);
+    let before = bed.aws_auth();
+    let eve = "arn:aws:iam::999999999999:user/eve";
+    let out = bed.grant(&["add", eve, "--group", "reader"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "`{eve}` is in account 999999999999, but the cluster `arn:aws:eks:us-east-1:{ACCOUNT}:cluster/testbed` is in account {ACCOUNT}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("pass --force for a cross-account principal"),
+        "{err}"
+    );
+    assert_eq!(bed.aws_auth(), before);
+    ok(&bed.grant(&["add", eve, "--group", "reader", "--force"]));
+    assert!(bed.aws_auth_data()["mapUsers"].contains(eve));
+}
