@@ -89,7 +89,12 @@ fn tables(r: &Report, color: bool) -> String {
         .exec
         .as_ref()
         .map(|e| {
-            let mut s = format!("{} ({})", e.tool.label(), e.command);
+            // The command in parentheses only when it says more than the tool's name (a path).
+            let mut s = if e.command == e.tool.label() {
+                e.command.clone()
+            } else {
+                format!("{} ({})", e.tool.label(), e.command)
+            };
             if let Some(c) = &e.cluster_name {
                 s.push_str(&format!(", cluster {c}"));
             }
