@@ -407,6 +407,15 @@ trait Entry: Clone + PartialEq + Sized {
     );
     fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError>;
     fn invalid(&self) -> Option<String>;
+    /// This list's document and entries, for reading.
+    fn list(a: &AwsAuth) -> (Option<&Doc>, &[Self]);
+    /// The valid entries that map the same identity as `self`, in order (the last is effective).
+    fn same_identity(&self, a: &AwsAuth) -> Vec<usize>;
+    fn username(&self) -> &str;
+    fn groups(&self) -> &[String];
+    /// Sets what an upsert may change in place: the username, and the groups when given.
+    fn update_from(&mut self, other: &Self, groups: bool);
+    fn fields(&self) -> Fields;
 }
 
 impl Entry for RoleMapping {
@@ -426,6 +435,27 @@ impl Entry for RoleMapping {
     fn invalid(&self) -> Option<String> {
         decode::role_invalid(self)
     }
+    fn list(a: &AwsAuth) -> (Option<&Doc>, &[Self]) {
+        (a.roles_doc.as_ref(), &a.roles)
+    }
+    fn same_identity(&self, a: &AwsAuth) -> Vec<usize> {
+        a.role_entries_for(&self.key())
+    }
+    fn username(&self) -> &str {
+        &self.username
+    }
+    fn groups(&self) -> &[String] {
+        &self.groups
+    }
+    fn update_from(&mut self, other: &Self, groups: bool) {
+        self.username.clone_from(&other.username);
+        if groups {
+            self.groups.clone_from(&other.groups);
+        }
+    }
+    fn fields(&self) -> Fields {
+        RoleMapping::fields(self)
+    }
 }
 
 impl Entry for UserMapping {
@@ -444,6 +474,27 @@ impl Entry for UserMapping {
     }
     fn invalid(&self) -> Option<String> {
         decode::user_invalid(self)
+    }
+    fn list(a: &AwsAuth) -> (Option<&Doc>, &[Self]) {
+        (a.users_doc.as_ref(), &a.users)
+    }
+    fn same_identity(&self, a: &AwsAuth) -> Vec<usize> {
+        a.user_entries_for(&self.userarn)
+    }
+    fn username(&self) -> &str {
+        &self.username
+    }
+    fn groups(&self) -> &[String] {
+        &self.groups
+    }
+    fn update_from(&mut self, other: &Self, groups: bool) {
+        self.username.clone_from(&other.username);
+        if groups {
+            self.groups.clone_from(&other.groups);
+        }
+    }
+    fn fields(&self) -> Fields {
+        UserMapping::fields(self)
     }
 }
 
@@ -831,88 +882,31 @@ impl AwsAuth {
     /// updated in place (username and groups only; groups compared as a set); with duplicates,
     /// the effective (last) one is updated and the others are reported as shadowed.
     pub fn upsert_role(&mut self, m: RoleMapping) -> Result<Upsert, EditError> {
-        let found = self.role_entries_for(&m.key());
-        let text = self
-            .roles_doc
-            .as_ref()
-            .map_or("", |d| d.text.as_str())
-            .to_owned();
-        if let Some((&index, rest)) = found.split_last() {
-            let shadowed = rest.to_vec();
-            let cur = &self.roles[index];
-            let username = (cur.username != m.username).then_some(m.username.as_str());
-            let groups = (!same_groups(&cur.groups, &m.groups)).then_some(m.groups.as_slice());
-            if username.is_none() && groups.is_none() {
-                return Ok(Upsert::Unchanged { index, shadowed });
-            }
-            let mut want = self.roles.clone();
-            want[index].username.clone_from(&m.username);
-            if groups.is_some() {
-                want[index].groups.clone_from(&m.groups);
-            }
-            let doc = self
-                .roles_doc
-                .as_ref()
-                .expect("entries come from a document");
-            let entry = &items(doc.root.as_ref())[index];
-            let style = self.style_for(DataKey::MapRoles);
-            let splices =
-                edit::update_entry(&text, entry, &doc.refs[index], &style, username, groups);
-            let edited = edit::apply(&text, splices);
-            let fallback = edit::replace_entry_flow(
-                &text,
-                doc.root.as_ref().expect("root"),
-                index,
-                &want[index].fields(),
-            );
-            self.commit(Some(index), edited, fallback, want)?;
-            return Ok(Upsert::Updated { index, shadowed });
-        }
-        let style = self.style_for(DataKey::MapRoles);
-        let root = self.roles_doc.as_ref().and_then(|d| d.root.as_ref());
-        let edited = edit::append_entry(&text, root, &style, &m.fields());
-        let mut want = self.roles.clone();
-        want.push(m.clone());
-        let fallback = edit::append_entry(
-            &text,
-            root,
-            &EntryStyle::default_at(root.map_or(0, |r| r.col)),
-            &m.fields(),
-        );
-        let last = self.roles.len().checked_sub(1);
-        self.commit(last, edited, fallback, want)?;
-        Ok(Upsert::Added {
-            index: self.roles.len() - 1,
-        })
+        self.upsert(m)
     }
 
     /// Add or update the mapping for `m.userarn` (compared without case), as [`Self::upsert_role`].
     pub fn upsert_user(&mut self, m: UserMapping) -> Result<Upsert, EditError> {
-        let found = self.user_entries_for(&m.userarn);
-        let text = self
-            .users_doc
-            .as_ref()
-            .map_or("", |d| d.text.as_str())
-            .to_owned();
+        self.upsert(m)
+    }
+
+    fn upsert<M: Entry>(&mut self, m: M) -> Result<Upsert, EditError> {
+        let found = m.same_identity(self);
+        let style = self.style_for(M::KEY);
+        let (doc, entries) = M::list(self);
+        let text = doc.map_or("", |d| d.text.as_str()).to_owned();
         if let Some((&index, rest)) = found.split_last() {
             let shadowed = rest.to_vec();
-            let cur = &self.users[index];
-            let username = (cur.username != m.username).then_some(m.username.as_str());
-            let groups = (!same_groups(&cur.groups, &m.groups)).then_some(m.groups.as_slice());
+            let cur = &entries[index];
+            let username = (cur.username() != m.username()).then_some(m.username());
+            let groups = (!same_groups(cur.groups(), m.groups())).then_some(m.groups());
             if username.is_none() && groups.is_none() {
                 return Ok(Upsert::Unchanged { index, shadowed });
             }
-            let mut want = self.users.clone();
-            want[index].username.clone_from(&m.username);
-            if groups.is_some() {
-                want[index].groups.clone_from(&m.groups);
-            }
-            let doc = self
-                .users_doc
-                .as_ref()
-                .expect("entries come from a document");
+            let mut want = entries.to_vec();
+            want[index].update_from(&m, groups.is_some());
+            let doc = doc.expect("entries come from a document");
             let entry = &items(doc.root.as_ref())[index];
-            let style = self.style_for(DataKey::MapUsers);
             let splices =
                 edit::update_entry(&text, entry, &doc.refs[index], &style, username, groups);
             let edited = edit::apply(&text, splices);
@@ -925,22 +919,20 @@ impl AwsAuth {
             self.commit(Some(index), edited, fallback, want)?;
             return Ok(Upsert::Updated { index, shadowed });
         }
-        let style = self.style_for(DataKey::MapUsers);
-        let root = self.users_doc.as_ref().and_then(|d| d.root.as_ref());
+        let root = doc.and_then(|d| d.root.as_ref());
         let edited = edit::append_entry(&text, root, &style, &m.fields());
-        let mut want = self.users.clone();
-        want.push(m.clone());
         let fallback = edit::append_entry(
             &text,
             root,
             &EntryStyle::default_at(root.map_or(0, |r| r.col)),
             &m.fields(),
         );
-        let last = self.users.len().checked_sub(1);
+        let last = entries.len().checked_sub(1);
+        let mut want = entries.to_vec();
+        want.push(m);
+        let added = want.len() - 1;
         self.commit(last, edited, fallback, want)?;
-        Ok(Upsert::Added {
-            index: self.users.len() - 1,
-        })
+        Ok(Upsert::Added { index: added })
     }
 
     /// Remove every `mapRoles` and `mapUsers` entry whose ARN equals `arn` without case (all
