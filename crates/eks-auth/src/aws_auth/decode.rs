@@ -294,7 +294,9 @@ pub(crate) fn role_invalid(m: &RoleMapping) -> Option<String> {
                     "`sso.permissionSetName` `{name}` is not a valid permission set name"
                 ));
             }
-            if !sso.partition.is_empty() && !super::PARTITIONS.contains(&sso.partition.as_str()) {
+            if !sso.partition.is_empty()
+                && !crate::arn::PARTITIONS.contains(&sso.partition.as_str())
+            {
                 return Some(format!(
                     "`sso.partition` `{}` is not an AWS partition",
                     sso.partition

@@ -32,18 +32,6 @@ pub const MAP_ROLES: &str = "mapRoles";
 pub const MAP_USERS: &str = "mapUsers";
 pub const MAP_ACCOUNTS: &str = "mapAccounts";
 
-/// Partitions the authenticator accepts for `sso.partition` (`endpoints.PARTITIONS`).
-pub(crate) const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
-
 /// Which list of the ConfigMap an entry lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataKey {
