@@ -97,12 +97,5 @@ fn run_cache(command: CacheCommand) -> Result<()> {
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to stdout"),
-    }
+    get_token::write_stdout(&out)
 }
