@@ -1,19 +1,10 @@
 //! stdout is data: tables, JSON or YAML. Everything else goes to stderr.
 
-use std::io::Write;
-
 use comfy_table::{Table, presets};
 use eks_auth::cli::OutputFormat;
 use serde::Serialize;
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-pub fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
-}
+pub use eks_auth::cli::write_stdout;
 
 /// Prints `value` as JSON or YAML, or as the table `table` renders.
 pub fn emit<T: Serialize>(

@@ -7,7 +7,6 @@
 //! 3. everything else: aws-config's standard chain on a current-thread runtime, AssumeRole if
 //!    asked, then sign locally.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -297,11 +296,7 @@ fn emit(request: &TokenRequest, version: token::ExecApiVersion, token: &Token) -
 /// Writes `text` to stdout as is; a closed stdout (kubectl or `| head` went away) is not an
 /// error. Every command of this binary writes its data through here.
 pub fn write_stdout(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to stdout"),
-    }
+    eks_auth::cli::write_stdout(text).context("writing to stdout")
 }
 
 #[cfg(test)]

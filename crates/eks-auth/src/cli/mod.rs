@@ -65,6 +65,16 @@ pub enum Shell {
     Fish,
 }
 
+/// Writes data to stdout, the one way every plugin prints it: a closed pipe (kubectl gone,
+/// `| head`) is not an error.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Writes `shell`'s completion script (clap_complete) for `cmd` run as `binary`, the executable's
 /// name on PATH (`kubectl-eks_grant`): shells complete what the user types, and for
 /// `kubectl eks-grant` that is kubectl's business (see [`completion_help`]).
