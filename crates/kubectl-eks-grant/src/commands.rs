@@ -25,10 +25,7 @@ use crate::request::{Grant, Revoke, Section};
 const AWS_AUTH: &str = "kube-system/aws-auth";
 
 fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .to_string()
+    eks_auth::time::rfc3339(std::time::SystemTime::now())
 }
 
 fn caller_arn(caller: &Caller) -> Option<Arn> {

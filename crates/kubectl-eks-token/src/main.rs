@@ -5,12 +5,10 @@
 
 mod cache;
 mod cli;
-mod env;
 mod get_token;
 mod kubeconfig;
 mod verify;
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -39,23 +37,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            let mut text = format!("error: {err:#}\n");
-            if let Some(hint) = hint_of(&err) {
-                text.push_str(&format!("\nhint: {hint}\n"));
-            }
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            ExitCode::FAILURE
-        }
+        Err(err) => eks_auth::cli::fail(err.as_ref(), eks_auth::cli::exit::FAILURE),
     }
-}
-
-/// The first hint any error in the chain has to offer.
-fn hint_of(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|e| {
-        e.downcast_ref::<eks_auth::aws::AwsError>()
-            .and_then(|a| a.hint())
-    })
 }
 
 fn run_cache(command: CacheCommand) -> Result<()> {
@@ -81,9 +64,7 @@ fn run_cache(command: CacheCommand) -> Result<()> {
                         } else {
                             "expired"
                         };
-                        let expires = jiff::Timestamp::from_second(e.expires as i64)
-                            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-                            .unwrap_or_default();
+                        let expires = eks_auth::time::rfc3339(e.expiration());
                         out.push_str(&format!(
                             "{short}  {state:<8}  {expires}  cluster={} region={} profile={} role={}\n",
                             e.cluster,

@@ -8,8 +8,9 @@
 use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::mapping::Identity;
 
-use crate::exec::{ClusterArn, ExecSource, Origin};
+use crate::exec::{ExecSource, Origin};
 use crate::report::{Cause, Diagnosis, DiagnosisKind, TokenFacts, Verdict};
+use eks_auth::arn::ClusterArn;
 
 /// What kind of credential trouble a plugin failure or an STS refusal shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +118,7 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         .is_some_and(|e| e.contains("expired"));
     let confirmed = f.identity.is_some() && sts_error.is_none();
     let exec_cluster = f.exec.and_then(|e| e.cluster_name.as_deref());
-    let real_cluster = f.cluster_arn.map(|c| c.name.as_str());
+    let real_cluster = f.cluster_arn.map(|c| c.name());
 
     let mut causes = Vec::new();
 
@@ -194,7 +195,7 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
     // 3. mapped in another account
     let identity_account = f.identity.map(|i| i.account.as_str());
     causes.push(match (identity_account, f.cluster_arn) {
-        (Some(mine), Some(cluster)) if mine != cluster.account => cause(
+        (Some(mine), Some(cluster)) if mine != cluster.account() => cause(
             "other-account",
             Verdict::Likely,
             "mapped in another account",
@@ -202,8 +203,8 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
                 "you sign as account `{mine}`, the cluster lives in account `{}`; an entry for \
                  a principal of the same name in account `{}` is another principal and does \
                  not match `{}`",
-                cluster.account,
-                cluster.account,
+                cluster.account(),
+                cluster.account(),
                 canonical
                     .as_ref()
                     .map(ToString::to_string)

@@ -56,13 +56,9 @@ fn main() -> ExitCode {
     progress.done();
     let (report, outcome) = match result {
         Ok(r) => r,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(err) => return eks_auth::cli::fail(err.as_ref(), EXIT_FAILURE),
     };
-    let color = std::io::stdout().is_terminal()
-        && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
+    let color = std::io::stdout().is_terminal() && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
     let text = match render::render(&report, cli.output.output, color) {
         Ok(t) => t,
         Err(err) => {

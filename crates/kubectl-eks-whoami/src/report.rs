@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::exec::{ClusterArn, ExecSource};
+use crate::exec::ExecSource;
+use eks_auth::arn::ClusterArn;
 
 /// The whole answer.
 #[derive(Debug, Clone, Serialize)]

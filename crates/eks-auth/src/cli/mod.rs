@@ -5,9 +5,13 @@
 //!   `-o` mean the same everywhere.
 //! - Shell completion: [`complete`] answers kubectl's `__complete` protocol from the clap
 //!   command; [`CompletionArgs`] and [`write_completion_script`] make `completion bash|zsh|fish`.
+//! - [`report`]: how errors, hints and exit codes reach the user.
 
 pub mod complete;
+pub mod report;
 pub mod values;
+
+pub use report::{error_report, exit, fail, hint_of, print_error};
 
 use std::io::Write;
 use std::path::PathBuf;
