@@ -4,7 +4,8 @@
 //! - `CONFIG_MAP`: the cluster creator's implicit admin, then aws-auth ([`crate::mapping`]).
 //! - `API_AND_CONFIG_MAP`: the caller's access entry, else aws-auth (an entry wins over an
 //!   aws-auth entry for the same principal; EKS user guide, "Migrating existing aws-auth
-//!   ConfigMap entries to access entries": "the access entry takes precedence"). The creator
+//!   ConfigMap entries to access entries": "the settings for the access entry for the IAM
+//!   principal ARN override the ConfigMap entry"). The creator
 //!   has no implicit admin any more: EKS gave it an access entry when access entries were
 //!   turned on (or at creation, with `bootstrapClusterCreatorAdminPermissions`).
 //! - `API`: access entries only; aws-auth is ignored.
