@@ -308,6 +308,7 @@ fn process(
                 namespace,
                 name,
                 params,
+                query,
                 headers,
                 body,
             };
@@ -348,6 +349,8 @@ struct Ctx<'a> {
     namespace: String,
     name: String,
     params: BTreeMap<String, String>,
+    /// The raw query (for parameters that may repeat, such as `dryRun`).
+    query: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
 }
@@ -366,8 +369,14 @@ impl Ctx<'_> {
             .any(|part| part.contains("as=Table"))
     }
 
-    fn dry_run(&self) -> bool {
-        self.params.get("dryRun").is_some_and(|v| v == "All")
+    /// Whether the query asks for a dry run (`dryRun=All`, possibly repeated); any other value
+    /// is refused as metav1 validation's ValidateDryRun refuses it, naming the options kind.
+    fn query_dry_run(&self, options_kind: &str) -> Result<bool, ApiError> {
+        let values: Vec<String> = url::form_urlencoded::parse(self.query.as_bytes())
+            .filter(|(k, _)| k == "dryRun")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        check_dry_run(&values, options_kind)
     }
 
     /// The object namespace for store calls (empty for cluster-scoped kinds).
@@ -402,16 +411,48 @@ impl Ctx<'_> {
         }
     }
 
-    /// Runs a write against the store, or against a scratch copy for `dryRun=All`.
-    fn write<T>(&self, op: impl FnOnce(&mut Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    /// Runs a write against the store, or for a dry run against a scratch copy that is dropped.
+    fn write<T>(
+        &self,
+        dry_run: bool,
+        op: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
-        if self.dry_run() {
+        if dry_run {
             let mut scratch = store.clone();
             op(&mut scratch)
         } else {
             op(&mut store)
         }
     }
+}
+
+/// metav1 validation's ValidateDryRun: only `All` is a dry-run value.
+fn check_dry_run(values: &[String], options_kind: &str) -> Result<bool, ApiError> {
+    if values.iter().any(|v| v != "All") {
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        let err = crate::status::FieldError::not_supported_raw(
+            "dryRun",
+            &format!("[]string{{{}}}", quoted.join(", ")),
+            &["All"],
+        );
+        return Err(ApiError::invalid_options(options_kind, &[err]));
+    }
+    Ok(!values.is_empty())
+}
+
+/// What a dry run answers (registry.DryRunnableStorage): a create is not stored, so it has no
+/// resourceVersion; an update or patch keeps the resourceVersion of the object it started from.
+fn dry_run_answer(mut obj: Value, before: Option<&Value>) -> Value {
+    match before.map(|b| b["metadata"]["resourceVersion"].clone()) {
+        Some(rv) if !rv.is_null() => obj["metadata"]["resourceVersion"] = rv,
+        _ => {
+            if let Some(m) = obj["metadata"].as_object_mut() {
+                m.remove("resourceVersion");
+            }
+        }
+    }
+    obj
 }
 
 fn strip_type_meta(mut obj: Value) -> Value {
@@ -478,20 +519,28 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             Ok((200, obj))
         }
         (Method::POST, true) => {
+            let dry = ctx.query_dry_run("CreateOptions")?;
             let body = ctx.body_json()?;
-            let obj = ctx.write(|s| {
+            let obj = ctx.write(dry, |s| {
                 check_escalation(s, ctx.user, kind, &ns, &body, false)?;
                 s.create(kind, &ns, &body, now)
             })?;
-            Ok((201, obj))
+            Ok((201, if dry { dry_run_answer(obj, None) } else { obj }))
         }
         (Method::PUT, false) => {
+            let dry = ctx.query_dry_run("UpdateOptions")?;
             let body = ctx.body_json()?;
-            let (obj, created) = ctx.write(|s| {
-                let exists = s.get(kind, &ns, &ctx.name).is_ok();
-                check_escalation(s, ctx.user, kind, &ns, &body, exists)?;
+            let (obj, created, before) = ctx.write(dry, |s| {
+                let before = s.get(kind, &ns, &ctx.name).ok();
+                check_escalation(s, ctx.user, kind, &ns, &body, before.is_some())?;
                 s.update(kind, &ns, &ctx.name, &body, now)
+                    .map(|(o, c)| (o, c, before))
             })?;
+            let obj = if dry {
+                dry_run_answer(obj, before.as_ref())
+            } else {
+                obj
+            };
             Ok((if created { 201 } else { 200 }, obj))
         }
         (Method::PATCH, false) => {
@@ -501,23 +550,35 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 "application/strategic-merge-patch+json" => PatchType::Strategic,
                 other => return Err(ApiError::unsupported_media_type(other)),
             };
+            let dry = ctx.query_dry_run("PatchOptions")?;
             let patch = ctx.body_json()?;
-            let obj = ctx.write(|s| {
+            let (obj, before) = ctx.write(dry, |s| {
+                let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
                 check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
                 s.update(kind, &ns, &ctx.name, &candidate, now)
-                    .map(|(o, _)| o)
+                    .map(|(o, _)| (o, before))
             })?;
-            Ok((200, obj))
+            Ok((200, if dry { dry_run_answer(obj, Some(&before)) } else { obj }))
         }
         (Method::DELETE, false) => {
-            let options: Value = if ctx.body.is_empty() {
-                json!({})
+            // DeleteOptions come from the body when there is one, else from the query
+            // (handlers/delete.go); kubectl sends `{"dryRun":["All"],...}` in the body.
+            let (options, dry) = if ctx.body.is_empty() {
+                (json!({}), ctx.query_dry_run("DeleteOptions")?)
             } else {
-                ctx.body_json()?
+                let options = ctx.body_json()?;
+                let values: Vec<String> = match &options["dryRun"] {
+                    Value::Null => Vec::new(),
+                    v => serde_json::from_value(v.clone()).map_err(|_| {
+                        ApiError::bad_request("DeleteOptions.dryRun is not a list of strings")
+                    })?,
+                };
+                let dry = check_dry_run(&values, "DeleteOptions")?;
+                (options, dry)
             };
             let pre = &options["preconditions"];
-            let deleted = ctx.write(|s| {
+            let deleted = ctx.write(dry, |s| {
                 s.delete(
                     kind,
                     &ns,
