@@ -10,6 +10,7 @@ pub mod aws_side;
 pub mod bootstrap;
 pub mod eks_authn;
 pub mod http1;
+pub mod impersonate;
 pub mod kinds;
 pub mod protobuf;
 pub mod reqlog;

@@ -83,42 +83,66 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
     let headers = req.headers().clone();
+    let respond = |who: Who<'_>, (code, body): (u16, Value)| {
+        finish(state, &method, &path, &query, who, (code, body))
+    };
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             let err = ApiError::bad_request("the request body could not be read or is too large");
-            return finish(state, &method, &path, &query, "", "", (err.code, err.body));
+            return respond(Who::default(), (err.code, err.body));
         }
     };
     let user = match authenticate(state, &headers).await {
         Ok(user) => user,
         Err(reason) => {
             let err = ApiError::unauthorized();
-            return finish(
-                state,
-                &method,
-                &path,
-                &query,
-                "",
-                &reason,
-                (err.code, err.body),
-            );
+            let who = Who {
+                auth_error: &reason,
+                ..Who::default()
+            };
+            return respond(who, (err.code, err.body));
         }
     };
-    let result = process(state, &user, &method, &path, &query, &headers, &body);
+    // Impersonation comes after authentication and before authorization, as in kube-apiserver's
+    // handler chain; the log keeps both names, as its audit log does.
+    let impersonated = {
+        let rbac = state.store.lock().unwrap_or_else(|e| e.into_inner()).rbac();
+        crate::impersonate::impersonate(state.authorizer.as_ref(), &rbac, &user, &headers)
+    };
+    let impersonated = match impersonated {
+        Ok(i) => i,
+        Err(err) => {
+            let who = Who {
+                user: &user.username,
+                ..Who::default()
+            };
+            return respond(who, (err.code, err.body));
+        }
+    };
+    let acting = impersonated.as_ref().unwrap_or(&user);
+    let result = process(state, acting, &method, &path, &query, &headers, &body);
     let (code, body) = match result {
         Ok(ok) => ok,
         Err(err) => (err.code, err.body),
     };
-    finish(
-        state,
-        &method,
-        &path,
-        &query,
-        &user.username,
-        "",
-        (code, body),
-    )
+    let who = Who {
+        user: &user.username,
+        impersonated_user: impersonated.as_ref().map_or("", |u| u.username.as_str()),
+        auth_error: "",
+    };
+    respond(who, (code, body))
+}
+
+/// Who a logged request came from.
+#[derive(Debug, Default, Clone, Copy)]
+struct Who<'a> {
+    /// The authenticated user (empty for a refused token).
+    user: &'a str,
+    /// The user it acted as through impersonation, if any.
+    impersonated_user: &'a str,
+    /// Why authentication failed.
+    auth_error: &'a str,
 }
 
 fn finish(
@@ -126,17 +150,17 @@ fn finish(
     method: &Method,
     path: &str,
     query: &str,
-    user: &str,
-    auth_error: &str,
+    who: Who<'_>,
     (code, body): (u16, Value),
 ) -> Response<Full<Bytes>> {
     state.log.record(LoggedRequest {
         method: method.to_string(),
         path: path.to_string(),
         query: query.to_string(),
-        user: user.to_string(),
+        user: who.user.to_string(),
+        impersonated_user: who.impersonated_user.to_string(),
         status: code,
-        auth_error: auth_error.to_string(),
+        auth_error: who.auth_error.to_string(),
     });
     if let Value::String(text) = &body {
         return Response::builder()
@@ -559,7 +583,14 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 s.update(kind, &ns, &ctx.name, &candidate, now)
                     .map(|(o, _)| (o, before))
             })?;
-            Ok((200, if dry { dry_run_answer(obj, Some(&before)) } else { obj }))
+            Ok((
+                200,
+                if dry {
+                    dry_run_answer(obj, Some(&before))
+                } else {
+                    obj
+                },
+            ))
         }
         (Method::DELETE, false) => {
             // DeleteOptions come from the body when there is one, else from the query

@@ -83,7 +83,9 @@ fn json_of(text: &str) -> Value {
 }
 
 fn rv(obj: &Value) -> &str {
-    obj["metadata"]["resourceVersion"].as_str().unwrap_or_default()
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 /// The resourceVersion of a list: the store's revision, which any real write moves.
@@ -100,7 +102,14 @@ fn server_dry_runs_change_nothing() {
     kubectl_ok(
         &tb,
         &a,
-        &["create", "configmap", "x", "-n", "team", "--from-literal=k=v"],
+        &[
+            "create",
+            "configmap",
+            "x",
+            "-n",
+            "team",
+            "--from-literal=k=v",
+        ],
     );
     kubectl_ok(
         &tb,
@@ -119,12 +128,23 @@ fn server_dry_runs_change_nothing() {
     let cm_before = tb.get_object("ConfigMap", "team", "x").unwrap();
 
     // delete: kubectl sends dryRun in the DeleteOptions body, not in the query.
-    let out = kubectl_ok(&tb, &a, &["delete", "namespace", "team", "--dry-run=server"]);
+    let out = kubectl_ok(
+        &tb,
+        &a,
+        &["delete", "namespace", "team", "--dry-run=server"],
+    );
     assert_eq!(out, "namespace \"team\" deleted (server dry run)\n");
     kubectl_ok(
         &tb,
         &a,
-        &["delete", "rolebinding", "rb", "-n", "team", "--dry-run=server"],
+        &[
+            "delete",
+            "rolebinding",
+            "rb",
+            "-n",
+            "team",
+            "--dry-run=server",
+        ],
     );
     kubectl_ok(
         &tb,
@@ -140,11 +160,21 @@ fn server_dry_runs_change_nothing() {
         &tb,
         &a,
         &[
-            "create", "configmap", "y", "-n", "team", "--dry-run=server", "-o", "json",
+            "create",
+            "configmap",
+            "y",
+            "-n",
+            "team",
+            "--dry-run=server",
+            "-o",
+            "json",
         ],
     ));
     assert_eq!(created["metadata"]["name"], "y");
-    assert!(created["metadata"].get("resourceVersion").is_none(), "{created}");
+    assert!(
+        created["metadata"].get("resourceVersion").is_none(),
+        "{created}"
+    );
     assert!(tb.get_object("ConfigMap", "team", "y").is_none());
 
     // patch (label, annotate, apply of a change) and update (replace): the answer shows the
@@ -153,7 +183,15 @@ fn server_dry_runs_change_nothing() {
         &tb,
         &a,
         &[
-            "label", "configmap", "x", "-n", "team", "l=1", "--dry-run=server", "-o", "json",
+            "label",
+            "configmap",
+            "x",
+            "-n",
+            "team",
+            "l=1",
+            "--dry-run=server",
+            "-o",
+            "json",
         ],
     ));
     assert_eq!(labelled["metadata"]["labels"]["l"], "1");
@@ -183,7 +221,11 @@ fn server_dry_runs_change_nothing() {
     assert_eq!(rv(&out), rv(&cm_before));
 
     assert_eq!(tb.get_object("ConfigMap", "team", "x").unwrap(), cm_before);
-    assert_eq!(revision(&tb), before, "a dry run moved the store's revision");
+    assert_eq!(
+        revision(&tb),
+        before,
+        "a dry run moved the store's revision"
+    );
 
     // The real thing still works after all that.
     kubectl_ok(&tb, &a, &["delete", "configmap", "x", "-n", "team"]);
@@ -196,7 +238,13 @@ fn dry_run_values_other_than_all_are_refused() {
     let out = kubectl(
         &tb,
         &admin(),
-        &["create", "--raw", "/api/v1/namespaces?dryRun=Yes", "-f", "/dev/null"],
+        &[
+            "create",
+            "--raw",
+            "/api/v1/namespaces?dryRun=Yes",
+            "-f",
+            "/dev/null",
+        ],
     );
     // kubectl --raw reads the body from -f; an empty body still reaches option validation first.
     assert!(!out.status.success());
@@ -206,4 +254,204 @@ fn dry_run_values_other_than_all_are_refused() {
         "The CreateOptions \"\" is invalid: dryRun: Unsupported value: []string{\"Yes\"}: supported values: \"All\"\n"
     );
     assert!(tb.get_object("Namespace", "", "").is_none());
+}
+
+/// kubectl with a kubeconfig for `creds` whose user carries `as-user-extra` (kubectl has no flag
+/// for impersonated extras; the kubeconfig field is how they are set).
+fn kubectl_with_extras(tb: &Testbed, creds: &Creds, extras: Value, args: &[&str]) -> Output {
+    let mut config: Value = serde_yaml::from_str(&tb.kubeconfig_for(creds, true)).unwrap();
+    config["users"][0]["user"]["as-user-extra"] = extras;
+    let path = tb.dir().join("kubeconfig-extras");
+    std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).unwrap();
+    std::process::Command::new(
+        std::env::var("EKS_TESTBED_KUBECTL").unwrap_or_else(|_| "kubectl".into()),
+    )
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", tb.dir().join("home"))
+    .env("KUBECONFIG", &path)
+    .args(args)
+    .output()
+    .expect("kubectl runs")
+}
+
+const IMPERSONATOR_RBAC: &str = r#"{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+   "metadata": {"name": "impersonate-some"},
+   "rules": [
+     {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": ["alice"]},
+     {"apiGroups": [""], "resources": ["groups"], "verbs": ["impersonate"], "resourceNames": ["devs", "system:authenticated"]},
+     {"apiGroups": ["authentication.k8s.io"], "resources": ["userextras/scopes"], "verbs": ["impersonate"]},
+     {"apiGroups": ["authentication.k8s.io"], "resources": ["uids"], "verbs": ["impersonate"], "resourceNames": ["u-1"]}
+   ]},
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+   "metadata": {"name": "imp-impersonates"},
+   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-some"},
+   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "imp"}]},
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+   "metadata": {"name": "impersonate-sa", "namespace": "team"},
+   "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]},
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+   "metadata": {"name": "imp-impersonates-sa", "namespace": "team"},
+   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "impersonate-sa"},
+   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "imp"}]},
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+   "metadata": {"name": "devs-view", "namespace": "team"},
+   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "devs"}]}
+]}"#;
+
+fn seed(tb: &Testbed, list: &str) {
+    let list = json_of(list);
+    for item in list["items"].as_array().unwrap() {
+        tb.put_object(item.clone()).expect("seeded");
+    }
+}
+
+#[test]
+fn impersonation_is_authorized_and_honoured() {
+    let tb = start(&["bob-token=bob", "imp-token=imp"]);
+    let a = admin();
+    let bob = Creds::Token("bob-token".into());
+    let imp = Creds::Token("imp-token".into());
+    kubectl_ok(&tb, &a, &["create", "namespace", "team"]);
+    kubectl_ok(&tb, &a, &["create", "namespace", "other"]);
+    seed(&tb, IMPERSONATOR_RBAC);
+
+    // Someone without the verb is refused, worded as kube-apiserver words it. (Refused requests
+    // use --raw: with an empty discovery cache kubectl's own discovery is refused first, and it
+    // then prints only "unknown", as against a real server.)
+    const CMS: &str = "/api/v1/namespaces/team/configmaps";
+    let out = kubectl(&tb, &bob, &["get", "--raw", CMS, "--as=admin"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): users \"admin\" is forbidden: User \"bob\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+
+    // The admin asking on behalf of nobody gets nobody's answer, not its own.
+    let out = kubectl(
+        &tb,
+        &a,
+        &["auth", "can-i", "list", "configmaps", "--as=nobody"],
+    );
+    assert_eq!((out.status.code(), stdout(&out)), (Some(1), "no\n".into()));
+    let out = kubectl(&tb, &a, &["get", "namespaces", "--as=nobody"]);
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): namespaces is forbidden: User \"nobody\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope"
+    );
+
+    // imp may be alice in devs: alice's requests then get what devs are granted.
+    let who = json_of(&kubectl_ok(
+        &tb,
+        &imp,
+        &[
+            "auth",
+            "whoami",
+            "--as=alice",
+            "--as-group=devs",
+            "-o",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        who["status"]["userInfo"],
+        json!({"username": "alice", "groups": ["devs", "system:authenticated"]})
+    );
+    kubectl_ok(
+        &tb,
+        &imp,
+        &[
+            "get",
+            "configmaps",
+            "-n",
+            "team",
+            "--as=alice",
+            "--as-group=devs",
+        ],
+    );
+    let out = kubectl(&tb, &imp, &["get", "configmaps", "-n", "team"]);
+    assert!(!out.status.success(), "imp itself may not read configmaps");
+    // ... but not carol, and not alice in system:masters.
+    let out = kubectl(&tb, &imp, &["get", "--raw", CMS, "--as=carol"]);
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): users \"carol\" is forbidden: User \"imp\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+    let out = kubectl(
+        &tb,
+        &imp,
+        &[
+            "get",
+            "--raw",
+            CMS,
+            "--as=alice",
+            "--as-group=system:masters",
+        ],
+    );
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): groups \"system:masters\" is forbidden: User \"imp\" cannot impersonate resource \"groups\" in API group \"\" at the cluster scope"
+    );
+
+    // Service accounts: a namespaced check, and the two service-account groups by default.
+    let who = json_of(&kubectl_ok(
+        &tb,
+        &imp,
+        &[
+            "auth",
+            "whoami",
+            "--as=system:serviceaccount:team:bot",
+            "-o",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        who["status"]["userInfo"],
+        json!({"username": "system:serviceaccount:team:bot", "groups": ["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"]})
+    );
+    let out = kubectl(
+        &tb,
+        &imp,
+        &["get", "--raw", CMS, "--as=system:serviceaccount:other:bot"],
+    );
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): serviceaccounts \"bot\" is forbidden: User \"imp\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the namespace \"other\""
+    );
+
+    // Extras (one check per value, on userextras/<key>) and the uid.
+    let out = kubectl_with_extras(
+        &tb,
+        &imp,
+        json!({"scopes": ["read", "write"]}),
+        &["auth", "whoami", "--as=alice", "--as-uid=u-1", "-o", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json_of(&stdout(&out))["status"]["userInfo"],
+        json!({"username": "alice", "uid": "u-1", "groups": ["system:authenticated"], "extra": {"scopes": ["read", "write"]}})
+    );
+    let out = kubectl_with_extras(
+        &tb,
+        &imp,
+        json!({"project": ["p1"]}),
+        &["get", "--raw", CMS, "--as=alice"],
+    );
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "Error from server (Forbidden): userextras.authentication.k8s.io \"p1\" is forbidden: User \"imp\" cannot impersonate resource \"userextras/project\" in API group \"authentication.k8s.io\" at the cluster scope"
+    );
+
+    // The request log keeps who asked and whom they acted as.
+    let log = tb.request_log();
+    assert!(log.iter().any(|r| r.user == "imp"
+        && r.impersonated_user == "alice"
+        && r.path == "/api/v1/namespaces/team/configmaps"
+        && r.status == 200));
+    assert!(
+        log.iter()
+            .any(|r| r.user == "bob" && r.impersonated_user.is_empty() && r.status == 403)
+    );
 }
