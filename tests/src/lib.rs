@@ -12,6 +12,7 @@ pub mod eks_authn;
 pub mod http1;
 pub mod impersonate;
 pub mod kinds;
+pub mod openapi;
 pub mod protobuf;
 pub mod reqlog;
 pub mod selector;

@@ -83,14 +83,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
     let headers = req.headers().clone();
-    let respond = |who: Who<'_>, (code, body): (u16, Value)| {
-        finish(state, &method, &path, &query, who, (code, body))
-    };
+    let respond = |who: Who<'_>, reply: Reply| finish(state, &method, &path, &query, who, reply);
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             let err = ApiError::bad_request("the request body could not be read or is too large");
-            return respond(Who::default(), (err.code, err.body));
+            return respond(Who::default(), Reply::json(err.code, err.body));
         }
     };
     let user = match authenticate(state, &headers).await {
@@ -101,7 +99,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 auth_error: &reason,
                 ..Who::default()
             };
-            return respond(who, (err.code, err.body));
+            return respond(who, Reply::json(err.code, err.body));
         }
     };
     // Impersonation comes after authentication and before authorization, as in kube-apiserver's
@@ -117,21 +115,21 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 user: &user.username,
                 ..Who::default()
             };
-            return respond(who, (err.code, err.body));
+            return respond(who, Reply::json(err.code, err.body));
         }
     };
     let acting = impersonated.as_ref().unwrap_or(&user);
     let result = process(state, acting, &method, &path, &query, &headers, &body);
-    let (code, body) = match result {
+    let reply = match result {
         Ok(ok) => ok,
-        Err(err) => (err.code, err.body),
+        Err(err) => Reply::json(err.code, err.body),
     };
     let who = Who {
         user: &user.username,
         impersonated_user: impersonated.as_ref().map_or("", |u| u.username.as_str()),
         auth_error: "",
     };
-    respond(who, (code, body))
+    respond(who, reply)
 }
 
 /// Who a logged request came from.
@@ -145,13 +143,41 @@ struct Who<'a> {
     auth_error: &'a str,
 }
 
+/// What a request is answered with.
+#[derive(Debug, Clone, PartialEq)]
+struct Reply {
+    code: u16,
+    body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    Json(Value),
+    /// `text/plain` (health checks).
+    Text(String),
+    /// Any other media type (the protobuf OpenAPI v2 document).
+    Bytes {
+        content_type: &'static str,
+        data: Vec<u8>,
+    },
+}
+
+impl Reply {
+    fn json(code: u16, body: Value) -> Reply {
+        Reply {
+            code,
+            body: Body::Json(body),
+        }
+    }
+}
+
 fn finish(
     state: &State,
     method: &Method,
     path: &str,
     query: &str,
     who: Who<'_>,
-    (code, body): (u16, Value),
+    reply: Reply,
 ) -> Response<Full<Bytes>> {
     state.log.record(LoggedRequest {
         method: method.to_string(),
@@ -159,17 +185,19 @@ fn finish(
         query: query.to_string(),
         user: who.user.to_string(),
         impersonated_user: who.impersonated_user.to_string(),
-        status: code,
+        status: reply.code,
         auth_error: who.auth_error.to_string(),
     });
-    if let Value::String(text) = &body {
-        return Response::builder()
-            .status(code)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(text.clone())))
-            .expect("static response parts are valid");
-    }
-    json_response(code, &body)
+    let (content_type, data) = match reply.body {
+        Body::Json(v) => return json_response(reply.code, &v),
+        Body::Text(t) => ("text/plain; charset=utf-8", t.into_bytes()),
+        Body::Bytes { content_type, data } => (content_type, data),
+    };
+    Response::builder()
+        .status(reply.code)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(data)))
+        .expect("static response parts are valid")
 }
 
 /// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
@@ -274,7 +302,7 @@ fn process(
     query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(u16, Value), ApiError> {
+) -> Result<Reply, ApiError> {
     let params = query_params(query);
     let target = parse_target(path);
     let attrs = match &target {
@@ -309,7 +337,7 @@ fn process(
         return Err(state.authorizer.forbidden(user, &attrs, &decision.reason));
     }
     match target {
-        Target::NonResource => non_resource(state, method, path),
+        Target::NonResource => non_resource(state, method, path, &params, headers),
         Target::Resource {
             group,
             version,
@@ -341,11 +369,18 @@ fn process(
             } else {
                 review(&ctx, &rbac, method)
             }
+            .map(|(code, body)| Reply::json(code, body))
         }
     }
 }
 
-fn non_resource(state: &State, method: &Method, path: &str) -> Result<(u16, Value), ApiError> {
+fn non_resource(
+    state: &State,
+    method: &Method,
+    path: &str,
+    params: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Reply, ApiError> {
     if method != Method::GET {
         return Err(ApiError::path_not_found());
     }
@@ -357,12 +392,62 @@ fn non_resource(state: &State, method: &Method, path: &str) -> Result<(u16, Valu
         ["apis"] => Some(kinds::group_list()),
         ["apis", g] => kinds::group(g),
         ["apis", g, v] => kinds::resource_list(g, v),
-        ["healthz" | "livez" | "readyz"] => Some(Value::String("ok".into())),
+        ["healthz" | "livez" | "readyz"] => {
+            let text = health_report(parts[0], params.contains_key("verbose"));
+            return Ok(Reply {
+                code: 200,
+                body: Body::Text(text),
+            });
+        }
+        ["openapi", "v2"] => {
+            let doc = crate::openapi::document();
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if crate::openapi::PROTOBUF_ACCEPTED
+                .iter()
+                .any(|t| accept.contains(t))
+            {
+                return Ok(Reply {
+                    code: 200,
+                    body: Body::Bytes {
+                        content_type: crate::openapi::PROTOBUF_CONTENT_TYPE,
+                        data: crate::openapi::encode(&doc),
+                    },
+                });
+            }
+            Some(doc)
+        }
         ["openapi", "v3"] => Some(kinds::openapi_v3_root()),
         ["openapi", "v3", rest @ ..] => kinds::openapi_v3_group_version(&rest.join("/")),
         _ => None,
     };
-    doc.map(|d| (200, d)).ok_or_else(ApiError::path_not_found)
+    doc.map(|d| Reply::json(200, d))
+        .ok_or_else(ApiError::path_not_found)
+}
+
+/// `/healthz`, `/livez`, `/readyz`: `ok`, or with `?verbose` one line per check and a summary,
+/// as k8s.io/apiserver/pkg/server/healthz words it (the checks are those of kube-apiserver that
+/// mean something here; all pass while the server serves).
+fn health_report(endpoint: &str, verbose: bool) -> String {
+    if !verbose {
+        return "ok".into();
+    }
+    let mut checks = vec!["ping", "log", "etcd"];
+    if endpoint == "readyz" {
+        checks.extend(["etcd-readiness", "informer-sync"]);
+    }
+    checks.extend([
+        "poststarthook/start-apiserver-admission-initializer",
+        "poststarthook/rbac/bootstrap-roles",
+    ]);
+    if endpoint == "readyz" {
+        checks.push("shutdown");
+    }
+    let mut out: String = checks.iter().map(|c| format!("[+]{c} ok\n")).collect();
+    out.push_str(&format!("{endpoint} check passed\n"));
+    out
 }
 
 struct Ctx<'a> {

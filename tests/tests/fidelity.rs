@@ -455,3 +455,114 @@ fn impersonation_is_authorized_and_honoured() {
             .any(|r| r.user == "bob" && r.impersonated_user.is_empty() && r.status == 403)
     );
 }
+
+const TEAM_LIST: &str = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings, namespace: team}
+  data: {mode: fast}
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: Role
+  metadata: {name: reader, namespace: team, creationTimestamp: null}
+  rules:
+  - {apiGroups: [''], resources: [configmaps], verbs: [get, list]}
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: RoleBinding
+  metadata: {name: reader, namespace: team}
+  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+  subjects:
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+";
+
+#[test]
+fn lists_are_created_and_applied_with_client_side_validation() {
+    let tb = start(&[]);
+    let a = admin();
+    kubectl_ok(&tb, &a, &["create", "namespace", "team"]);
+
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], TEAM_LIST);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "configmap/settings created\nrole.rbac.authorization.k8s.io/reader created\nrolebinding.rbac.authorization.k8s.io/reader created\n"
+    );
+    let changed = TEAM_LIST.replace("mode: fast", "mode: slow");
+    let out = kubectl_stdin(&tb, &a, &["apply", "-f", "-"], &changed);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("configmap/settings configured\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        tb.get_object("ConfigMap", "team", "settings").unwrap()["data"]["mode"],
+        "slow"
+    );
+
+    // What `kubectl get -o yaml` prints applies back (its last-applied annotation then becomes
+    // the exported object, hence "configured", as on a real cluster).
+    let exported = kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "get",
+            "configmap/settings",
+            "role/reader",
+            "rolebinding/reader",
+            "-n",
+            "team",
+            "-o",
+            "yaml",
+        ],
+    );
+    assert!(
+        exported.starts_with("apiVersion: v1\nitems:\n"),
+        "{exported}"
+    );
+    assert!(exported.contains("\nkind: List\n"), "{exported}");
+    let out = kubectl_stdin(&tb, &a, &["apply", "-f", "-"], &exported);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "configmap/settings configured\nrole.rbac.authorization.k8s.io/reader configured\nrolebinding.rbac.authorization.k8s.io/reader configured\n"
+    );
+    assert_eq!(
+        tb.get_object("ConfigMap", "team", "settings").unwrap()["data"]["mode"],
+        "slow"
+    );
+
+    // kubectl validates List items against /openapi/v2 as against kube-apiserver: unknown
+    // fields and missing required fields are refused before anything is sent.
+    let bad = TEAM_LIST
+        .replace("data: {mode: fast}", "data: {mode: fast}\n  extra: field")
+        .replace(
+            "roleRef: {apiGroup: rbac.authorization.k8s.io, ",
+            "roleRef: {",
+        )
+        .replace("name: settings", "name: other");
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], &bad);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "error: error validating \"STDIN\": error validating data: [ValidationError(ConfigMap): unknown field \"extra\" in io.k8s.api.core.v1.ConfigMap, ValidationError(RoleBinding.roleRef): missing required field \"apiGroup\" in io.k8s.api.rbac.v1.RoleRef]; if you choose to ignore these errors, turn validation off with --validate=false\n"
+    );
+    assert!(tb.get_object("ConfigMap", "team", "other").is_none());
+}
+
+#[test]
+fn openapi_v2_and_verbose_health_checks_are_served() {
+    let tb = start(&[]);
+    let a = admin();
+    let doc = json_of(&kubectl_ok(&tb, &a, &["get", "--raw", "/openapi/v2"]));
+    assert_eq!(doc["swagger"], "2.0");
+    assert_eq!(
+        doc["definitions"]["io.k8s.api.rbac.v1.RoleRef"]["required"],
+        json!(["apiGroup", "kind", "name"])
+    );
+    let ready = kubectl_ok(&tb, &a, &["get", "--raw", "/readyz?verbose"]);
+    assert!(ready.starts_with("[+]ping ok\n"), "{ready}");
+    assert!(ready.ends_with("readyz check passed\n"), "{ready}");
+    assert_eq!(kubectl_ok(&tb, &a, &["get", "--raw", "/livez"]), "ok");
+}
