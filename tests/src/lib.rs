@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod aws_side;
 pub mod bootstrap;
+pub mod decode;
 pub mod eks_authn;
 pub mod http1;
 pub mod impersonate;

@@ -56,7 +56,7 @@ fn gvk(kind: &Kind) -> Value {
 }
 
 /// The definition name of a served kind (`io.k8s.api.core.v1.ConfigMap`).
-fn definition_name(kind: &Kind) -> String {
+pub fn definition_name(kind: &Kind) -> String {
     let package = match kind.group {
         "" => "core",
         "rbac.authorization.k8s.io" => "rbac",

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{AuthError, Authenticator, User};
 use crate::authz::{Attributes, Authorizer};
+use crate::decode::{FieldValidation, Route, decode};
 use crate::kinds::{self, Kind};
 use crate::reqlog::{LoggedRequest, RequestLog};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -520,6 +521,19 @@ impl Ctx<'_> {
         }
     }
 
+    /// `fieldValidation`, refused as metav1 ValidateFieldValidation refuses an unknown value.
+    fn field_validation(&self, options_kind: &str) -> Result<FieldValidation, ApiError> {
+        let value = self.params.get("fieldValidation").map(String::as_str);
+        FieldValidation::parse(value).ok_or_else(|| {
+            let err = crate::status::FieldError::not_supported(
+                "fieldValidation",
+                value.unwrap_or_default(),
+                &["", "Ignore", "Strict", "Warn"],
+            );
+            ApiError::invalid_options(options_kind, &[err])
+        })
+    }
+
     /// Runs a write against the store, or for a dry run against a scratch copy that is dropped.
     fn write<T>(
         &self,
@@ -629,7 +643,8 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         }
         (Method::POST, true) => {
             let dry = ctx.query_dry_run("CreateOptions")?;
-            let body = ctx.body_json()?;
+            let validation = ctx.field_validation("CreateOptions")?;
+            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
             let obj = ctx.write(dry, |s| {
                 check_escalation(s, ctx.user, kind, &ns, &body, false)?;
                 s.create(kind, &ns, &body, now)
@@ -638,7 +653,8 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         }
         (Method::PUT, false) => {
             let dry = ctx.query_dry_run("UpdateOptions")?;
-            let body = ctx.body_json()?;
+            let validation = ctx.field_validation("UpdateOptions")?;
+            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
             let (obj, created, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name).ok();
                 check_escalation(s, ctx.user, kind, &ns, &body, before.is_some())?;
@@ -660,10 +676,16 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 other => return Err(ApiError::unsupported_media_type(other)),
             };
             let dry = ctx.query_dry_run("PatchOptions")?;
+            let validation = ctx.field_validation("PatchOptions")?;
             let patch = ctx.body_json()?;
+            let route = match patch_type {
+                PatchType::Merge => Route::MergePatch,
+                PatchType::Strategic => Route::StrategicPatch(&patch),
+            };
             let (obj, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
+                let candidate = decode(kind, &candidate, validation, route)?;
                 check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
                 s.update(kind, &ns, &ctx.name, &candidate, now)
                     .map(|(o, _)| (o, before))

@@ -207,7 +207,32 @@ fn validate(kind: &Kind, obj: &Value) -> Vec<FieldError> {
                             ));
                         }
                     }
-                    "ServiceAccount" => {}
+                    // rbac validation's ValidateRoleBindingSubject
+                    "ServiceAccount" => {
+                        let name = s["name"].as_str().unwrap_or_default();
+                        if !name.is_empty() && !is_dns_subdomain(name) {
+                            errs.push(FieldError::invalid(
+                                &format!("subjects[{i}].name"),
+                                name,
+                                DNS1123_SUBDOMAIN_MSG,
+                            ));
+                        }
+                        let ag = s["apiGroup"].as_str().unwrap_or_default();
+                        if !ag.is_empty() {
+                            errs.push(FieldError::not_supported(
+                                &format!("subjects[{i}].apiGroup"),
+                                ag,
+                                &[""],
+                            ));
+                        }
+                        let ns = s["namespace"].as_str().unwrap_or_default();
+                        if !kind.namespaced && ns.is_empty() {
+                            errs.push(FieldError::required(
+                                &format!("subjects[{i}].namespace"),
+                                "",
+                            ));
+                        }
+                    }
                     other => errs.push(FieldError::not_supported(
                         &format!("subjects[{i}].kind"),
                         other,
@@ -359,6 +384,7 @@ impl Store {
         }
         meta.remove("managedFields");
         meta.remove("selfLink");
+        crate::decode::set_defaults(kind, &mut obj);
         Ok(obj)
     }
 

@@ -566,3 +566,124 @@ fn openapi_v2_and_verbose_health_checks_are_served() {
     assert!(ready.ends_with("readyz check passed\n"), "{ready}");
     assert_eq!(kubectl_ok(&tb, &a, &["get", "--raw", "/livez"]), "ok");
 }
+
+#[test]
+fn decoding_defaults_rbac_api_groups_and_refuses_wrong_types() {
+    let tb = start(&[]);
+    let a = admin();
+    kubectl_ok(&tb, &a, &["create", "namespace", "team"]);
+
+    // roleRef and User/Group subjects without apiGroup: defaulted, as kube-apiserver does.
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: readers, namespace: team}
+roleRef: {kind: ClusterRole, name: view}
+subjects:
+- {kind: User, name: alice}
+- {kind: Group, name: devs}
+- {kind: ServiceAccount, name: bot, namespace: team}
+";
+    let out = kubectl_stdin(&tb, &a, &["apply", "-f", "-"], binding);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stored = tb.get_object("RoleBinding", "team", "readers").unwrap();
+    assert_eq!(
+        stored["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"})
+    );
+    assert_eq!(
+        stored["subjects"],
+        json!([
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"},
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "devs"},
+            {"kind": "ServiceAccount", "name": "bot", "namespace": "team"},
+        ])
+    );
+    let crb = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all-readers}
+roleRef: {kind: ClusterRole, name: view}
+subjects: [{kind: Group, name: devs}]
+";
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], crb);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kubectl(
+        &tb,
+        &a,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "configmaps",
+            "-n",
+            "team",
+            "--as=x",
+            "--as-group=devs",
+        ],
+    );
+    assert_eq!(stdout(&out), "yes\n");
+
+    // ConfigMap data must be strings: refused with kube-apiserver's decoding error.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: numbers, namespace: team}\ndata: {count: 1}\n";
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], cm);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "Error from server (BadRequest): error when creating \"STDIN\": ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string\n"
+    );
+    assert!(tb.get_object("ConfigMap", "team", "numbers").is_none());
+    kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "create",
+            "configmap",
+            "numbers",
+            "-n",
+            "team",
+            "--from-literal=count=1",
+        ],
+    );
+    let out = kubectl(
+        &tb,
+        &a,
+        &[
+            "patch",
+            "configmap",
+            "numbers",
+            "-n",
+            "team",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"count":2}}"#,
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("The request is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"v1\\\",\\\"data\\\":{\\\"count\\\":2},"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\": json: cannot unmarshal number into Go struct field ConfigMap.data of type string\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        tb.get_object("ConfigMap", "team", "numbers").unwrap()["data"]["count"],
+        "1"
+    );
+
+    // kubectl asks the server to validate fields strictly: unknown fields are refused.
+    let extra = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team}\ndata: {a: b}\nspec: {x: y}\n";
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], extra);
+    assert_eq!(
+        stderr(&out),
+        "Error from server (BadRequest): error when creating \"STDIN\": ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"spec\"\n"
+    );
+    // ... and dropped (not stored) when validation is off.
+    let out = kubectl_stdin(&tb, &a, &["create", "--validate=false", "-f", "-"], extra);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stored = tb.get_object("ConfigMap", "team", "extra").unwrap();
+    assert!(stored.get("spec").is_none(), "{stored}");
+}
