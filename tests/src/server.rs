@@ -367,6 +367,8 @@ fn process(
             };
             if kind.stored {
                 objects(&ctx, method)
+            } else if kind.empty {
+                empty_kind(&ctx, method)
             } else {
                 review(&ctx, &rbac, method)
             }
@@ -602,9 +604,11 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             let labels =
                 LabelSelector::parse(ctx.params.get("labelSelector").map_or("", String::as_str))
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            let fields =
-                FieldSelector::parse(ctx.params.get("fieldSelector").map_or("", String::as_str))
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let fields = FieldSelector::parse(
+                ctx.params.get("fieldSelector").map_or("", String::as_str),
+                kind,
+            )
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let store = ctx.state.store.lock().unwrap_or_else(|e| e.into_inner());
             let scope = if kind.namespaced && !ns.is_empty() {
                 Some(ns.as_str())
@@ -740,6 +744,54 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             kind,
             &m.as_str().to_ascii_lowercase(),
         )),
+    }
+}
+
+/// A kind known to discovery only: every list is empty, every get is 404, writes are 405.
+fn empty_kind(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
+    let kind = ctx.kind;
+    let watch = ctx
+        .params
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
+    match (method.clone(), ctx.name.is_empty()) {
+        (Method::GET, true) if !watch => {
+            LabelSelector::parse(ctx.params.get("labelSelector").map_or("", String::as_str))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            FieldSelector::parse(
+                ctx.params.get("fieldSelector").map_or("", String::as_str),
+                kind,
+            )
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let rv = ctx
+                .state
+                .store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .revision();
+            if ctx.wants_table() {
+                let now = jiff::Timestamp::now();
+                return Ok((200, kinds::table(kind, &[], &rv, now)));
+            }
+            Ok((
+                200,
+                json!({
+                    "kind": format!("{}List", kind.kind),
+                    "apiVersion": kind.api_version(),
+                    "metadata": {"resourceVersion": rv},
+                    "items": [],
+                }),
+            ))
+        }
+        (Method::GET, false) => Err(ApiError::not_found(kind, &ctx.name)),
+        (m, _) => {
+            let verb = if watch {
+                "watch".to_string()
+            } else {
+                verb_for(&m, &ctx.name, &ctx.params)
+            };
+            Err(ApiError::method_not_supported(kind, &verb))
+        }
     }
 }
 

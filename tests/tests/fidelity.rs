@@ -687,3 +687,161 @@ subjects: [{kind: Group, name: devs}]
     let stored = tb.get_object("ConfigMap", "team", "extra").unwrap();
     assert!(stored.get("spec").is_none(), "{stored}");
 }
+
+#[test]
+fn discovery_knows_the_groups_kubectl_maps_resources_through() {
+    let tb = start(&["bob-token=bob"]);
+    let a = admin();
+    let bob = Creds::Token("bob-token".into());
+    kubectl_ok(&tb, &a, &["create", "namespace", "team"]);
+    kubectl_ok(&tb, &a, &["create", "configmap", "settings", "-n", "team"]);
+    kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "create",
+            "rolebinding",
+            "bob-edit",
+            "-n",
+            "team",
+            "--clusterrole=edit",
+            "--user=bob",
+        ],
+    );
+
+    // describe lists the object's events (there are none).
+    let described = kubectl_ok(
+        &tb,
+        &a,
+        &["describe", "configmap", "settings", "-n", "team"],
+    );
+    assert!(
+        described.starts_with("Name:         settings\nNamespace:    team\n"),
+        "{described}"
+    );
+    assert!(described.ends_with("\nEvents:  <none>\n"), "{described}");
+
+    // can-i maps deployments to apps and asks RBAC: edit grants them in team, not elsewhere.
+    let can = |args: &[&str]| {
+        let out = kubectl(&tb, &bob, args);
+        (stdout(&out), stderr(&out))
+    };
+    assert_eq!(
+        can(&["auth", "can-i", "create", "deployments", "-n", "team"]),
+        ("yes\n".into(), String::new())
+    );
+    assert_eq!(
+        can(&["auth", "can-i", "create", "deployments"]),
+        ("no\n".into(), String::new())
+    );
+    assert_eq!(
+        can(&["auth", "can-i", "delete", "cronjobs.batch", "-n", "team"]),
+        ("yes\n".into(), String::new())
+    );
+
+    // create role resolves resource names through discovery.
+    kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "create",
+            "role",
+            "pod-reader",
+            "-n",
+            "team",
+            "--verb=get,list",
+            "--resource=pods,pods/log,deployments.apps",
+        ],
+    );
+    let role = tb.get_object("Role", "team", "pod-reader").unwrap();
+    assert_eq!(
+        role["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
+        ])
+    );
+
+    // Resources known to discovery only: empty lists, 404 for a name; `all` is a category.
+    let out = kubectl(&tb, &a, &["get", "all", "-n", "team"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "No resources found in team namespace.\n");
+    let out = kubectl(&tb, &a, &["get", "deployment", "web", "-n", "team"]);
+    assert_eq!(
+        stderr(&out),
+        "Error from server (NotFound): deployments.apps \"web\" not found\n"
+    );
+}
+
+#[test]
+fn aggregated_cluster_roles_show_their_rules() {
+    let tb = start(&[]);
+    let a = admin();
+    let view = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "view", "-o", "json"],
+    ));
+    let rules = view["rules"].as_array().unwrap();
+    assert!(
+        rules.iter().any(|r| r["resources"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("configmaps"))
+            && r["verbs"] == json!(["get", "list", "watch"])),
+        "{view}"
+    );
+    // admin aggregates edit, which aggregates its pieces: the union reaches admin.
+    let admin_role = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "admin", "-o", "json"],
+    ));
+    let edit = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "edit", "-o", "json"],
+    ));
+    for rule in edit["rules"].as_array().unwrap() {
+        assert!(
+            admin_role["rules"].as_array().unwrap().contains(rule),
+            "{rule}"
+        );
+    }
+
+    // A new piece labelled for view is aggregated at once, and removed with it.
+    let piece = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+      "metadata": {"name": "widgets-view", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+      "rules": [{"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get"]}]}"#;
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], piece);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let widgets = json!({"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get"]});
+    let view = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "view", "-o", "json"],
+    ));
+    assert!(
+        view["rules"].as_array().unwrap().contains(&widgets),
+        "{view}"
+    );
+    let edit = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "edit", "-o", "json"],
+    ));
+    assert!(
+        edit["rules"].as_array().unwrap().contains(&widgets),
+        "edit aggregates view"
+    );
+    kubectl_ok(&tb, &a, &["delete", "clusterrole", "widgets-view"]);
+    let view = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "clusterrole", "view", "-o", "json"],
+    ));
+    assert!(
+        !view["rules"].as_array().unwrap().contains(&widgets),
+        "{view}"
+    );
+}
