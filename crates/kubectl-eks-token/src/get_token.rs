@@ -36,6 +36,7 @@ pub struct TokenRequest {
     pub cluster: String,
     /// `--region`, else AWS_REGION, else AWS_DEFAULT_REGION; None = the profile decides.
     pub region: Option<String>,
+    /// `--profile`, else AWS_PROFILE.
     pub profile: Option<String>,
     pub role: Option<Arn>,
     pub external_id: Option<String>,
@@ -81,7 +82,9 @@ impl TokenRequest {
         Ok(TokenRequest {
             cluster,
             region,
-            profile: args.aws.profile,
+            // `--profile`, else AWS_PROFILE: a named profile means that profile, whatever keys
+            // the environment holds (see `eks_auth::aws::load_context`).
+            profile: args.aws.profile.or_else(|| env::var(env::AWS_PROFILE)),
             role,
             external_id: args.external_id,
             session,
@@ -115,9 +118,9 @@ impl TokenRequest {
         })
     }
 
-    /// Static credentials from the environment, when they alone decide the identity and the
-    /// region is known without a profile: the aws-config chain would pick the same ones (its
-    /// environment provider comes first).
+    /// Static credentials from the environment, when they alone decide the identity (no profile
+    /// named, no role) and the region is known without a profile: the aws-config chain would
+    /// pick the same ones (its environment provider comes first).
     fn static_credentials(&self) -> Option<(Credentials, &str)> {
         if self.profile.is_some() || self.role.is_some() {
             return None;
@@ -221,10 +224,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
             expires: cache::unix_secs(token.expiration),
             cluster: request.cluster.clone(),
             region,
-            profile: request
-                .profile
-                .clone()
-                .or_else(|| env::var(env::AWS_PROFILE)),
+            profile: request.profile.clone(),
             role_arn: request.role.as_ref().map(ToString::to_string),
         };
         if let Err(err) = cache.store(&key, &entry) {

@@ -3,6 +3,8 @@
 
 use std::time::SystemTime;
 
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
@@ -71,30 +73,82 @@ pub fn check_region(region: &str) -> Result<(), AwsError> {
     }
 }
 
-/// Load the standard configuration: credentials chain (env, shared config/credentials files and
-/// profiles, SSO, web identity, container, IMDS, credential_process) and region
-/// (`--region` > AWS_REGION > AWS_DEFAULT_REGION > profile > IMDS).
+/// Load the standard configuration: credentials and region (`--region` > AWS_REGION >
+/// AWS_DEFAULT_REGION > profile > IMDS).
+///
+/// # A named profile means that profile
+///
+/// With a profile named (by `--profile`, or by `AWS_PROFILE`), credentials come from that
+/// profile alone (its keys, `credential_process`, SSO, or `role_arn` with its source), never
+/// from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` in the environment. This is what the aws CLI
+/// does for `--profile`: botocore's `create_credential_resolver` removes its environment provider
+/// from the chain when a profile was set explicitly ("An explicitly provided profile will negate
+/// an EnvProvider"). The aws CLI keeps environment keys ahead of an `AWS_PROFILE` that comes from
+/// the environment; we do not, because kubectl hands a kubeconfig's exec `env` to the plugin as
+/// plain environment variables, so `AWS_PROFILE` written into a kubeconfig (as
+/// `aws eks update-kubeconfig --profile` writes it) looks exactly like one exported in a shell,
+/// and the profile the kubeconfig names must be the identity that signs. A profile that is in
+/// neither shared file is an error, as in the aws CLI ("The config profile (NAME) could not be
+/// found").
+///
+/// Without a profile, the standard chain: environment, shared files (`default` profile), web
+/// identity, container, IMDS.
 pub async fn load_context(options: &AwsOptions) -> Result<AwsContext, AwsError> {
+    let profile = options
+        .profile
+        .clone()
+        .or_else(|| crate::env::var(crate::env::AWS_PROFILE));
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
+    if let Some(name) = &profile {
+        ensure_profile_exists(name).await?;
+        loader = loader.profile_name(name);
     }
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
+    let region = match &options.region {
+        Some(region) => Some(Region::new(region.clone())),
+        None => {
+            let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+            if let Some(name) = &profile {
+                chain = chain.profile_name(name);
+            }
+            chain.build().region().await
+        }
+    };
+    let region = region.ok_or(AwsError::NoRegion)?;
+    check_region(region.as_ref())?;
+    loader = loader.region(region.clone());
+    if let Some(name) = &profile {
+        let provider_config = ProviderConfig::default().with_region(Some(region.clone()));
+        let provider = ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config)
+            .profile_name(name)
+            .build();
+        loader = loader.credentials_provider(provider);
     }
     let config = loader.load().await;
-    let region = config
-        .region()
-        .map(|r| r.as_ref().to_owned())
-        .ok_or(AwsError::NoRegion)?;
-    check_region(&region)?;
     Ok(AwsContext {
         config,
-        profile: options
-            .profile
-            .clone()
-            .or_else(|| crate::env::var(crate::env::AWS_PROFILE)),
-        region,
+        profile,
+        region: region.as_ref().to_owned(),
+    })
+}
+
+/// Fails with [`AwsError::ProfileNotFound`] unless `name` is a profile of the shared config or
+/// credentials file (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`), read
+/// as aws-config reads them.
+async fn ensure_profile_exists(name: &str) -> Result<(), AwsError> {
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let env = aws_types::os_shim_internal::Env::real();
+    let fs = aws_types::os_shim_internal::Fs::real();
+    // An unreadable or unparsable file is left for the credential provider to report.
+    let Ok(profiles) = aws_config::profile::load(&fs, &env, &files, None).await else {
+        return Ok(());
+    };
+    if profiles.get_profile(name).is_some() {
+        return Ok(());
+    }
+    Err(AwsError::ProfileNotFound {
+        profile: name.to_owned(),
+        known: profiles.profiles().map(str::to_owned).collect(),
     })
 }
 
@@ -116,7 +170,7 @@ impl AwsContext {
         let Some(provider) = self.config.credentials_provider() else {
             return Err(AwsError::NoCredentials {
                 profile: self.profile.clone(),
-                source: CredentialsError::not_loaded("no credentials provider configured"),
+                detail: CredentialsError::not_loaded("no credentials provider configured"),
             });
         };
         let creds = provider

@@ -16,12 +16,15 @@ pub enum AwsError {
     NoRegion,
     #[error("unknown AWS region `{region}`")]
     UnknownRegion { region: String },
+    /// Nothing in the chain had credentials. What each provider said is kept for `Debug`, not
+    /// shown: the user needs the ways to provide credentials, not why IMDS did not answer.
     #[error("no AWS credentials found{}", in_profile(.profile))]
     NoCredentials {
         profile: Option<String>,
-        #[source]
-        source: CredentialsError,
+        detail: CredentialsError,
     },
+    #[error("the config profile ({profile}) could not be found")]
+    ProfileNotFound { profile: String, known: Vec<String> },
     #[error("the AWS SSO session{} has expired or was never started", in_profile(.profile))]
     SsoLoginRequired {
         profile: Option<String>,
@@ -115,9 +118,19 @@ impl AwsError {
             ),
             AwsError::NoCredentials { profile, .. } => Some(match profile {
                 Some(p) => format!(
-                    "check that profile `{p}` exists and has credentials (`aws configure list --profile {p}`), or run `aws sso login --profile {p}` for an SSO profile"
+                    "check that profile `{p}` has credentials (`aws configure list --profile {p}`), or run `aws sso login --profile {p}` for an SSO profile"
                 ),
-                None => "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass `--profile`, or run `aws configure`".to_owned(),
+                None => "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; or run `aws configure` (it writes ~/.aws/credentials); or name a profile with `--profile NAME` or AWS_PROFILE (`aws configure sso --profile NAME` sets up an SSO one); or, on EC2, ECS or EKS, give the instance or task an IAM role".to_owned(),
+            }),
+            AwsError::ProfileNotFound { profile, known } => Some(if known.is_empty() {
+                format!(
+                    "no profile is configured (~/.aws/config, ~/.aws/credentials): create it with `aws configure --profile {profile}`, or `aws configure sso --profile {profile}` for SSO"
+                )
+            } else {
+                format!(
+                    "the profiles are: {}; create `{profile}` with `aws configure --profile {profile}`, or `aws configure sso --profile {profile}` for SSO",
+                    known.join(", ")
+                )
             }),
             AwsError::SsoLoginRequired { profile, .. } => Some(match profile {
                 Some(p) => format!("run `aws sso login --profile {p}`"),
@@ -182,7 +195,16 @@ pub(crate) fn classify_credentials_error(
         return AwsError::SsoLoginRequired { profile, source };
     }
     match source {
-        CredentialsError::CredentialsNotLoaded(_) => AwsError::NoCredentials { profile, source },
+        CredentialsError::CredentialsNotLoaded(_) => AwsError::NoCredentials {
+            profile,
+            detail: source,
+        },
+        // The default chain asks IMDS last, so an IMDS failure means nothing before it had
+        // credentials (aws-config's `CredentialsProviderChain` moves on only past "not loaded").
+        other if profile.is_none() && text.contains("IMDS") => AwsError::NoCredentials {
+            profile,
+            detail: other,
+        },
         other => AwsError::Credentials {
             profile,
             source: other,
