@@ -619,6 +619,9 @@ impl Store {
         meta["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, obj.clone());
         self.emit(kind, ChangeType::Added, &obj);
+        if kind.resource == "namespaces" {
+            self.publish_root_ca(&name, now);
+        }
         if kind.resource == "clusterroles" {
             self.aggregate_cluster_roles();
         }
@@ -822,6 +825,31 @@ impl Store {
         self.terminating_since.insert(name.to_string(), now);
         self.emit(kind, ChangeType::Modified, &obj);
         Ok(obj)
+    }
+
+    /// kube-controller-manager's root-ca-cert-publisher: every namespace gets a
+    /// `kube-root-ca.crt` ConfigMap with the cluster CA (taken here from kube-system's copy).
+    fn publish_root_ca(&mut self, namespace: &str, now: jiff::Timestamp) {
+        let Some(cm_kind) = Kind::by_kind("ConfigMap") else {
+            return;
+        };
+        let source = (
+            "configmaps",
+            "kube-system".to_string(),
+            "kube-root-ca.crt".to_string(),
+        );
+        let Some(ca) = self
+            .objects
+            .get(&source)
+            .map(|cm| cm["data"]["ca.crt"].clone())
+        else {
+            return;
+        };
+        let body = json!({"metadata": {"name": "kube-root-ca.crt",
+            "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+            "data": {"ca.crt": ca}});
+        // Cannot fail: the namespace was just created and the name is valid.
+        let _ = self.create(cm_kind, namespace, &body, now);
     }
 
     /// Whether namespace `ns` is being deleted.

@@ -859,6 +859,13 @@ items:
     let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], list);
     assert!(out.status.success(), "{}", stderr(&out));
     kubectl_ok(&tb, &a, &["create", "namespace", "other"]);
+    // Every namespace gets the cluster CA, as the root-ca-cert-publisher controller does.
+    let ca = |ns: &str| {
+        tb.get_object("ConfigMap", ns, "kube-root-ca.crt")
+            .map(|cm| cm["data"].clone())
+    };
+    assert_eq!(ca("other"), ca("kube-system"));
+    assert!(ca("team").is_some());
 
     // Deleting a namespace marks it Terminating and returns it; its objects are still there,
     // new ones are refused, and the status.phase field selector sees it.
