@@ -22,3 +22,5 @@ pub mod token;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod eks;
