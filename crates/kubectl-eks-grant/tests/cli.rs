@@ -249,3 +249,36 @@ fn kubectl_completes_the_plugin_through_the_helper() {
          :4\n"
     );
 }
+
+/// issue 15: a credential plugin that is not installed is named once, with how to get it,
+/// before any request (it used to be "auth error: unable to run auth exec: No such file or
+/// directory (os error 2)", once per request).
+#[test]
+fn a_missing_credential_plugin_is_named_with_a_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("kubeconfig");
+    std::fs::write(
+        &config,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
+         clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+         contexts: [{name: c, context: {cluster: c, user: u}}]\n\
+         users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, \
+         command: kubectl-eks_token, args: [--cluster-name, demo]}}}]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", home.path())
+        .args(["list", "--kubeconfig", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        "error: the credential plugin `kubectl-eks_token` of context `c` was not found on PATH\n\n\
+         hint: install it with `kubectl krew install kubectl-eks/eks-token`, or add the directory \
+         that holds `kubectl-eks_token` to PATH\n"
+    );
+}

@@ -23,6 +23,9 @@ pub struct Resolved {
     pub identity: Option<Identity>,
     /// The token to present to the API server (what the plugin made, or what we presigned).
     pub token: Option<String>,
+    /// The exec plugin's command, when it is not installed (or not on PATH): kubectl cannot use
+    /// this context, whatever whoami could learn through the SDK instead.
+    pub plugin_missing: Option<String>,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -31,6 +34,7 @@ impl std::fmt::Debug for Resolved {
             .field("section", &self.section)
             .field("identity", &self.identity)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("plugin_missing", &self.plugin_missing)
             .finish()
     }
 }
@@ -142,6 +146,7 @@ pub async fn resolve(
                     Some(t)
                 }
                 Err(PluginError::NotFound { command }) if source.tool != ExecTool::Other => {
+                    out.plugin_missing = Some(command.clone());
                     out.section.notes.push(format!(
                         "the exec plugin `{command}` is not installed here; the stanza's profile, \
                          region and role were resolved with the AWS SDK credential chain instead"
@@ -158,6 +163,9 @@ pub async fn resolve(
                     }
                 }
                 Err(err) => {
+                    if let PluginError::NotFound { command } = &err {
+                        out.plugin_missing = Some(command.clone());
+                    }
                     let mut text = format!("{:#}", anyhow::Error::new(err));
                     if text.len() > 2000 {
                         text.truncate(2000);

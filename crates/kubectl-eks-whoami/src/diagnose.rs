@@ -22,6 +22,9 @@ pub enum CredentialProblem {
     Expired,
     /// No credentials at all.
     Missing,
+    /// The named AWS profile is in neither shared file ("The config profile (X) could not be
+    /// found", as the aws CLI and kubectl-eks_token say).
+    ProfileNotFound,
     /// Something else went wrong.
     Other,
 }
@@ -32,7 +35,9 @@ pub enum CredentialProblem {
 /// "Unable to locate credentials".
 pub fn classify(text: &str) -> CredentialProblem {
     let lower = text.to_lowercase();
-    if lower.contains("sso") && (lower.contains("expired") || lower.contains("sso login")) {
+    if lower.contains("config profile") && lower.contains("could not be found") {
+        CredentialProblem::ProfileNotFound
+    } else if lower.contains("sso") && (lower.contains("expired") || lower.contains("sso login")) {
         CredentialProblem::SsoExpired
     } else if lower.contains("expiredtoken")
         || lower.contains("token has expired")
@@ -241,6 +246,17 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         .map(|i| format!(", which resolved to `{}`", i.arn))
         .unwrap_or_default();
     causes.push(match profile {
+        Some(p) if problem == CredentialProblem::ProfileNotFound => cause(
+            "other-profile",
+            Verdict::Likely,
+            "the profile does not exist",
+            format!(
+                "profile `{}` ({}) is in neither ~/.aws/config nor ~/.aws/credentials, so no \
+                 token could be made with it: create it (`aws configure --profile {0}`, or \
+                 `aws configure sso --profile {0}`), or name an existing one",
+                p.value, p.origin
+            ),
+        ),
         Some(p) if matches!(p.origin, Origin::Ambient(_)) => cause(
             "other-profile",
             Verdict::Possible,
@@ -356,6 +372,32 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         causes,
         missing: Vec::new(),
         grant_command: canonical.filter(|_| confirmed).map(|c| grant_command(&c)),
+    }
+}
+
+/// The context's exec plugin is not installed: name it and say how to get it. kubectl fails the
+/// same way with this context, so nothing about mappings or profiles is worth listing.
+pub fn plugin_missing(command: &str, install_hint: Option<&str>) -> Diagnosis {
+    let where_ = if command.contains('/') {
+        "does not exist"
+    } else {
+        "is not on PATH"
+    };
+    Diagnosis {
+        kind: DiagnosisKind::PluginMissing,
+        http_status: None,
+        summary: format!(
+            "The context's credential plugin `{command}` {where_}: kubectl cannot authenticate \
+             with this context until it is installed."
+        ),
+        causes: vec![cause(
+            "plugin-missing",
+            Verdict::Likely,
+            "the credential plugin is not installed",
+            eks_auth::kube::exec_not_found_hint(command, install_hint),
+        )],
+        missing: Vec::new(),
+        grant_command: None,
     }
 }
 

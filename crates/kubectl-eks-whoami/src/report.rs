@@ -283,6 +283,9 @@ pub enum DiagnosisKind {
     Forbidden,
     /// No token could be made (no credentials, expired SSO session, plugin failure).
     NoCredentials,
+    /// The context's exec credential plugin is not installed (or not on PATH): kubectl cannot
+    /// authenticate with this context at all.
+    PluginMissing,
 }
 
 /// Why something was refused.

@@ -28,6 +28,8 @@ use eks_auth::env;
 pub enum Outcome {
     Identified,
     Unauthenticated,
+    /// The exec credential plugin is not installed: kubectl cannot use the context.
+    PluginMissing,
 }
 
 /// Does it all.
@@ -79,6 +81,13 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     .await;
     let mut aws = resolved.section;
     let identity = resolved.identity;
+    let plugin_missing = resolved.plugin_missing.as_deref().map(|command| {
+        let install_hint = match &loaded.user {
+            UserAuth::Exec(e) => e.install_hint.clone(),
+            _ => None,
+        };
+        diagnose::plugin_missing(command, install_hint.as_deref())
+    });
 
     let mut kubernetes = KubeSection {
         status: KubeStatus::Error,
@@ -103,6 +112,10 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     if exec_pair.is_some() && resolved.token.is_none() {
         kubernetes.error = Some("not asked: the exec plugin made no token".to_owned());
         report.kubernetes = kubernetes;
+        if let Some(diagnosis) = plugin_missing {
+            report.diagnosis = Some(diagnosis);
+            return Ok((report, Outcome::PluginMissing));
+        }
         report.diagnosis = Some(diagnose::unauthorized(&Facts {
             exec: exec_source.as_ref(),
             cluster_arn: loaded.context.cluster_arn.as_ref(),
@@ -235,6 +248,11 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     }
     report.aws = aws;
     report.kubernetes = kubernetes;
+    // whoami saw the cluster through the SDK, but kubectl cannot run the plugin: say so first.
+    if let Some(diagnosis) = plugin_missing {
+        report.diagnosis = Some(diagnosis);
+        return Ok((report, Outcome::PluginMissing));
+    }
     Ok((report, Outcome::Identified))
 }
 

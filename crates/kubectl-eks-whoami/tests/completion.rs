@@ -47,7 +47,8 @@ fn top_level_help_reads_like_kubectl() {
 fn usage_errors_and_completion_help_name_the_kubectl_command() {
     let home = tempfile::tempdir().unwrap();
     let out = whoami(home.path(), &["-n", "team-a"]);
-    assert_eq!(out.status.code(), Some(2));
+    // 64, not 2: 2 means "not authenticated" (issue 15; README, "Exit status").
+    assert_eq!(out.status.code(), Some(64));
     assert!(
         text(&out.stderr).contains("Usage: kubectl eks-whoami [--all [-n NS]] [flags]"),
         "{}",

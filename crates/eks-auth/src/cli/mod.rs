@@ -11,7 +11,7 @@ pub mod complete;
 pub mod report;
 pub mod values;
 
-pub use report::{error_report, exit, fail, hint_of, print_error};
+pub use report::{error_report, exit, fail, hint_of, parse_or_exit, print_error};
 
 use std::io::Write;
 use std::path::PathBuf;

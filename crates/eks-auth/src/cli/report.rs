@@ -24,6 +24,19 @@ pub mod exit {
     pub const USAGE: u8 = 2;
 }
 
+/// Parses the command line; on an error prints clap's message and returns `usage` as the exit
+/// code (help and version print and return success).
+pub fn parse_or_exit<C: clap::Parser>(usage: u8) -> Result<C, ExitCode> {
+    C::try_parse().map_err(|err| {
+        let _ = err.print();
+        if err.use_stderr() {
+            ExitCode::from(usage)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
 /// The first hint the chain has to offer.
 pub fn hint_of(err: &(dyn Error + 'static)) -> Option<String> {
     let mut current = Some(err);
