@@ -3,6 +3,7 @@
 //! The admin runs eks-grant with a static test token in `system:masters` (what the cluster
 //! creator is); the new users authenticate with their own AWS keys through EKS tokens.
 
+use kubectl_eks_test_support::{ok, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -66,22 +67,6 @@ impl Bed {
     fn aws_auth_data(&self) -> BTreeMap<String, String> {
         serde_json::from_value(self.aws_auth()["data"].clone()).unwrap()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
 }
 
 /// The seed scenario: the creator grants bob read access with a preset; bob sees get/list/watch

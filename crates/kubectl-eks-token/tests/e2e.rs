@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use eks_testbed::{AwsUser, Testbed, TestbedOptions};
+use kubectl_eks_test_support::exec_kubeconfig;
 use serde_json::json;
 
 fn start() -> Testbed {
@@ -51,31 +52,20 @@ fn write_profile(home: &Path, user: &AwsUser) {
 fn kubeconfig(tb: &Testbed, name: &str, args: &[&str], env: &[(&str, &str)]) -> PathBuf {
     let mut all_args = vec!["--cluster-name", tb.cluster_name()];
     all_args.extend_from_slice(args);
-    let mut stanza_env = vec![
-        json!({"name": "AWS_REGION", "value": "us-east-1"}),
-        json!({"name": "AWS_ENDPOINT_URL", "value": tb.aws_endpoint().unwrap()}),
-    ];
-    stanza_env.extend(env.iter().map(|(k, v)| json!({"name": k, "value": v})));
-    let cluster = tb.cluster_arn().to_owned();
-    let config = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {
-            "server": tb.server_url(),
-            "certificate-authority": tb.dir().join("ca.pem").display().to_string(),
-        }}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
-        "current-context": cluster,
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": env!("CARGO_BIN_EXE_kubectl-eks_token"),
-            "args": all_args,
-            "env": stanza_env,
-            "interactiveMode": "Never",
-        }}}],
-    });
+    let endpoint = tb.aws_endpoint().unwrap();
+    let mut stanza_env = vec![("AWS_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", &endpoint)];
+    stanza_env.extend_from_slice(env);
+    let config = exec_kubeconfig(
+        &tb.server_url(),
+        &tb.dir().join("ca.pem"),
+        tb.cluster_arn(),
+        name,
+        env!("CARGO_BIN_EXE_kubectl-eks_token"),
+        &all_args,
+        &stanza_env,
+    );
     let path = tb.dir().join(format!("kubeconfig-token-{name}"));
-    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 

@@ -5,14 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use kubectl_eks_test_support::text;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_whoami");
 const CLUSTER_ARN: &str = "arn:aws:eks:us-east-1:123456789012:cluster/demo";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn whoami(home: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
