@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use eks_auth::arn::Arn;
+use eks_auth::arn::{Arn, partition_for_region};
 use eks_auth::aws_auth::AwsAuth;
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::token::{CLUSTER_ID_HEADER, TOKEN_PREFIX, VerifyRules, verify};
@@ -35,6 +35,8 @@ pub struct CallerIdentity {
 /// Authenticates EKS tokens for one cluster.
 pub struct EksAuthenticator {
     cluster_name: String,
+    /// The region served: only its partition's STS hosts are accepted, as by the authenticator.
+    region: String,
     sts: SocketAddr,
     store: Arc<Mutex<Store>>,
     /// The cluster creator's ARN, known once the AWS side has created it.
@@ -87,11 +89,18 @@ impl EksAuthenticator {
     ) -> EksAuthenticator {
         EksAuthenticator {
             cluster_name: cluster_name.to_string(),
+            region: "us-east-1".to_string(),
             sts,
             store,
             creator,
             cache: Mutex::default(),
         }
+    }
+
+    /// Serve `region` (default `us-east-1`): tokens for another partition's STS are rejected.
+    pub fn serving_region(mut self, region: &str) -> EksAuthenticator {
+        region.clone_into(&mut self.region);
+        self
     }
 
     async fn caller_identity(
@@ -139,9 +148,9 @@ impl EksAuthenticator {
     }
 
     async fn authenticate_eks(&self, token: &str) -> Result<User, AuthError> {
-        let rules = VerifyRules {
-            cluster_name: Some(self.cluster_name.clone()),
-        };
+        let partition = partition_for_region(&self.region).unwrap_or("aws");
+        let rules =
+            VerifyRules::for_cluster(Some(&self.cluster_name), partition, Some(&self.region));
         let request = verify(token, SystemTime::now(), &rules)
             .map_err(|e| AuthError::Rejected(e.to_string()))?;
         let caller = self

@@ -273,7 +273,8 @@ impl Testbed {
                 aws.addr(),
                 store.clone(),
                 creator_arn.clone(),
-            )));
+            )
+            .serving_region(&options.region)));
         }
         let log = Arc::new(match &options.request_log_file {
             Some(path) => RequestLog::with_file(path).map_err(io_dir(path))?,
