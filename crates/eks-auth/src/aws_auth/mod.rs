@@ -27,6 +27,7 @@ mod model;
 mod reread;
 mod simple;
 mod yaml;
+mod yaml_read;
 
 pub use check::{Issue, IssueKind, LockoutRisk, lockout_check};
 pub use document::AwsAuth;
