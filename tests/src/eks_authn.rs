@@ -166,15 +166,15 @@ impl EksAuthenticator {
             user_id: caller.user_id.clone(),
             access_key_id: request.access_key_id.clone(),
         };
-        // A malformed aws-auth maps nobody, as the authenticator ignores a ConfigMap it cannot parse.
+        // Read as the authenticator reads it: a value it cannot read maps nobody, each key
+        // stands alone, a wrong-typed field is skipped.
         let data = self
             .store
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .aws_auth_data()
             .unwrap_or_default();
-        let aws_auth = AwsAuth::parse(&data).or_else(|_| AwsAuth::parse(&BTreeMap::new()));
-        let aws_auth = aws_auth.map_err(|e| AuthError::Rejected(e.to_string()))?;
+        let aws_auth = AwsAuth::read(&data);
         let creator: Option<Arn> = self
             .creator
             .lock()

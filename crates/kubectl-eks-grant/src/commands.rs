@@ -412,7 +412,8 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let issues = aws_auth.validate();
     let issues_of = |key: DataKey, index: usize| {
         issues
@@ -620,7 +621,8 @@ pub async fn check(
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let mapped = map_identity(&identity, &aws_auth, None)?;
     let Some(mapped) = mapped else {
         let report = CheckReport {

@@ -35,11 +35,14 @@ impl fmt::Display for DataKey {
     }
 }
 
-/// Errors reading aws-auth. Lines and columns are 1-based, within the value of `key`.
+/// Why a value of aws-auth cannot be edited, and for `Syntax` and `Type` also why the
+/// authenticator reads no mappings from it. Lines and columns are 1-based, within the value of
+/// `key`. Reading ([`super::AwsAuth::read`]) never fails: it records these and reads what the
+/// authenticator reads; [`super::AwsAuth::parse`], for editing, refuses them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsAuthError {
     #[error(
-        "`{key}` is not valid YAML at line {line}, column {column}: {message}; aws-iam-authenticator rejects the whole `{key}` value"
+        "`{key}` is not valid YAML at line {line}, column {column}: {message}; aws-iam-authenticator reads no mappings from it"
     )]
     Syntax {
         key: DataKey,
@@ -48,7 +51,7 @@ pub enum AwsAuthError {
         message: String,
     },
     #[error(
-        "`{key}` at line {line}, column {column}: {message}; aws-iam-authenticator rejects the whole `{key}` value"
+        "`{key}` at line {line}, column {column}: {message}; aws-iam-authenticator reads no mappings from it"
     )]
     Type {
         key: DataKey,
@@ -57,7 +60,7 @@ pub enum AwsAuthError {
         message: String,
     },
     #[error(
-        "`{key}` uses {what} at line {line}, column {column}, which is not supported for editing"
+        "`{key}` uses {what} at line {line}, column {column}: aws-iam-authenticator reads it, but kubectl-eks cannot edit it without rewriting the value"
     )]
     Unsupported {
         key: DataKey,
@@ -84,17 +87,35 @@ impl AwsAuthError {
             | AwsAuthError::Unsupported { line, column, .. } => (*line, *column),
         }
     }
+
+    /// Whether the authenticator still reads mappings from the value (only editing is refused).
+    pub fn readable(&self) -> bool {
+        matches!(self, AwsAuthError::Unsupported { .. })
+    }
 }
 
-/// An edit that did not read back as intended: the document is left as it was. This is a bug in
-/// the editor (`aws_auth::edit`), reported instead of writing a document that might not say what
-/// was asked.
+/// An edit that was not made; the document is left as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "editing `{key}` produced text that does not read back as the intended mappings, so the edit was not made (a bug in kubectl-eks: please report it with the aws-auth document)"
-)]
-pub struct EditError {
-    pub key: DataKey,
+pub enum EditError {
+    /// The edit did not read back as intended. This is a bug in the editor
+    /// (`aws_auth::edit`), reported instead of writing a document that might not say what was
+    /// asked.
+    #[error(
+        "editing `{key}` produced text that does not read back as the intended mappings, so the edit was not made (a bug in kubectl-eks: please report it with the aws-auth document)"
+    )]
+    NoReadBack { key: DataKey },
+    /// The value cannot be edited losslessly (see [`AwsAuthError`]).
+    #[error("{0}")]
+    NotEditable(AwsAuthError),
+}
+
+/// A field the authenticator's decoder skipped because of its type: the entry is kept, the field
+/// keeps its zero value (encoding/json). Line and column are 1-based, within the key's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedField {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
 }
 
 /// An `sso` matcher of a role mapping (`config.SSOARNMatcher`): matches the roles IAM Identity
@@ -291,10 +312,11 @@ impl Upsert {
     }
 }
 
-/// Where an entry was found: its 1-based line in its key's value, and why the authenticator
-/// drops it (`Validate()`), if it does.
+/// Where an entry was found: its 1-based line in its key's value, why the authenticator drops
+/// it (`Validate()`), if it does, and the fields its decoder skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryInfo {
     pub line: usize,
     pub dropped: Option<String>,
+    pub skipped: Vec<SkippedField>,
 }

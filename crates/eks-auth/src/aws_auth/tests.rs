@@ -58,30 +58,53 @@ fn values_and_empties() {
 }
 
 #[test]
-fn errors_name_key_line_and_column() {
-    let err = AwsAuth::parse(&data(&[
-        (MAP_USERS, "[]\n"),
+fn reading_is_as_lenient_as_the_authenticator_and_editing_names_the_position() {
+    // Not YAML: that key reads as empty; every other key stands alone (ParseMap).
+    let input = data(&[
+        (MAP_USERS, "- userarn: arn:aws:iam::1:user/u
+  username: u
+"),
         (
             MAP_ROLES,
             "- rolearn: arn:aws:iam::1:role/a\n  username: a\n   groups: [x]\n",
         ),
-    ]))
-    .unwrap_err();
+    ]);
+    let err = AwsAuth::parse(&input).unwrap_err();
     assert_eq!(err.key(), DataKey::MapRoles);
     assert_eq!(err.position(), (3, 10));
     assert_eq!(
         err.to_string(),
-        "`mapRoles` is not valid YAML at line 3, column 10: mapping values are not allowed in this context; aws-iam-authenticator rejects the whole `mapRoles` value"
+        "`mapRoles` is not valid YAML at line 3, column 10: mapping values are not allowed in this context; aws-iam-authenticator reads no mappings from it"
     );
-    let err = AwsAuth::parse(&data(&[(
+    let read = AwsAuth::read(&input);
+    assert!(read.roles().is_empty());
+    assert_eq!(read.users().len(), 1);
+    assert_eq!(read.problems(), [&err]);
+
+    // A field of the wrong type is skipped; the entry is kept and editing goes on.
+    let a = AwsAuth::parse(&data(&[(
         MAP_USERS,
-        "- userarn: arn:aws:iam::1:user/a\n  username: yes\n",
+        "- userarn: arn:aws:iam::1:user/a\n  username: yes\n  groups: [system:masters]\n",
     )]))
-    .unwrap_err();
+    .unwrap();
     assert_eq!(
-        err.to_string(),
-        "`mapUsers` at line 2, column 13: `username` must be a string, found a boolean; aws-iam-authenticator rejects the whole `mapUsers` value"
+        a.users(),
+        [UserMapping::new(
+            "arn:aws:iam::1:user/a",
+            "",
+            vec!["system:masters".into()]
+        )]
     );
+    assert_eq!(
+        a.user_info(0).unwrap().skipped,
+        [SkippedField {
+            line: 2,
+            column: 13,
+            message: "`username` must be a string, found a boolean".into()
+        }]
+    );
+
+    // Not a list: no entries, and not editable.
     let err = AwsAuth::parse(&data(&[(MAP_USERS, "userarn: x\n")])).unwrap_err();
     assert_eq!(err.position(), (1, 1));
     assert!(
@@ -89,24 +112,39 @@ fn errors_name_key_line_and_column() {
             .contains("expected a list of user mappings, found a mapping"),
         "{err}"
     );
-    let err = AwsAuth::parse(&data(&[(MAP_ROLES, "- rolearn: a\n  groups: [1]\n")])).unwrap_err();
+    let a = AwsAuth::parse(&data(&[(MAP_ROLES, "- rolearn: a\n  groups: [1, b]\n")])).unwrap();
+    assert_eq!(a.roles()[0].groups, ["", "b"]);
     assert!(
-        err.to_string()
-            .contains("each of `groups` must be a string, found a number"),
-        "{err}"
+        a.role_info(0).unwrap().skipped[0]
+            .message
+            .contains("each of `groups` must be a string, found a number")
     );
-    let err = AwsAuth::parse(&data(&[(MAP_ACCOUNTS, "- [1]\n")])).unwrap_err();
-    assert_eq!(err.key(), DataKey::MapAccounts);
-    let err = AwsAuth::parse(&data(&[(MAP_ROLES, "- &a {rolearn: x}\n- *a\n")])).unwrap_err();
+    let a = AwsAuth::parse(&data(&[(MAP_ACCOUNTS, "- [1]\n- \"111122223333\"\n")])).unwrap();
+    assert_eq!(a.accounts(), ["111122223333"]);
+    assert_eq!(a.accounts_skipped().len(), 1);
+
+    // Anchors: read as yaml.v2 reads them; editing refuses with the position.
+    let input = data(&[(MAP_ROLES, "- &a {rolearn: x, groups: [g]}\n- *a\n")]);
+    let err = AwsAuth::parse(&input).unwrap_err();
     assert!(
         matches!(
             err,
             AwsAuthError::Unsupported {
                 what: "an anchor (`&`)",
+                line: 1,
+                column: 6,
                 ..
             }
         ),
-        "{err}"
+        "{err:?}"
+    );
+    let mut read = AwsAuth::read(&input);
+    assert_eq!(read.roles().len(), 2);
+    assert_eq!(read.roles()[1].rolearn, "x");
+    assert!(read.problems()[0].readable());
+    assert_eq!(
+        read.upsert_role(RoleMapping::new("y", "y", vec![])),
+        Err(EditError::NotEditable(err))
     );
 }
 
