@@ -196,7 +196,16 @@ impl EksAuthenticator {
                 "canonicalArn".to_string(),
                 vec![identity.canonical_arn().to_string()],
             ),
-            ("principalId".to_string(), vec![caller.user_id.clone()]),
+            // For roles the part of the user id before `:` (token.go
+            // getIdentityFromSTSResponse), under both keys the authenticator sets.
+            (
+                "principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
+            (
+                "sigs.k8s.io/aws-iam-authenticator/principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
             (
                 "sessionName".to_string(),
                 vec![identity.session_name().unwrap_or_default().to_string()],
@@ -206,7 +215,8 @@ impl EksAuthenticator {
             username: mapped.username,
             uid: format!(
                 "aws-iam-authenticator:{}:{}",
-                caller.account, caller.user_id
+                caller.account,
+                identity.principal_id()
             ),
             groups: mapped.groups,
             extra,

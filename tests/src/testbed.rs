@@ -268,13 +268,15 @@ impl Testbed {
         };
         let mut authenticators: Vec<Arc<dyn Authenticator>> = vec![Arc::new(static_tokens)];
         if let Some(aws) = &aws {
-            authenticators.push(Arc::new(EksAuthenticator::new(
-                &options.cluster_name,
-                aws.addr(),
-                store.clone(),
-                creator_arn.clone(),
-            )
-            .serving_region(&options.region)));
+            authenticators.push(Arc::new(
+                EksAuthenticator::new(
+                    &options.cluster_name,
+                    aws.addr(),
+                    store.clone(),
+                    creator_arn.clone(),
+                )
+                .serving_region(&options.region),
+            ));
         }
         let log = Arc::new(match &options.request_log_file {
             Some(path) => RequestLog::with_file(path).map_err(io_dir(path))?,

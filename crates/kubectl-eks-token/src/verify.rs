@@ -257,8 +257,12 @@ mod tests {
             "aws-cn".to_owned()
         );
         assert_eq!(
-            p(Some("arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/prod"), None, None)
-                .unwrap(),
+            p(
+                Some("arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/prod"),
+                None,
+                None
+            )
+            .unwrap(),
             (
                 Some("prod".into()),
                 "aws-us-gov".into(),
@@ -275,10 +279,14 @@ mod tests {
         );
         assert!(p(None, Some("moon-1"), None).is_err());
         assert!(
-            p(Some("arn:aws-cn:eks:cn-north-1:111122223333:cluster/x"), None, Some("aws"))
-                .unwrap_err()
-                .to_string()
-                .contains("contradicts")
+            p(
+                Some("arn:aws-cn:eks:cn-north-1:111122223333:cluster/x"),
+                None,
+                Some("aws")
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("contradicts")
         );
     }
 

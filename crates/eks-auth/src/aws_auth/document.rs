@@ -360,7 +360,7 @@ impl AwsAuth {
     /// Indices of the valid `mapRoles` entries with this key (see [`RoleMapping::key`]), in order;
     /// the last one is the one the authenticator uses.
     pub fn role_entries_for(&self, key: &str) -> Vec<usize> {
-        let key = key.to_lowercase();
+        let key = super::model::go_to_lower(key);
         (0..self.roles.len())
             .filter(|&i| self.role_valid(i) && self.roles[i].key() == key)
             .collect()

@@ -144,12 +144,11 @@ impl AwsAuth {
     pub fn remove(&mut self, arn: &str) -> Result<usize, EditError> {
         self.editable(DataKey::MapRoles)?;
         self.editable(DataKey::MapUsers)?;
-        let lower = arn.to_lowercase();
         let mut removed = 0;
         while let Some(i) = self
             .roles
             .iter()
-            .rposition(|r| !r.rolearn.is_empty() && r.rolearn.to_lowercase() == lower)
+            .rposition(|r| !r.rolearn.is_empty() && super::model::go_equal_fold(&r.rolearn, arn))
         {
             let doc = self
                 .roles_doc
@@ -164,7 +163,7 @@ impl AwsAuth {
         while let Some(i) = self
             .users
             .iter()
-            .rposition(|u| !u.userarn.is_empty() && u.userarn.to_lowercase() == lower)
+            .rposition(|u| !u.userarn.is_empty() && super::model::go_equal_fold(&u.userarn, arn))
         {
             let doc = self
                 .users_doc

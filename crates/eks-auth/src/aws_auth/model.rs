@@ -118,6 +118,54 @@ pub struct SkippedField {
     pub message: String,
 }
 
+/// Go's `strings.ToLower`: each character mapped on its own by `unicode.ToLower` (one character
+/// to one: `İ` becomes `i`, where Rust's full mapping gives two characters).
+pub fn go_to_lower(s: &str) -> String {
+    s.chars().map(lower1).collect()
+}
+
+fn lower1(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut l = c.to_lowercase();
+    match (l.next(), l.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
+}
+
+fn upper1(c: char) -> char {
+    let mut u = c.to_uppercase();
+    match (u.next(), u.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
+}
+
+/// The class of `c` under Unicode simple case folding, as Go's `unicode.SimpleFold` orbits
+/// group characters: `k`, `K` and the Kelvin sign `K` are one class, `s`, `S` and `ſ` another;
+/// dotless `ı` and dotted `İ` fold to nothing else.
+fn fold_class(c: char) -> char {
+    match c {
+        '\u{131}' | '\u{130}' => c,
+        _ => lower1(upper1(c)),
+    }
+}
+
+/// Go's `strings.EqualFold`: equal under simple Unicode case folding, character by character.
+pub fn go_equal_fold(a: &str, b: &str) -> bool {
+    let mut a = a.chars();
+    let mut b = b.chars();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y || fold_class(x) == fold_class(y) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// An `sso` matcher of a role mapping (`config.SSOARNMatcher`): matches the roles IAM Identity
 /// Center creates for a permission set, whatever their random suffix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -200,11 +248,12 @@ impl RoleMapping {
         }
     }
 
-    /// The authenticator's `Key()`: the lower-cased `rolearn`, or the `sso` pattern.
+    /// The authenticator's `Key()`: the lower-cased `rolearn` (`strings.ToLower`), or the `sso`
+    /// pattern.
     pub fn key(&self) -> String {
         match &self.sso {
             Some(sso) if self.rolearn.is_empty() => sso.pattern(),
-            _ => self.rolearn.to_lowercase(),
+            _ => go_to_lower(&self.rolearn),
         }
     }
 
@@ -212,7 +261,8 @@ impl RoleMapping {
     /// `sso_role_match` is the authenticator's `SSORoleMatch` feature gate (alpha, off by default).
     pub fn matches(&self, canonical_arn: &str, sso_role_match: bool) -> bool {
         if !self.rolearn.is_empty() {
-            return self.rolearn.to_lowercase() == canonical_arn.to_lowercase();
+            // `Map` lower-cases the subject, `Matches` compares with strings.EqualFold.
+            return go_equal_fold(&self.rolearn, &go_to_lower(canonical_arn));
         }
         sso_role_match && self.sso.as_ref().is_some_and(|s| s.matches(canonical_arn))
     }
@@ -265,7 +315,7 @@ impl UserMapping {
     }
 
     pub fn matches(&self, canonical_arn: &str) -> bool {
-        !self.userarn.is_empty() && self.userarn.to_lowercase() == canonical_arn.to_lowercase()
+        !self.userarn.is_empty() && go_equal_fold(&self.userarn, &go_to_lower(canonical_arn))
     }
 
     pub(super) fn fields(&self) -> Fields {

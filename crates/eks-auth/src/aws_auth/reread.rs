@@ -124,8 +124,8 @@ pub(super) fn reread_window<M: Entry>(
         || decoded
             .entries
             .iter()
-        .map(|(m, _)| m)
-        .ne(&want[index..index + count])
+            .map(|(m, _)| m)
+            .ne(&want[index..index + count])
     {
         return None;
     }
@@ -177,12 +177,7 @@ pub(super) fn patch_doc<M: Entry>(
     let mut infos = Vec::with_capacity(count);
     let mut refs = Vec::with_capacity(count);
     let mut ms = Vec::with_capacity(count);
-    for (((m, r), errs), n) in decoded
-        .entries
-        .into_iter()
-        .zip(decoded.skipped)
-        .zip(&items)
-    {
+    for (((m, r), errs), n) in decoded.entries.into_iter().zip(decoded.skipped).zip(&items) {
         infos.push(EntryInfo {
             line: n.pos.line,
             dropped: m.invalid(),

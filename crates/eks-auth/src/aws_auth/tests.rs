@@ -61,9 +61,12 @@ fn values_and_empties() {
 fn reading_is_as_lenient_as_the_authenticator_and_editing_names_the_position() {
     // Not YAML: that key reads as empty; every other key stands alone (ParseMap).
     let input = data(&[
-        (MAP_USERS, "- userarn: arn:aws:iam::1:user/u
+        (
+            MAP_USERS,
+            "- userarn: arn:aws:iam::1:user/u
   username: u
-"),
+",
+        ),
         (
             MAP_ROLES,
             "- rolearn: arn:aws:iam::1:role/a\n  username: a\n   groups: [x]\n",
@@ -576,4 +579,136 @@ fn time_add_steps() {
             risks.len()
         );
     }
+}
+
+/// The lockout guard, the lint and `list` (through `role_live`/`user_live`) share one notion of
+/// "this entry can match": for every kind of entry that never does, a `system:masters` mapping
+/// of that kind does not count as a working admin mapping.
+#[test]
+fn every_kind_of_dead_entry_is_dead_for_the_guard_the_lint_and_list() {
+    const WORKING: &str = "arn:aws:iam::111122223333:role/Working";
+    let cases: [(&str, &str, &str, DataKey, usize); 10] = [
+        (
+            "dropped (no rolearn)",
+            "- username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "role ARN with a path",
+            "- rolearn: arn:aws:iam::111122223333:role/team/Admin\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "assumed-role ARN",
+            "- rolearn: arn:aws:sts::111122223333:assumed-role/Admin/me\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "not an ARN",
+            "- rolearn: Admin\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "shadowed duplicate",
+            "- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: a\n  groups: [system:masters]\n- rolearn: ARN:AWS:IAM::111122223333:ROLE/ADMIN\n  username: a\n  groups: [view]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "sso entry (feature gate off)",
+            "- sso: {permissionSetName: Admin, accountID: \"111122223333\"}\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "sso entry with a partition",
+            "- sso: {permissionSetName: Admin, accountID: \"111122223333\", partition: aws}\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "user shadowed by an exact duplicate",
+            "",
+            "- userarn: arn:aws:iam::111122223333:user/ann\n  username: a\n  groups: [system:masters]\n- userarn: arn:aws:iam::111122223333:user/ann\n  username: a\n  groups: [view]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+        (
+            "user entry behind a mapRoles entry for the same ARN",
+            "- rolearn: arn:aws:iam::111122223333:role/Ops\n  username: ops\n  groups: [view]\n",
+            "- userarn: arn:aws:iam::111122223333:role/Ops\n  username: a\n  groups: [system:masters]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+        (
+            "user ARN with an assumed-role ARN",
+            "",
+            "- userarn: arn:aws:sts::111122223333:assumed-role/Admin/me\n  username: a\n  groups: [system:masters]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+    ];
+    for (what, roles, users, key, index) in cases {
+        let roles_text = format!(
+            "- rolearn: {WORKING}\n  username: working\n  groups: [system:masters]\n{roles}"
+        );
+        let before = AwsAuth::parse(&data(&[(MAP_ROLES, &roles_text), (MAP_USERS, users)]))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let live = match key {
+            DataKey::MapUsers => before.user_live(index),
+            _ => before.role_live(index),
+        };
+        assert!(!live, "{what}: counted as live");
+        let dead: Vec<_> = before
+            .validate()
+            .into_iter()
+            .filter(|i| i.key == key && i.index == index && i.kind.is_dead())
+            .collect();
+        assert_eq!(dead.len(), 1, "{what}: {:?}", before.validate());
+        let mut after = before.clone();
+        after.remove(WORKING).unwrap();
+        let risks = lockout_check(&before, &after, None);
+        assert!(
+            matches!(risks.as_slice(), [LockoutRisk::LastMastersRemoved { removed }] if removed == &[WORKING.to_owned()]),
+            "{what}: {risks:?}"
+        );
+    }
+}
+
+#[test]
+fn arns_compare_like_go_equal_fold() {
+    // strings.EqualFold: simple case folding, so the Kelvin sign is a `k` and `ſ` an `s`.
+    assert!(go_equal_fold(
+        "arn:aws:iam::1:role/\u{212a}ube",
+        "arn:aws:iam::1:role/kube"
+    ));
+    assert!(go_equal_fold(
+        "arn:aws:iam::1:role/\u{17f}re",
+        "arn:aws:iam::1:role/SRE"
+    ));
+    assert!(!go_equal_fold(
+        "arn:aws:iam::1:role/\u{131}",
+        "arn:aws:iam::1:role/i"
+    ));
+    assert!(!go_equal_fold("ab", "abc"));
+    let a = AwsAuth::parse(&data(&[(
+        MAP_ROLES,
+        "- rolearn: arn:aws:iam::111122223333:role/\u{17f}re\n  username: sre\n",
+    )]))
+    .unwrap();
+    assert_eq!(
+        a.effective_role("arn:aws:iam::111122223333:role/sre", false),
+        Some(0)
+    );
 }

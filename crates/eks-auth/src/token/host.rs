@@ -215,7 +215,10 @@ mod tests {
                 partition: "aws-cn".to_owned()
             })
         );
-        assert_eq!(check_host("evil.example.com", "aws", ""), Err(HostRule::NotSts));
+        assert_eq!(
+            check_host("evil.example.com", "aws", ""),
+            Err(HostRule::NotSts)
+        );
     }
 
     #[test]

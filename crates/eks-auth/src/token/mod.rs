@@ -17,8 +17,8 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 pub use exec::{ExecApiVersion, exec_api_version, exec_credential_json};
-pub use presign::{TokenError, presign, sts_host};
 pub use host::HostRule;
+pub use presign::{TokenError, presign, sts_host};
 pub use verify::{PresignedRequest, VerifyError, VerifyRules, decode, verify};
 
 /// Every EKS token starts with this.

@@ -38,10 +38,10 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use super::host::{self, HostRule};
 use super::{
     CLUSTER_ID_HEADER, MAX_TOKEN_LEN, PRESIGNED_URL_LIFETIME, TOKEN_PREFIX, redact_url, rfc3339,
 };
-use super::host::{self, HostRule};
 use crate::arn::{PARTITIONS, partition_for_region};
 
 /// What the verifier knows beyond the token.
@@ -565,7 +565,10 @@ mod tests {
             if own != "aws-cn" {
                 let cn = VerifyRules::for_cluster(Some("c"), "aws-cn", Some("cn-north-1"));
                 assert!(
-                    matches!(verify(&token.token, at(0), &cn), Err(VerifyError::Host { .. })),
+                    matches!(
+                        verify(&token.token, at(0), &cn),
+                        Err(VerifyError::Host { .. })
+                    ),
                     "{region}"
                 );
             }
@@ -635,7 +638,10 @@ mod tests {
     #[test]
     fn a_token_for_another_partition_names_the_rule_it_breaks() {
         // Signed for China's STS; the cluster is in `aws`.
-        let token = forged("sts.us-west-2.amazonaws.com", "sts.cn-north-1.amazonaws.com.cn");
+        let token = forged(
+            "sts.us-west-2.amazonaws.com",
+            "sts.cn-north-1.amazonaws.com.cn",
+        );
         let aws = VerifyRules::for_cluster(Some("c"), "aws", Some("us-west-2"));
         assert_eq!(
             verify(&token, at(60), &aws).unwrap_err().to_string(),
