@@ -412,7 +412,8 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let issues = aws_auth.validate();
     let issues_of = |key: DataKey, index: usize| {
         issues
@@ -424,7 +425,8 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let mut mappings = Vec::new();
     for (i, r) in aws_auth.roles().iter().enumerate() {
         let key = r.key();
-        let effective = aws_auth.role_entries_for(&key).last() == Some(&i);
+        // One notion of "this entry works", shared with the lint and the lockout guard.
+        let effective = aws_auth.role_live(i);
         mappings.push(ListEntry {
             list: "mapRoles",
             arn: if r.rolearn.is_empty() {
@@ -434,15 +436,12 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
             },
             username: r.username.clone(),
             groups: r.groups.clone(),
-            effective: effective
-                && issues_of(DataKey::MapRoles, i)
-                    .iter()
-                    .all(|s| !s.contains("never")),
+            effective,
             issues: issues_of(DataKey::MapRoles, i),
         });
     }
     for (i, u) in aws_auth.users().iter().enumerate() {
-        let effective = aws_auth.user_entries_for(&u.userarn).last() == Some(&i);
+        let effective = aws_auth.user_live(i);
         mappings.push(ListEntry {
             list: "mapUsers",
             arn: u.userarn.clone(),
@@ -620,7 +619,8 @@ pub async fn check(
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let mapped = map_identity(&identity, &aws_auth, None)?;
     let Some(mapped) = mapped else {
         let report = CheckReport {
