@@ -18,15 +18,16 @@
 //! check (the authenticator accepts `X-Amz-Date` up to 15 minutes old) at the cost of one new
 //! signature every 9 minutes.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::secure_fs;
 
 /// A cached token is served only while it has at least this long left.
 pub const MIN_REMAINING: Duration = Duration::from_secs(5 * 60);
@@ -162,26 +163,20 @@ pub fn parse_entry(bytes: &[u8]) -> Result<Entry, Rejected> {
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
-    uid: u32,
+    /// Our user id (Unix); entries of another owner are not used.
+    uid: Option<u32>,
 }
 
 impl Cache {
     /// Open (creating it 0700 if needed) the cache directory. Refuses a directory that is a
     /// symlink or owned by someone else; tightens our own directory's mode to 0700.
     pub fn open(dir: PathBuf) -> Result<Cache> {
-        let uid = rustix::process::geteuid().as_raw();
+        let uid = secure_fs::my_uid();
         match fs::symlink_metadata(&dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)
-                    .with_context(|| {
-                        format!("creating token cache directory `{}`", dir.display())
-                    })?;
-                // `recursive` applies the mode to every created level; make sure of the leaf.
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-                    .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
+                secure_fs::create_private_dir(&dir).with_context(|| {
+                    format!("creating token cache directory `{}`", dir.display())
+                })?;
             }
             Err(e) => {
                 return Err(e)
@@ -200,15 +195,16 @@ impl Cache {
                         dir.display()
                     );
                 }
-                if meta.uid() != uid {
+                if let (Some(owner), Some(uid)) = (secure_fs::owner(&meta), uid)
+                    && owner != uid
+                {
                     bail!(
-                        "token cache directory `{}` is owned by uid {}, not by us (uid {uid}); not using it",
+                        "token cache directory `{}` is owned by uid {owner}, not by us (uid {uid}); not using it",
                         dir.display(),
-                        meta.uid()
                     );
                 }
-                if meta.mode() & 0o077 != 0 {
-                    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                if secure_fs::mode(&meta).is_some_and(|m| m & 0o077 != 0) {
+                    secure_fs::make_dir_private(&dir)
                         .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
                 }
             }
@@ -230,24 +226,28 @@ impl Cache {
     }
 
     fn read_path(&self, path: &Path) -> Result<Entry, Rejected> {
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ENOENT) => Rejected::Missing,
-                Some(libc::ELOOP) => Rejected::Symlink,
-                _ => Rejected::Io,
-            })?;
+        let file = secure_fs::open_read_nofollow(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Rejected::Missing
+            } else if secure_fs::is_link_refusal(&e) {
+                Rejected::Symlink
+            } else {
+                Rejected::Io
+            }
+        })?;
         let meta = file.metadata().map_err(|_| Rejected::Io)?;
         if !meta.file_type().is_file() {
             return Err(Rejected::NotRegular);
         }
-        if meta.uid() != self.uid {
-            return Err(Rejected::ForeignOwner(meta.uid()));
+        if let (Some(owner), Some(uid)) = (secure_fs::owner(&meta), self.uid)
+            && owner != uid
+        {
+            return Err(Rejected::ForeignOwner(owner));
         }
-        if meta.mode() & 0o077 != 0 {
-            return Err(Rejected::Mode(meta.mode() & 0o777));
+        if let Some(mode) = secure_fs::mode(&meta)
+            && mode & 0o077 != 0
+        {
+            return Err(Rejected::Mode(mode & 0o777));
         }
         if meta.len() > MAX_FILE_SIZE {
             return Err(Rejected::TooLarge);
@@ -270,31 +270,8 @@ impl Cache {
     /// Atomically write `entry` under `key`: temp file (O_EXCL, 0600), fsync, rename.
     pub fn store(&self, key: &str, entry: &Entry) -> Result<()> {
         let body = serde_json::to_vec(entry).context("encoding cache entry")?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let tmp = self
-            .dir
-            .join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
-        let result = (|| -> std::io::Result<()> {
-            let mut file: File = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&tmp)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&tmp, self.path(key))
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(e)
-                .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()));
-        }
-        Ok(())
+        secure_fs::replace_in_dir(&self.dir, &self.path(key), &body, 0o600)
+            .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()))
     }
 
     /// Every entry file with its key and what reading it gave.

@@ -6,11 +6,8 @@
 //!
 //! `build_entries` and `merge` are pure; `run` does the I/O.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::fs;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::aws::{self, AwsOptions, ClusterInfo};
@@ -248,46 +245,6 @@ fn choose_path(flag: Option<PathBuf>, cluster_name: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".kube").join("config"))
 }
 
-/// Write atomically with mode 0600: temp file next to the target, fsync, rename. A symlinked
-/// kubeconfig is written through to its target so the link stays.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let target = match fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(_) => path.to_owned(),
-    };
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let file_name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("config");
-    let tmp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing kubeconfig `{}`", target.display()));
-    }
-    Ok(())
-}
-
 pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
     if let Some(region) = &args.aws.region {
         aws::check_region(region)?;
@@ -333,7 +290,8 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
     if args.dry_run {
         return crate::get_token::write_stdout(&text);
     }
-    write_atomic(&path, &text)?;
+    crate::secure_fs::write_atomic(&path, text.as_bytes(), 0o600)
+        .with_context(|| format!("writing kubeconfig `{}`", path.display()))?;
     let verb = if updated {
         "Updated context"
     } else {

@@ -3,11 +3,13 @@
 //! Thin main: parse, dispatch, map the result to an exit code. Nothing runs before argument
 //! parsing, and the token path starts an async runtime only when it must talk to AWS.
 
+mod adopt;
 mod cache;
 mod cli;
 mod env;
 mod get_token;
 mod kubeconfig;
+mod secure_fs;
 mod verify;
 
 use std::io::Write;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => get_token::run(cli.token),
         Some(Command::UpdateKubeconfig(args)) => kubeconfig::run(args),
+        Some(Command::Adopt(args)) => adopt::run(args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Cache { command }) => run_cache(command),
         Some(Command::Completion(args)) => {
