@@ -1,0 +1,295 @@
+//! End-to-end: the real `kubectl-eks_token` (and real kubectl, and the real AWS CLI for the
+//! kubeconfig it writes) against the stand-in EKS.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use eks_testbed::{AwsKeys, Testbed, TestbedOptions};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_token");
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// PATH with this build's `kubectl-eks_token` first (the adopted stanzas name it bare).
+fn path_with_plugin() -> String {
+    let dir = Path::new(BIN).parent().unwrap();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// A hermetic command: PATH (with the plugin), HOME, the keys, and `extra`.
+fn command(program: &str, home: &Path, keys: &AwsKeys, extra: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .env("PATH", path_with_plugin())
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c
+}
+
+fn whoami(kc: &Path, context: &str, home: &Path, keys: &AwsKeys, extra: &[(&str, &str)]) -> Value {
+    let out = command("kubectl", home, keys, extra)
+        .args(["--kubeconfig"])
+        .arg(kc)
+        .args(["--context", context, "auth", "whoami", "-o", "json"])
+        .output()
+        .expect("kubectl runs");
+    serde_json::from_str::<Value>(&ok(&out)).unwrap()["status"]["userInfo"].clone()
+}
+
+struct Bed {
+    tb: Testbed,
+    home: PathBuf,
+    kc: PathBuf,
+    keys: AwsKeys,
+    endpoint: String,
+}
+
+fn aws(bed: &Bed, args: &[&str]) {
+    let out = command(
+        "aws",
+        &bed.home,
+        &bed.keys,
+        &[("AWS_ENDPOINT_URL", &bed.endpoint)],
+    )
+    .args(args)
+    .output()
+    .expect("the AWS CLI runs");
+    ok(&out);
+}
+
+fn adopt(bed: &Bed, args: &[&str]) -> Output {
+    command(BIN, &bed.home, &bed.keys, &[])
+        .arg("adopt")
+        .arg("--kubeconfig")
+        .arg(&bed.kc)
+        .args(args)
+        .output()
+        .expect("kubectl-eks_token runs")
+}
+
+fn start() -> Bed {
+    let tb = Testbed::start(TestbedOptions::default()).expect("testbed starts");
+    let home = tb.dir().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let keys = tb.creator().unwrap().keys.clone();
+    let endpoint = tb.aws_endpoint().unwrap();
+    let kc = home.join("config");
+    Bed {
+        tb,
+        home,
+        kc,
+        keys,
+        endpoint,
+    }
+}
+
+/// The README's promise for `adopt`: a kubeconfig written by the real `aws eks
+/// update-kubeconfig` (a static-key context and a `--role-arn` context), plus an
+/// aws-iam-authenticator user and one that cannot be translated, is moved with the same
+/// identity, everything else byte for byte, and `--revert` restores it byte for byte.
+#[test]
+fn adopt_moves_aws_cli_contexts_with_the_same_identity_and_reverts() {
+    let bed = start();
+    let tb = &bed.tb;
+    let role = tb.create_role("adopt-admin", "/").unwrap();
+    let map_roles = tb
+        .get_object("ConfigMap", "kube-system", "aws-auth")
+        .unwrap()["data"]["mapRoles"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tb.put_object(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+        "data": {"mapRoles": format!("{map_roles}- rolearn: {}\n  username: adopter\n  groups: [adopters]\n", role.arn)},
+    }))
+    .unwrap();
+
+    aws(
+        &bed,
+        &[
+            "eks",
+            "update-kubeconfig",
+            "--name",
+            "testbed",
+            "--region",
+            "us-east-1",
+            "--kubeconfig",
+            bed.kc.to_str().unwrap(),
+            "--alias",
+            "static",
+        ],
+    );
+    aws(
+        &bed,
+        &[
+            "eks",
+            "update-kubeconfig",
+            "--name",
+            "testbed",
+            "--region",
+            "us-east-1",
+            "--kubeconfig",
+            bed.kc.to_str().unwrap(),
+            "--alias",
+            "role",
+            "--role-arn",
+            &role.arn,
+            "--user-alias",
+            "role-user",
+        ],
+    );
+    let written = std::fs::read_to_string(&bed.kc).unwrap();
+    assert!(written.contains("      command: aws\n"), "{written}");
+    assert!(
+        written.contains("      - --role\n"),
+        "awscli v1 writes `--role`: {written}"
+    );
+    // Two users the AWS CLI did not write: an aws-iam-authenticator one, and one with a flag
+    // kubectl-eks_token has no equivalent for.
+    let cluster_arn = tb.cluster_arn();
+    let before = format!(
+        "{written}- name: authenticator
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws-iam-authenticator   # as eksctl wrote it
+      args: [token, -i, testbed, --region, us-east-1]
+- name: odd
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [eks, get-token, --cluster-name, testbed, --endpoint-url, https://sts.example]
+"
+    )
+    .replace(
+        "current-context: role\n",
+        &format!(
+            "- context:\n    cluster: {cluster_arn}\n    user: authenticator\n  name: authenticator\n\
+             - context:\n    cluster: {cluster_arn}\n    user: odd\n  name: odd\ncurrent-context: role\n"
+        ),
+    );
+    std::fs::write(&bed.kc, &before).unwrap();
+    std::fs::set_permissions(&bed.kc, std::fs::Permissions::from_mode(0o640)).unwrap();
+
+    // aws eks get-token presigns for AWS_ENDPOINT_URL when it is set, which no STS would
+    // accept: its own static-key stanza runs without one.
+    let static_before = whoami(&bed.kc, "static", &bed.home, &bed.keys, &[]);
+    assert_eq!(static_before["username"], "kubernetes-admin");
+
+    // --dry-run: the diff on stdout, nothing written.
+    let dry = adopt(&bed, &["--all", "--dry-run"]);
+    let diff = ok(&dry);
+    assert!(
+        diff.contains("-      command: aws\n+      command: kubectl-eks_token\n"),
+        "{diff}"
+    );
+    assert!(text(&dry.stderr).ends_with("3 contexts would move (dry run: nothing written)\n"));
+    assert_eq!(std::fs::read_to_string(&bed.kc).unwrap(), before);
+
+    let out = adopt(&bed, &["--all"]);
+    assert_eq!(ok(&out), "");
+    let report = text(&out.stderr);
+    assert!(report.contains(&format!(
+        "moved user `role-user` (context `role`): aws eks get-token -> kubectl-eks_token --cluster-name testbed --region us-east-1 --role-arn {}\n",
+        role.arn
+    )), "{report}");
+    assert!(report.contains("moved user `authenticator` (context `authenticator`): aws-iam-authenticator token -> kubectl-eks_token --cluster-name testbed --region us-east-1\n"), "{report}");
+    assert!(
+        report.contains(
+            "left user `odd` (context `odd`) as it is: unknown argument `--endpoint-url`\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "3 contexts moved to kubectl-eks_token in {}",
+            bed.kc.display()
+        )),
+        "{report}"
+    );
+    let after = std::fs::read_to_string(&bed.kc).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&bed.kc), 0o640, "the file's mode is kept");
+    let backup = PathBuf::from(format!("{}.before-adopt", bed.kc.display()));
+    assert_eq!(mode(&backup), 0o600);
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+    // Everything outside the adopted users' stanzas is byte for byte what it was.
+    let tail = |s: &str| s[s.find("- name: odd\n").unwrap()..].to_owned();
+    assert_eq!(tail(&after), tail(&before));
+    assert_eq!(
+        after[..after.find("users:\n").unwrap()],
+        before[..before.find("users:\n").unwrap()]
+    );
+
+    // Same identity, now through kubectl-eks_token (the AWS CLI is not on the path it runs).
+    let static_after = whoami(&bed.kc, "static", &bed.home, &bed.keys, &[]);
+    assert_eq!(static_after, static_before);
+    let authenticator = whoami(&bed.kc, "authenticator", &bed.home, &bed.keys, &[]);
+    assert_eq!(authenticator, static_before);
+    // The role is assumed through the stand-in's STS, with the AWS CLI's session name.
+    let role_after = whoami(
+        &bed.kc,
+        "role",
+        &bed.home,
+        &bed.keys,
+        &[("AWS_ENDPOINT_URL", &bed.endpoint)],
+    );
+    assert_eq!(role_after["username"], "adopter");
+    assert_eq!(
+        role_after["extra"]["sessionName"],
+        json!(["EKSGetTokenAuth"])
+    );
+    assert_eq!(role_after["extra"]["canonicalArn"], json!([role.arn]));
+
+    // A second run changes nothing and keeps the backup of the first.
+    let again = adopt(&bed, &["--all"]);
+    ok(&again);
+    assert!(
+        text(&again.stderr).contains("0 contexts moved"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&bed.kc).unwrap(), after);
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+
+    let out = adopt(&bed, &["--revert"]);
+    ok(&out);
+    assert_eq!(std::fs::read(&bed.kc).unwrap(), before.as_bytes());
+    assert_eq!(mode(&bed.kc), 0o640);
+    assert!(!backup.exists());
+    let nothing = adopt(&bed, &["--revert"]);
+    assert!(!nothing.status.success());
+    assert_eq!(text(&nothing.stdout), "");
+    assert!(
+        text(&nothing.stderr).starts_with("error: nothing to revert"),
+        "{}",
+        text(&nothing.stderr)
+    );
+}
