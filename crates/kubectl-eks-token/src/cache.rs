@@ -50,6 +50,59 @@ pub struct KeyInputs<'a> {
     pub session: &'a str,
     /// `(name, value)` of the identity-relevant environment variables (see `env::IDENTITY_VARS`).
     pub env: Vec<(&'a str, Option<String>)>,
+    /// `(which, state)` of the shared AWS config and credentials files: what a profile says
+    /// decides the identity, so an edited profile is a new key.
+    pub files: Vec<(&'a str, FileState)>,
+}
+
+/// What a shared AWS file held when the key was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Missing,
+    /// SHA-256 of the content.
+    Content([u8; 32]),
+    /// Present but not readable (or larger than [`MAX_SHARED_FILE`]): its size and mtime stand
+    /// in for the content.
+    Unread {
+        len: u64,
+        modified_ns: u128,
+    },
+}
+
+/// Shared config files are a few hundred bytes; one larger than this is keyed by size and mtime.
+pub const MAX_SHARED_FILE: u64 = 1024 * 1024;
+
+/// Reads `path` for the cache key: one open and one read of a small file.
+pub fn file_state(path: &std::path::Path) -> FileState {
+    use std::io::ErrorKind;
+    let unread = |meta: &fs::Metadata| FileState::Unread {
+        len: meta.len(),
+        modified_ns: meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos()),
+    };
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return FileState::Missing,
+        Err(_) => {
+            return fs::metadata(path)
+                .map(|m| unread(&m))
+                .unwrap_or(FileState::Missing);
+        }
+    };
+    let Ok(meta) = file.metadata() else {
+        return FileState::Missing;
+    };
+    if meta.len() > MAX_SHARED_FILE || !meta.is_file() {
+        return unread(&meta);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    match (&file).take(MAX_SHARED_FILE).read_to_end(&mut bytes) {
+        Ok(_) => FileState::Content(Sha256::digest(&bytes).into()),
+        Err(_) => unread(&meta),
+    }
 }
 
 /// Hex SHA-256 over length-prefixed fields: no two distinct inputs share a key.
@@ -75,6 +128,14 @@ pub fn cache_key(inputs: &KeyInputs<'_>) -> String {
     field("external_id", Some(inputs.external_id));
     field("session", Some(inputs.session));
     for (name, value) in &inputs.env {
+        field(name, value.as_deref());
+    }
+    for (name, state) in &inputs.files {
+        let value = match state {
+            FileState::Missing => None,
+            FileState::Content(digest) => Some(format!("sha256:{}", hex::encode(digest))),
+            FileState::Unread { len, modified_ns } => Some(format!("stat:{len}:{modified_ns}")),
+        };
         field(name, value.as_deref());
     }
     hex::encode(h.finalize())
@@ -328,6 +389,10 @@ mod tests {
                 ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".to_owned())),
                 ("AWS_PROFILE", None),
             ],
+            files: vec![
+                ("config", FileState::Content([1; 32])),
+                ("credentials", FileState::Missing),
+            ],
         }
     }
 
@@ -381,6 +446,27 @@ mod tests {
                 ],
                 ..inputs()
             },
+            // an edited profile
+            KeyInputs {
+                files: vec![
+                    ("config", FileState::Content([2; 32])),
+                    ("credentials", FileState::Missing),
+                ],
+                ..inputs()
+            },
+            KeyInputs {
+                files: vec![
+                    ("config", FileState::Content([1; 32])),
+                    (
+                        "credentials",
+                        FileState::Unread {
+                            len: 1,
+                            modified_ns: 2,
+                        },
+                    ),
+                ],
+                ..inputs()
+            },
         ];
         let mut keys: Vec<String> = variants.iter().map(cache_key).collect();
         keys.push(base);
@@ -403,6 +489,20 @@ mod tests {
             ..inputs()
         };
         assert_ne!(cache_key(&a), cache_key(&b));
+    }
+
+    #[test]
+    fn file_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        assert_eq!(file_state(&p), FileState::Missing);
+        fs::write(&p, "[profile dev]\nrole_arn = a\n").unwrap();
+        let a = file_state(&p);
+        fs::write(&p, "[profile dev]\nrole_arn = b\n").unwrap();
+        let b = file_state(&p);
+        assert!(matches!(a, FileState::Content(_)));
+        assert_ne!(a, b);
+        assert_eq!(file_state(dir.path()), file_state(dir.path()));
     }
 
     #[test]

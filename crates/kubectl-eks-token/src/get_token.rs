@@ -15,7 +15,7 @@ use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws::{self, AssumeRoleRequest, AwsOptions, DEFAULT_ROLE_SESSION_NAME};
 use eks_auth::token::{self, Credentials, Token};
 
-use crate::cache::{self, Cache, Entry, KeyInputs};
+use crate::cache::{self, Cache, Entry, FileState, KeyInputs};
 use crate::cli::TokenArgs;
 use crate::env;
 
@@ -110,6 +110,15 @@ impl TokenRequest {
                 .iter()
                 .map(|name| (*name, env::var(name)))
                 .collect(),
+            files: shared_aws_files()
+                .into_iter()
+                .map(|(which, path)| {
+                    (
+                        which,
+                        path.map_or(FileState::Missing, |p| cache::file_state(&p)),
+                    )
+                })
+                .collect(),
         })
     }
 
@@ -159,6 +168,32 @@ fn validate_session_name(name: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The shared AWS config and credentials files the profile chain reads: `AWS_CONFIG_FILE`
+/// (default `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`),
+/// `~/` expanded as the SDKs do (AWS SDKs and Tools reference guide, "Location of the shared
+/// config and credentials files").
+fn shared_aws_files() -> [(&'static str, Option<PathBuf>); 2] {
+    let home = env::var(env::HOME);
+    let locate = |var: &str, default: &str| -> Option<PathBuf> {
+        match env::var(var) {
+            Some(p) => match (p.strip_prefix("~/"), &home) {
+                (Some(rest), Some(h)) => Some(PathBuf::from(h).join(rest)),
+                _ => Some(PathBuf::from(p)),
+            },
+            None => home
+                .as_ref()
+                .map(|h| PathBuf::from(h).join(".aws").join(default)),
+        }
+    };
+    [
+        ("config", locate(env::AWS_CONFIG_FILE, "config")),
+        (
+            "credentials",
+            locate(env::AWS_SHARED_CREDENTIALS_FILE, "credentials"),
+        ),
+    ]
 }
 
 pub fn default_cache_dir() -> Option<PathBuf> {

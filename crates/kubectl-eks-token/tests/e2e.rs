@@ -293,3 +293,103 @@ fn adopt_moves_aws_cli_contexts_with_the_same_identity_and_reverts() {
         text(&nothing.stderr)
     );
 }
+
+fn map_roles(tb: &Testbed, entries: &[(&str, &str)]) {
+    let mut map_roles = tb
+        .get_object("ConfigMap", "kube-system", "aws-auth")
+        .unwrap()["data"]["mapRoles"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (arn, user) in entries {
+        map_roles.push_str(&format!(
+            "- rolearn: {arn}\n  username: {user}\n  groups: [{user}]\n"
+        ));
+    }
+    tb.put_object(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+        "data": {"mapRoles": map_roles},
+    }))
+    .unwrap();
+}
+
+/// A kubeconfig whose user runs this build's kubectl-eks_token with `args`.
+fn exec_kubeconfig(tb: &Testbed, path: &Path, args: &[&str]) {
+    let doc = json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {
+            "server": tb.server_url(),
+            "certificate-authority-data": base64_encode(tb.ca_pem()),
+        }}],
+        "users": [{"name": "u", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": BIN, "args": args, "interactiveMode": "Never",
+        }}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "c",
+    });
+    std::fs::write(path, serde_json::to_string(&doc).unwrap()).unwrap();
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Issue 14: after editing `~/.aws/config` so that profile `dev` assumes another role, kubectl
+/// must authenticate as the new role at once (as `aws eks get-token` does), not as the cached
+/// old one.
+#[test]
+fn an_edited_profile_is_a_new_cache_key() {
+    let bed = start();
+    let tb = &bed.tb;
+    let a = tb.create_role("profile-a", "/").unwrap();
+    let b = tb.create_role("profile-b", "/").unwrap();
+    map_roles(tb, &[(&a.arn, "role-a"), (&b.arn, "role-b")]);
+    let aws_dir = bed.home.join(".aws");
+    std::fs::create_dir_all(&aws_dir).unwrap();
+    std::fs::write(
+        aws_dir.join("credentials"),
+        format!(
+            "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            bed.keys.access_key_id, bed.keys.secret_access_key
+        ),
+    )
+    .unwrap();
+    let config = |role: &str| {
+        std::fs::write(
+            aws_dir.join("config"),
+            format!(
+                "[profile dev]\nrole_arn = {role}\nsource_profile = base\nregion = us-east-1\n"
+            ),
+        )
+        .unwrap();
+    };
+    let kc = bed.home.join("kc");
+    exec_kubeconfig(tb, &kc, &["--cluster-name", "testbed", "--profile", "dev"]);
+    // No keys in the environment: the profile decides.
+    let run = || {
+        let out = Command::new("kubectl")
+            .env_clear()
+            .env("PATH", path_with_plugin())
+            .env("HOME", &bed.home)
+            .env("AWS_ENDPOINT_URL", &bed.endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(["auth", "whoami", "-o", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_str::<Value>(&ok(&out)).unwrap()["status"]["userInfo"]["username"].clone()
+    };
+    config(&a.arn);
+    assert_eq!(run(), "role-a");
+    assert_eq!(run(), "role-a", "served from the cache");
+    config(&b.arn);
+    assert_eq!(
+        run(),
+        "role-b",
+        "the edited profile assumes the other role at once"
+    );
+}
