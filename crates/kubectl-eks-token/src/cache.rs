@@ -221,6 +221,26 @@ pub fn parse_entry(bytes: &[u8]) -> Result<Entry, Rejected> {
     Ok(entry)
 }
 
+/// How often a waiting process looks for the leader's entry.
+const FLIGHT_POLL: Duration = Duration::from_millis(10);
+
+/// What [`Cache::single_flight`] decided.
+#[derive(Debug)]
+pub enum Flight {
+    /// We sign and store; the lock is held until this value is dropped (after the store).
+    Leader(FlightLock),
+    /// Another process signed while we waited.
+    Served(Entry),
+    /// No lock (a stuck leader, or none could be taken): sign on our own.
+    Alone,
+}
+
+/// The leader's lock: released when dropped (and by the OS if the process dies).
+#[derive(Debug)]
+pub struct FlightLock {
+    _file: fs::File,
+}
+
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
@@ -335,6 +355,42 @@ impl Cache {
             .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()))
     }
 
+    fn lock_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.lock"))
+    }
+
+    /// Single flight for a cache miss: of many processes that miss the same key at once, one
+    /// signs (the leader, holding an OS file lock on `KEY.lock`) and the others wait for its
+    /// entry. A waiter gives up after `wait` (a stuck leader) and signs on its own; a dead
+    /// leader's lock is released by the OS, so the next waiter leads. The lock is advisory and
+    /// only ever costs time: any failure to lock means "sign on your own".
+    pub fn single_flight(&self, key: &str, wait: Duration) -> Flight {
+        let Ok(file) = secure_fs::open_lock(&self.lock_path(key)) else {
+            return Flight::Alone;
+        };
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    // The previous leader may have stored its entry just before letting go.
+                    return match self.lookup(key, SystemTime::now()) {
+                        Some(entry) => Flight::Served(entry),
+                        None => Flight::Leader(FlightLock { _file: file }),
+                    };
+                }
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(_)) => return Flight::Alone,
+            }
+            if let Some(entry) = self.lookup(key, SystemTime::now()) {
+                return Flight::Served(entry);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Flight::Alone;
+            }
+            std::thread::sleep(FLIGHT_POLL);
+        }
+    }
+
     /// Every entry file with its key and what reading it gave.
     pub fn list(&self) -> Result<Vec<(String, Result<Entry, Rejected>)>> {
         let mut out = Vec::new();
@@ -362,7 +418,9 @@ impl Cache {
             let name = item.file_name();
             let Some(name) = name.to_str() else { continue };
             let is_entry = name.ends_with(".json");
-            if is_entry || (name.starts_with('.') && name.ends_with(".tmp")) {
+            let leftover =
+                (name.starts_with('.') && name.ends_with(".tmp")) || name.ends_with(".lock");
+            if is_entry || leftover {
                 // remove_file unlinks a symlink itself, never its target.
                 fs::remove_file(item.path())
                     .with_context(|| format!("removing `{}`", item.path().display()))?;

@@ -41,6 +41,17 @@ mod imp {
             .open(path)
     }
 
+    pub fn open_lock(path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+    }
+
     /// After `create_new_private`: the umask may have taken bits away, never added; set the
     /// exact mode (a kept kubeconfig mode such as 0640 must stay 0640).
     pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
@@ -118,6 +129,20 @@ mod imp {
             .create_new(true)
             .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
             .open(path)
+    }
+
+    pub fn open_lock(path: &Path) -> io::Result<File> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(path)?;
+        if file.metadata()?.file_type().is_symlink() {
+            return Err(link_refused());
+        }
+        Ok(file)
     }
 
     pub fn set_mode(_file: &File, _mode: u32) -> io::Result<()> {
@@ -201,8 +226,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .with_context(|| format!("writing `{}`", target.display()))
 }
 
-/// Opens `path` for appending-free exclusive creation (the single-flight lock file): fails with
-/// `AlreadyExists` when it exists.
-pub fn create_new(path: &Path) -> io::Result<File> {
-    imp::create_new_private(path, 0o600)
+/// Opens (creating it 0600 if needed, never following a link) a lock file, for `File::lock`.
+pub fn open_lock(path: &Path) -> io::Result<File> {
+    imp::open_lock(path)
 }

@@ -393,3 +393,109 @@ fn an_edited_profile_is_a_new_cache_key() {
         "the edited profile assumes the other role at once"
     );
 }
+
+/// How many AssumeRole calls moto has answered (its state dump lists every assumed role).
+fn assume_role_calls(endpoint: &str) -> usize {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("{endpoint}/moto-api/data.json")])
+        .output()
+        .expect("curl runs");
+    let data: Value = serde_json::from_slice(&ok_bytes(&out)).unwrap();
+    data["sts"]["AssumedRole"].as_array().unwrap().len()
+}
+
+#[track_caller]
+fn ok_bytes(out: &Output) -> Vec<u8> {
+    ok(out);
+    out.stdout.clone()
+}
+
+fn token_command(bed: &Bed, role: &str) -> Command {
+    let mut c = command(
+        BIN,
+        &bed.home,
+        &bed.keys,
+        &[("AWS_ENDPOINT_URL", &bed.endpoint)],
+    );
+    c.args([
+        "--cluster-name",
+        "testbed",
+        "--region",
+        "us-east-1",
+        "--role-arn",
+        role,
+    ]);
+    c
+}
+
+/// Issue 14: 20 kubectl processes starting at once on a cold cache make one STS call between
+/// them, and all print the same token.
+#[test]
+fn twenty_concurrent_cold_starts_make_one_sts_call() {
+    let bed = start();
+    let role = bed.tb.create_role("flight", "/").unwrap();
+    assert_eq!(assume_role_calls(&bed.endpoint), 0);
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            token_command(&bed, &role.arn)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    eprintln!("20 cold starts in {:?}", started.elapsed());
+    let mut tokens: Vec<String> = outputs
+        .iter()
+        .map(|o| {
+            let v: Value = serde_json::from_str(&ok(o)).unwrap();
+            v["status"]["token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        assume_role_calls(&bed.endpoint),
+        1,
+        "one AssumeRole for 20 processes"
+    );
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "every process printed the leader's token");
+}
+
+/// A stuck leader (here: the test holds the lock) costs a cold start at most the bounded wait;
+/// then the process signs on its own.
+#[test]
+fn a_stuck_leader_delays_a_cold_start_by_at_most_the_wait() {
+    let bed = start();
+    let role = bed.tb.create_role("stuck", "/").unwrap();
+    ok(&token_command(&bed, &role.arn).output().unwrap());
+    let cache = bed.home.join(".kube/cache/eks-token");
+    let lock = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "lock"))
+        .expect("the first run left its lock file");
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let held = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    held.lock().unwrap();
+    let started = std::time::Instant::now();
+    let out = token_command(&bed, &role.arn).output().unwrap();
+    let took = started.elapsed();
+    ok(&out);
+    assert_eq!(assume_role_calls(&bed.endpoint), 2, "signed on its own");
+    assert!(
+        took >= std::time::Duration::from_millis(1500),
+        "waited for the leader: {took:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    drop(held);
+}
