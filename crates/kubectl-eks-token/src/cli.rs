@@ -36,7 +36,7 @@ Shell completion: see `kubectl eks-token completion --help`.";
 /// Without a subcommand, prints one ExecCredential for the cluster on stdout.
 #[derive(Debug, Parser)]
 #[command(
-    name = "kubectl-eks_token",
+    name = "kubectl eks-token",
     bin_name = "kubectl eks-token",
     version,
     args_conflicts_with_subcommands = true,
@@ -174,8 +174,8 @@ pub fn completer() -> Completer {
 
 #[derive(Debug, Args)]
 pub struct UpdateKubeconfigArgs {
-    /// Name of the EKS cluster.
-    #[arg(long, value_name = "NAME")]
+    /// Name of the EKS cluster, or its ARN (which gives the region too).
+    #[arg(long, value_name = "NAME|ARN")]
     pub name: String,
     #[command(flatten)]
     pub aws: AwsArgs,

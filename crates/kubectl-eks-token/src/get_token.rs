@@ -150,7 +150,7 @@ impl TokenRequest {
 
 /// EKS cluster names: 1-100 characters, letters, digits, `-` and `_`, starting alphanumeric
 /// (EKS CreateCluster API reference, `name` pattern `^[0-9A-Za-z][A-Za-z0-9\-_]*`).
-fn validate_cluster_name(name: &str) -> Result<()> {
+pub fn validate_cluster_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())

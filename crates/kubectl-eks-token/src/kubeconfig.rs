@@ -18,10 +18,15 @@ use crate::env;
 
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 pub const COMMAND: &str = "kubectl-eks_token";
-pub const INSTALL_HINT: &str = "kubectl-eks_token is needed to authenticate to this EKS cluster.\n\
-Install it with `kubectl krew install eks-token`, or from source with\n\
-`cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,\n\
-and make sure it is on your PATH.";
+/// How to install the plugin, as the README's "Installing" section says.
+pub const INSTALL_HINT: &str = concat!(
+    "kubectl-eks_token is needed to authenticate to this EKS cluster.\n",
+    "Install it with krew:\n",
+    "  kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git\n",
+    "  kubectl krew install kubectl-eks/eks-token\n",
+    "or from a clone of https://github.com/kubectl-eks/kubectl-eks with ./scripts/install,\n",
+    "and make sure it is on your PATH.",
+);
 
 /// What to write for one cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,10 +250,52 @@ fn choose_path(flag: Option<PathBuf>, cluster_name: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".kube").join("config"))
 }
 
-pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
+/// `--name` as a cluster name, or as an EKS cluster ARN
+/// (`arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME`, EKS API reference, Cluster `arn`), whose
+/// name and region are taken from it. Returns the name and the region to use.
+pub fn cluster_target(name: &str, region: Option<&str>) -> Result<(String, Option<String>)> {
+    if !name.starts_with("arn:") {
+        crate::get_token::validate_cluster_name(name).map_err(|e| {
+            anyhow::anyhow!("{e}\n\nhint: `--name` takes the cluster's name (`prod`) or its ARN (`arn:aws:eks:REGION:ACCOUNT:cluster/prod`)")
+        })?;
+        return Ok((name.to_owned(), region.map(str::to_owned)));
+    }
+    let parts: Vec<&str> = name.splitn(6, ':').collect();
+    let (arn_region, resource) = match parts.as_slice() {
+        ["arn", partition, "eks", r, account, resource]
+            if !partition.is_empty() && !r.is_empty() && !account.is_empty() =>
+        {
+            (*r, *resource)
+        }
+        _ => bail!(
+            "`--name` `{name}` is not an EKS cluster ARN\n\nhint: a cluster ARN reads `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`; or pass the cluster's name"
+        ),
+    };
+    let Some(cluster) = resource.strip_prefix("cluster/") else {
+        bail!(
+            "`--name` `{name}` is an EKS ARN but not a cluster's (`{resource}`)\n\nhint: a cluster ARN ends in `:cluster/NAME`"
+        );
+    };
+    crate::get_token::validate_cluster_name(cluster)
+        .with_context(|| format!("in the cluster ARN `{name}`"))?;
+    if let Some(flag) = region
+        && flag != arn_region
+    {
+        bail!(
+            "`--region {flag}` contradicts the cluster ARN `{name}` (region {arn_region})\n\nhint: drop `--region`: the ARN names the region"
+        );
+    }
+    aws::check_region(arn_region)?;
+    Ok((cluster.to_owned(), Some(arn_region.to_owned())))
+}
+
+pub fn run(mut args: UpdateKubeconfigArgs) -> Result<()> {
     if let Some(region) = &args.aws.region {
         aws::check_region(region)?;
     }
+    let (name, region) = cluster_target(&args.name, args.aws.region.as_deref())?;
+    args.name = name;
+    args.aws.region = region;
     if let Some(role) = &args.aws.role_arn {
         role.parse::<eks_auth::arn::Arn>()
             .with_context(|| format!("invalid `--role-arn` `{role}`"))?;
@@ -435,8 +482,10 @@ users:
       provideClusterInfo: false
       installHint: |-
         kubectl-eks_token is needed to authenticate to this EKS cluster.
-        Install it with `kubectl krew install eks-token`, or from source with
-        `cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,
+        Install it with krew:
+          kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git
+          kubectl krew install kubectl-eks/eks-token
+        or from a clone of https://github.com/kubectl-eks/kubectl-eks with ./scripts/install,
         and make sure it is on your PATH.
 "
         );
@@ -521,6 +570,61 @@ users:
             merge("users: [a]\n", &e).unwrap_err().to_string(),
             "kubeconfig `users` has an entry that is not a mapping"
         );
+    }
+
+    /// Issue 15: the hint installs the way the README does (krew's custom index).
+    #[test]
+    fn install_hint_matches_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for line in [
+            "kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git",
+            "kubectl krew install kubectl-eks/eks-token",
+            "./scripts/install",
+        ] {
+            assert!(INSTALL_HINT.contains(line), "hint lacks `{line}`");
+            assert!(readme.contains(line), "README lacks `{line}`");
+        }
+        assert!(!INSTALL_HINT.contains("krew install eks-token"));
+    }
+
+    #[test]
+    fn name_or_cluster_arn() {
+        assert_eq!(
+            cluster_target("demo", None).unwrap(),
+            ("demo".to_owned(), None)
+        );
+        assert_eq!(
+            cluster_target("arn:aws:eks:eu-west-1:123456789012:cluster/demo", None).unwrap(),
+            ("demo".to_owned(), Some("eu-west-1".to_owned()))
+        );
+        assert_eq!(
+            cluster_target(
+                "arn:aws-cn:eks:cn-north-1:123456789012:cluster/demo",
+                Some("cn-north-1")
+            )
+            .unwrap(),
+            ("demo".to_owned(), Some("cn-north-1".to_owned()))
+        );
+        let err = |n: &str, r: Option<&str>| format!("{:#}", cluster_target(n, r).unwrap_err());
+        assert_eq!(
+            err(
+                "arn:aws:eks:eu-west-1:123456789012:cluster/demo",
+                Some("us-east-1")
+            ),
+            "`--region us-east-1` contradicts the cluster ARN `arn:aws:eks:eu-west-1:123456789012:cluster/demo` (region eu-west-1)\n\nhint: drop `--region`: the ARN names the region"
+        );
+        assert_eq!(
+            err(
+                "arn:aws:eks:eu-west-1:123456789012:nodegroup/demo/ng/1",
+                None
+            ),
+            "`--name` `arn:aws:eks:eu-west-1:123456789012:nodegroup/demo/ng/1` is an EKS ARN but not a cluster's (`nodegroup/demo/ng/1`)\n\nhint: a cluster ARN ends in `:cluster/NAME`"
+        );
+        assert_eq!(
+            err("arn:aws:iam::123456789012:role/x", None),
+            "`--name` `arn:aws:iam::123456789012:role/x` is not an EKS cluster ARN\n\nhint: a cluster ARN reads `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`; or pass the cluster's name"
+        );
+        assert!(err("<demo>", None).starts_with("invalid cluster name `<demo>`"));
     }
 
     #[test]

@@ -499,3 +499,43 @@ fn a_stuck_leader_delays_a_cold_start_by_at_most_the_wait() {
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     drop(held);
 }
+
+/// Issue 15: `update-kubeconfig --name <cluster ARN>` takes the name and region from the ARN
+/// (it used to send the ARN to DescribeCluster and print a JSON parse error about `<`).
+#[test]
+fn update_kubeconfig_takes_a_cluster_arn() {
+    let bed = start();
+    let arn = bed.tb.cluster_arn().to_owned();
+    let kc = bed.home.join("from-arn");
+    let out = command(
+        BIN,
+        &bed.home,
+        &bed.keys,
+        &[("AWS_ENDPOINT_URL", &bed.endpoint)],
+    )
+    .args([
+        "update-kubeconfig",
+        "--name",
+        &arn,
+        "--alias",
+        "viaarn",
+        "--kubeconfig",
+    ])
+    .arg(&kc)
+    .output()
+    .unwrap();
+    assert_eq!(ok(&out), "");
+    assert_eq!(
+        text(&out.stderr),
+        format!("Added new context viaarn to {}\n", kc.display())
+    );
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&kc).unwrap()).unwrap();
+    assert_eq!(
+        doc["users"][0]["user"]["exec"]["args"],
+        serde_yaml::from_str::<serde_yaml::Value>("[--cluster-name, testbed, --region, us-east-1]")
+            .unwrap()
+    );
+    let me = whoami(&kc, "viaarn", &bed.home, &bed.keys, &[]);
+    assert_eq!(me["username"], "kubernetes-admin");
+}
