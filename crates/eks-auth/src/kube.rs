@@ -82,6 +82,14 @@ pub enum KubeError {
     /// Neither `$KUBECONFIG` nor `~/.kube/config` could be read.
     #[error("reading the kubeconfig (`$KUBECONFIG` or `~/.kube/config`)")]
     ReadDefaultKubeconfig(#[source] KubeconfigError),
+    /// `--cluster`, `--user` or the context names an entry the kubeconfig does not have.
+    #[error("no {kind} `{name}` in the kubeconfig")]
+    NoEntry {
+        /// `cluster`, `user` or `context`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+    },
     /// The context could not be turned into a client configuration.
     #[error("loading context `{context}` from the kubeconfig")]
     LoadContext {
@@ -194,6 +202,71 @@ impl fmt::Debug for Cluster {
     }
 }
 
+/// kubectl's `--cluster` and `--user`: the context in use (`context`, else the current one)
+/// points at another cluster or user entry of the kubeconfig, in memory. An entry that does not
+/// exist is an error, as in kubectl.
+pub fn override_context(
+    kubeconfig: &mut Kubeconfig,
+    context: Option<&str>,
+    cluster: Option<&str>,
+    user: Option<&str>,
+) -> Result<(), KubeError> {
+    if cluster.is_none() && user.is_none() {
+        return Ok(());
+    }
+    if let Some(name) = cluster
+        && !kubeconfig.clusters.iter().any(|c| c.name == name)
+    {
+        return Err(KubeError::NoEntry {
+            kind: "cluster",
+            name: name.to_owned(),
+        });
+    }
+    if let Some(name) = user
+        && !kubeconfig.auth_infos.iter().any(|u| u.name == name)
+    {
+        return Err(KubeError::NoEntry {
+            kind: "user",
+            name: name.to_owned(),
+        });
+    }
+    let context_name = context
+        .map(str::to_owned)
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    let entry = kubeconfig
+        .contexts
+        .iter_mut()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_mut());
+    match entry {
+        Some(ctx) => {
+            if let Some(name) = cluster {
+                ctx.cluster = name.to_owned();
+            }
+            if let Some(name) = user {
+                ctx.user = Some(name.to_owned());
+            }
+            Ok(())
+        }
+        None => Err(KubeError::NoEntry {
+            kind: "context",
+            name: context_name,
+        }),
+    }
+}
+
+/// kubectl's `--request-timeout` on a client configuration: `Some(None)` (`0`) lifts every
+/// bound, `Some(Some(d))` bounds connecting, reading and writing by `d`; `None` (no flag) keeps
+/// kube's defaults.
+pub fn apply_request_timeout(config: &mut Config, timeout: Option<Option<Duration>>) {
+    if let Some(t) = timeout {
+        config.connect_timeout = t;
+        config.read_timeout = t;
+        config.write_timeout = t;
+    }
+}
+
 /// Builds a client the way kubectl picks its configuration: `--kubeconfig PATH` alone when given,
 /// otherwise `$KUBECONFIG` (a list of files, merged) or `~/.kube/config`; `--context NAME` or the
 /// current context. Exec credential plugins (`kubectl-eks_token`) run as kubectl runs them.
@@ -201,13 +274,40 @@ pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
 ) -> Result<Cluster, KubeError> {
-    let config = match kubeconfig {
+    connect_with(&KubeTarget {
+        kubeconfig,
+        context,
+        ..KubeTarget::default()
+    })
+    .await
+}
+
+/// Where kubectl's global flags point (see [`crate::cli::KubeArgs`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KubeTarget<'a> {
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<&'a Path>,
+    /// `--context`.
+    pub context: Option<&'a str>,
+    /// `--cluster`.
+    pub cluster: Option<&'a str>,
+    /// `--user`.
+    pub user: Option<&'a str>,
+    /// `--request-timeout` (`Some(None)` = `0`, no limit).
+    pub request_timeout: Option<Option<Duration>>,
+}
+
+/// [`connect`] with every kubectl global flag.
+pub async fn connect_with(target: &KubeTarget<'_>) -> Result<Cluster, KubeError> {
+    let mut config = match target.kubeconfig {
         Some(path) => Kubeconfig::read_from(path).map_err(|source| KubeError::ReadKubeconfig {
             path: path.to_owned(),
             source,
         })?,
         None => Kubeconfig::read().map_err(KubeError::ReadDefaultKubeconfig)?,
     };
+    override_context(&mut config, target.context, target.cluster, target.user)?;
+    let context = target.context;
     let context_name = context
         .map(str::to_owned)
         .or_else(|| config.current_context.clone())
@@ -222,12 +322,13 @@ pub async fn connect(
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let client_config = Config::from_custom_kubeconfig(config, &options)
+    let mut client_config = Config::from_custom_kubeconfig(config, &options)
         .await
         .map_err(|source| KubeError::LoadContext {
             context: context_name.clone(),
             source,
         })?;
+    apply_request_timeout(&mut client_config, target.request_timeout);
     let client = Client::try_from(client_config).map_err(|source| KubeError::BuildClient {
         context: context_name.clone(),
         source,

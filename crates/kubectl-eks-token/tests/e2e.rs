@@ -539,3 +539,83 @@ fn update_kubeconfig_takes_a_cluster_arn() {
     let me = whoami(&kc, "viaarn", &bed.home, &bed.keys, &[]);
     assert_eq!(me["username"], "kubernetes-admin");
 }
+
+/// Issue 14: kubectl's global flags `--cluster`, `--user` and `--request-timeout` work on the
+/// plugins that talk to the cluster, read as kubectl reads them (the flags replace the
+/// context's cluster and user entries).
+#[test]
+fn kubectl_global_flags_on_whoami_and_grant() {
+    let tb = Testbed::start(TestbedOptions {
+        static_tokens: vec!["global-admin=admin:system:masters".into()],
+        aws: false,
+        ..TestbedOptions::default()
+    })
+    .unwrap();
+    let kc = tb.dir().join("flags-kubeconfig");
+    let doc = json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [
+            {"name": "unreachable", "cluster": {"server": "https://127.0.0.1:1",
+                "certificate-authority-data": base64_encode(tb.ca_pem())}},
+            {"name": "testbed", "cluster": {"server": tb.server_url(),
+                "certificate-authority-data": base64_encode(tb.ca_pem())}},
+        ],
+        "users": [
+            {"name": "nobody", "user": {"token": "not-a-token"}},
+            {"name": "admin", "user": {"token": "global-admin"}},
+        ],
+        "contexts": [{"name": "c", "context": {"cluster": "unreachable", "user": "nobody"}}],
+        "current-context": "c",
+    });
+    std::fs::write(&kc, serde_json::to_string(&doc).unwrap()).unwrap();
+    let home = tb.dir().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let run = |plugin: &str, args: &[&str]| -> Output {
+        let bin = eks_testbed::bin_path(plugin).expect("cargo build --workspace --bins");
+        Command::new(bin)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let flags = [
+        "--cluster",
+        "testbed",
+        "--user",
+        "admin",
+        "--request-timeout",
+        "20s",
+    ];
+    assert!(!run("kubectl-eks_whoami", &["-o", "json"]).status.success());
+    let me: Value = serde_json::from_str(&ok(&run(
+        "kubectl-eks_whoami",
+        &[&flags[..], &["-o", "json"]].concat(),
+    )))
+    .unwrap();
+    assert_eq!(me["kubernetes"]["username"], "admin", "{me}");
+    assert!(!run("kubectl-eks_grant", &["list"]).status.success());
+    let listed = ok(&run("kubectl-eks_grant", &[&["list"], &flags[..]].concat()));
+    assert!(listed.contains("eks-testbed-node-role"), "{listed}");
+    let missing = run("kubectl-eks_grant", &["list", "--user", "nosuch"]);
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("no user `nosuch` in the kubeconfig"),
+        "{}",
+        text(&missing.stderr)
+    );
+    // A bound too short for any request is applied (kubectl: "context deadline exceeded").
+    let short = run(
+        "kubectl-eks_grant",
+        &[&["list"], &flags[..4], &["--request-timeout", "1ns"]].concat(),
+    );
+    assert!(!short.status.success(), "{}", text(&short.stdout));
+    assert!(
+        text(&short.stderr).contains("deadline has elapsed"),
+        "{}",
+        text(&short.stderr)
+    );
+}

@@ -45,6 +45,7 @@ pub async fn connect(
     kubeconfig: Kubeconfig,
     context: &str,
     token: Option<&str>,
+    request_timeout: Option<Option<std::time::Duration>>,
 ) -> anyhow::Result<Client> {
     let options = KubeConfigOptions {
         context: Some(context.to_owned()),
@@ -53,6 +54,7 @@ pub async fn connect(
     let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .with_context(|| format!("loading context `{context}` from the kubeconfig"))?;
+    eks_auth::kube::apply_request_timeout(&mut config, request_timeout);
     if let Some(token) = token {
         config.auth_info.exec = None;
         config.auth_info.token = Some(token.to_owned().into());

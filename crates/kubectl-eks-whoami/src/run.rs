@@ -39,7 +39,7 @@ fn process_env(var: &str) -> Option<String> {
 
 /// Does it all.
 pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outcome)> {
-    let loaded = kubeconfig::load(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref())?;
+    let loaded = kubeconfig::load_args(&cli.kube)?;
     let ambient = Ambient {
         aws_profile: process_env(env::AWS_PROFILE),
         aws_region: process_env(env::AWS_REGION),
@@ -122,6 +122,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         loaded.kubeconfig.clone(),
         &context_name,
         resolved.token.as_deref(),
+        cli.kube.request_timeout.map(|t| t.0),
     )
     .await?;
     let reviewed = match cluster::self_subject_review(&client).await {
