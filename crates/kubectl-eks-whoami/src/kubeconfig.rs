@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use kube::config::{ExecConfig, Kubeconfig};
 
-use crate::env;
 use crate::exec::{ClusterArn, ExecStanza};
 use crate::report::ContextInfo;
+use eks_auth::env;
 
 /// How the context's user authenticates. `Debug` shows no secret: the exec stanza prints as
 /// [`ExecStanza`] does (env names only), the token not at all.
@@ -88,15 +88,8 @@ pub fn load(path: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Re
 
 /// [`load`] with every kubectl global flag.
 pub fn load_args(kube: &eks_auth::cli::KubeArgs) -> anyhow::Result<Loaded> {
-    let (path, context) = (kube.kubeconfig.as_deref(), kube.context.as_deref());
-    let mut kubeconfig = match path {
-        Some(p) => Kubeconfig::read_from(p)
-            .with_context(|| format!("reading kubeconfig `{}`", p.display()))?,
-        None => Kubeconfig::read().context(format!(
-            "reading the kubeconfig (`${}` or `~/.kube/config`)",
-            env::KUBECONFIG
-        ))?,
-    };
+    let context = kube.context.as_deref();
+    let mut kubeconfig = eks_auth::kube::read_kubeconfig(kube.kubeconfig.as_deref())?;
     eks_auth::kube::override_context(
         &mut kubeconfig,
         context,
