@@ -506,6 +506,15 @@ fn scalar(value: &str, flow: bool) -> String {
     }
 }
 
+/// The `installHint` key at `indent`, its text as a literal block (`|-`, no trailing newline).
+fn install_hint_lines(indent: &str) -> String {
+    let mut out = format!("{indent}installHint: |-\n");
+    for line in kubeconfig::INSTALL_HINT.lines() {
+        out.push_str(&format!("{indent}  {line}\n"));
+    }
+    out
+}
+
 /// kubectl's supported exec API versions: v1alpha1 was removed in kubectl 1.24, so a stanza
 /// that names it is moved to v1beta1 (supported since 1.11); v1beta1 and v1 are kept.
 const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
@@ -564,10 +573,7 @@ fn edits_for(text: &str, exec: &Node, identity: &Identity) -> Result<Vec<Edit>, 
         };
         edits.push(Edit {
             range: at..at,
-            text: format!(
-                "{newline}{indent}installHint: {}\n",
-                scalar(kubeconfig::INSTALL_HINT, true)
-            ),
+            text: format!("{newline}{}", install_hint_lines(&indent)),
         });
     }
     Ok(edits)

@@ -88,7 +88,7 @@ fn aws_cli_stanzas_move_with_the_same_identity() {
             "arn:aws:iam::123456789012:role/foo"
         ]
     );
-    let hint = scalar(kubeconfig::INSTALL_HINT, true);
+    let hint = install_hint_lines("      ");
     let expected = AWS_WRITTEN
         .replacen(
             "      - --region
@@ -113,8 +113,7 @@ fn aws_cli_stanzas_move_with_the_same_identity() {
       env:
       - name: AWS_PROFILE
         value: dev
-      installHint: {hint}
-"
+{hint}"
             ),
             1,
         )
@@ -139,8 +138,7 @@ fn aws_cli_stanzas_move_with_the_same_identity() {
       - --role-arn
       - arn:aws:iam::123456789012:role/foo
       command: kubectl-eks_token
-      installHint: {hint}
-"
+{hint}"
             ),
             1,
         );
@@ -208,7 +206,7 @@ fn authenticator_stanzas_move() {
     let plan = plan(AUTHENTICATOR, &Selection::All).unwrap();
     assert_eq!(plan.skipped, []);
     assert_eq!(plan.contexts_moved(), 1);
-    let hint = scalar(kubeconfig::INSTALL_HINT, true);
+    let hint = install_hint_lines("      ");
     let expected = format!(
         "\
 users:
@@ -221,8 +219,7 @@ users:
       env:
         - name: AWS_PROFILE
           value: ops
-      installHint: {hint}
-- name: regional
+{hint}- name: regional
   user:
     exec:
       apiVersion: client.authentication.k8s.io/v1beta1
@@ -232,8 +229,7 @@ users:
         - prod
         - --region
         - eu-west-1
-      installHint: {hint}
-contexts:
+{hint}contexts:
 - name: prod
   context: {{cluster: prod, user: old}}
 "
@@ -390,18 +386,8 @@ fn empty_and_odd_documents() {
     let p = plan(no_newline, &Selection::All).unwrap();
     assert!(
         p.text
-            .ends_with("\n      installHint: ".to_owned().add_hint().as_str()),
+            .ends_with(&format!("\"c\"]\n{}", install_hint_lines("      "))),
         "{}",
         p.text
     );
-}
-
-trait AddHint {
-    fn add_hint(self) -> String;
-}
-
-impl AddHint for String {
-    fn add_hint(self) -> String {
-        format!("{self}{}\n", scalar(kubeconfig::INSTALL_HINT, true))
-    }
 }
