@@ -13,7 +13,6 @@ use kube::Client;
 use crate::aws_identity;
 use crate::cli::Cli;
 use crate::diagnose::{self, Facts, Refusal};
-use eks_auth::env;
 use crate::exec::{self, Ambient};
 use crate::kubeconfig::{self, UserAuth};
 use crate::mapping_view::{self, AwsAuthInput, KubeUser};
@@ -22,6 +21,7 @@ use crate::progress::Progress;
 use crate::report::{
     Access, BindingView, BindingsSection, KubeSection, KubeStatus, PermissionsSection, Report,
 };
+use eks_auth::env;
 
 /// How the run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum Outcome {
 
 /// Does it all.
 pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outcome)> {
-    let loaded = kubeconfig::load(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref())?;
+    let loaded = kubeconfig::load_args(&cli.kube)?;
     let ambient = Ambient {
         aws_profile: env::var(env::AWS_PROFILE),
         aws_region: env::var(env::AWS_REGION),
@@ -115,6 +115,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         loaded.kubeconfig.clone(),
         Some(&context_name),
         resolved.token.as_deref(),
+        cli.kube.request_timeout.map(|t| t.0),
     )
     .await?
     .client;
