@@ -146,7 +146,7 @@ pub struct AddArgs {
     /// Kubernetes username (default: the IAM user name; for a role `<role-name>:{{SessionName}}`).
     #[arg(long, value_name = "U")]
     pub username: Option<String>,
-    /// Kubernetes group to put the identity in (repeatable). Default with --preset: `eks-grant:<preset>`.
+    /// Kubernetes group to put the identity in (repeatable). Default with --preset: a group of the preset and its scope (`eks-grant:view@team-a`), which nobody holds with another meaning.
     #[arg(long = "group", value_name = "G")]
     pub groups: Vec<String>,
     /// Create or update the RBAC binding the group to this preset (see `presets`).

@@ -12,7 +12,7 @@ use eks_auth::kube::{
     list_rbac, modify_aws_auth_data_from, subject_access,
 };
 use eks_auth::mapping::{Identity, map_identity};
-use eks_auth::rbac::{RbacObjects, UserInfo, compact_string, preset, presets};
+use eks_auth::rbac::{Preset, RbacObjects, UserInfo, compact_string, preset, presets};
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use serde::Serialize;
 
@@ -87,7 +87,7 @@ fn upsert_word(u: &Upsert) -> &'static str {
 }
 
 /// The RBAC objects of the grant's preset (one set per group).
-fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Option<&'static str>)>> {
+fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Preset)>> {
     let Some(name) = &grant.preset else {
         return Ok(None);
     };
@@ -110,7 +110,7 @@ fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Option<&'static 
         objects.roles.extend(o.roles);
         objects.role_bindings.extend(o.role_bindings);
     }
-    Ok(Some((objects, p.caveat)))
+    Ok(Some((objects, p)))
 }
 
 pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Result<()> {
@@ -142,18 +142,31 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     if let Some(dup) = plan::duplicates_note(grant.section, &first.upsert) {
         notes.push(dup);
     }
-    if let Some((objects, _)) = &rbac {
+    // What the RBAC objects would become (read only), for the shared-group check and --dry-run.
+    let mut planned = (Vec::new(), String::new());
+    if let Some((objects, preset)) = &rbac {
         rbac_io::escalation_preflight(client, &caller, objects).await?;
+        planned = rbac_io::apply(client, objects, true).await?;
+        let new_bindings = rbac_io::new_bindings(objects, &planned.0);
+        let shared = plan::shared_groups(&parsed, &grant, preset, &new_bindings);
+        if !shared.is_empty() {
+            if !grant.force {
+                return Err(PlanError::SharedGroup(shared).into());
+            }
+            for s in &shared {
+                notes.push(format!(
+                    "--force: group `{}` widened for {} as well",
+                    s.group,
+                    s.holders.join(", ")
+                ));
+            }
+        }
     }
 
     if grant.dry_run {
         let mut out = aws_auth_diff(&before.data, &first.after.render(), before.exists());
-        let mut changes = Vec::new();
-        if let Some((objects, _)) = &rbac {
-            let (c, d) = rbac_io::apply(client, objects, true).await?;
-            changes = c;
-            out.push_str(&d);
-        }
+        let (changes, rbac_diff) = planned;
+        out.push_str(&rbac_diff);
         for n in &notes {
             note(n);
         }
@@ -167,9 +180,9 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     }
 
     let mut changes = Vec::new();
-    if let Some((objects, caveat)) = &rbac {
+    if let Some((objects, preset)) = &rbac {
         changes = rbac_io::apply(client, objects, false).await?.0;
-        if let Some(c) = caveat {
+        if let Some(c) = preset.caveat {
             notes.push(format!("preset caveat: {c}"));
         }
     }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diff;
+use crate::plan::NewBinding;
 
 /// What happened (or would happen) to one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -275,6 +276,52 @@ pub async fn delete(
         changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
     }
     Ok((changes, diffs))
+}
+
+/// The bindings of `objects` that `changes` (from [`apply`], in its order) create or change, with
+/// the group each binds.
+pub fn new_bindings(objects: &RbacObjects, changes: &[ObjectChange]) -> Vec<NewBinding> {
+    let changed = |kind: &str, name: &Option<String>, namespace: &Option<String>| {
+        changes.iter().any(|c| {
+            c.kind == kind
+                && Some(&c.name) == name.as_ref()
+                && &c.namespace == namespace
+                && c.action != "unchanged"
+        })
+    };
+    let group_of = |subjects: &Option<Vec<k8s_openapi::api::rbac::v1::Subject>>| {
+        subjects
+            .iter()
+            .flatten()
+            .find(|s| s.kind == "Group")
+            .map(|s| s.name.clone())
+    };
+    let mut out = Vec::new();
+    for b in &objects.cluster_role_bindings {
+        if changed(ClusterRoleBinding::KIND, &b.metadata.name, &None)
+            && let Some(group) = group_of(&b.subjects)
+        {
+            out.push(NewBinding {
+                kind: ClusterRoleBinding::KIND,
+                name: b.name_any(),
+                namespace: None,
+                group,
+            });
+        }
+    }
+    for b in &objects.role_bindings {
+        if changed(RoleBinding::KIND, &b.metadata.name, &b.metadata.namespace)
+            && let Some(group) = group_of(&b.subjects)
+        {
+            out.push(NewBinding {
+                kind: RoleBinding::KIND,
+                name: b.name_any(),
+                namespace: b.metadata.namespace.clone(),
+                group,
+            });
+        }
+    }
+    out
 }
 
 /// The RBAC objects eks-grant made for `groups` that nothing needs once those groups are no longer

@@ -217,11 +217,6 @@ impl Grant {
                 groups.push(group);
             }
         }
-        if let Some(preset) = &args.preset
-            && groups.is_empty()
-        {
-            groups.push(eks_auth::rbac::default_group(preset));
-        }
         if args.preset.is_none() && !args.namespaces.is_empty() {
             return Err(RequestError::NamespaceWithoutPreset);
         }
@@ -231,6 +226,17 @@ impl Grant {
             if !namespaces.contains(&ns) {
                 namespaces.push(ns);
             }
+        }
+        // Without --group: the preset's own group for this scope, which nobody holds with any
+        // other meaning (see `Preset::default_group`). An unknown preset is refused later, with
+        // the list of presets; its name is kept as the group until then.
+        if let Some(name) = &args.preset
+            && groups.is_empty()
+        {
+            groups.push(match eks_auth::rbac::preset(name) {
+                Ok(p) => p.default_group(&namespaces),
+                Err(_) => eks_auth::rbac::default_group(name),
+            });
         }
         Ok(Grant {
             principal,
@@ -391,7 +397,7 @@ mod tests {
         a.preset = Some("view".to_owned());
         a.namespaces = vec!["team-a".to_owned(), "team-a".to_owned()];
         let g = Grant::from_args(a).unwrap();
-        assert_eq!(g.groups, ["eks-grant:view"]);
+        assert_eq!(g.groups, ["eks-grant:view@team-a"]);
         assert_eq!(g.namespaces, ["team-a"]);
         let mut a = add("arn:aws:iam::111122223333:user/bob");
         a.groups = vec!["reader".to_owned(), "reader".to_owned()];

@@ -314,13 +314,13 @@ fn dry_run_changes_nothing_and_shows_the_diff() {
         "{out}"
     );
     assert!(
-        out.contains("+++ b/RoleBinding/default/eks-grant:eks-grant:view:view\n"),
+        out.contains("+++ b/RoleBinding/default/eks-grant:view@default\n"),
         "{out}"
     );
     assert_eq!(bed.aws_auth(), before);
     assert!(
         bed.tb
-            .get_object("RoleBinding", "default", "eks-grant:eks-grant:view:view")
+            .get_object("RoleBinding", "default", "eks-grant:view@default")
             .is_none()
     );
 }
@@ -390,4 +390,208 @@ fn a_principal_of_another_account_than_the_clusters_is_refused_unless_forced() {
     assert_eq!(bed.aws_auth(), before);
     ok(&bed.grant(&["add", eve, "--group", "reader", "--force"]));
     assert!(bed.aws_auth_data()["mapUsers"].contains(eve));
+}
+
+/// A kubeconfig whose exec stanza runs `kubectl-eks_token` with `keys`, assuming `role_arn` when
+/// given: how a person signs in, through aws-auth (unlike the admin's static token).
+fn person_kubeconfig(
+    bed: &Bed,
+    keys: &eks_testbed::AwsKeys,
+    role_arn: Option<&str>,
+    name: &str,
+) -> PathBuf {
+    let token_bin = eks_testbed::bin_path("kubectl-eks_token")
+        .expect("kubectl-eks_token is built (cargo build --workspace --bins)");
+    let mut args = vec![
+        "--cluster-name".to_owned(),
+        bed.tb.cluster_name().to_owned(),
+    ];
+    if let Some(role) = role_arn {
+        args.extend(["--role-arn".to_owned(), role.to_owned()]);
+        args.extend(["--session-name".to_owned(), name.to_owned()]);
+    }
+    let cluster = bed.tb.cluster_arn().to_owned();
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {
+            "server": bed.tb.server_url(),
+            "certificate-authority": bed.tb.dir().join("ca.pem").display().to_string(),
+        }}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
+        "current-context": cluster,
+        "users": [{"name": name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": token_bin.display().to_string(),
+            "args": args,
+            "env": [
+                {"name": "AWS_REGION", "value": "us-east-1"},
+                {"name": "AWS_ENDPOINT_URL", "value": bed.tb.aws_endpoint().unwrap()},
+                {"name": "AWS_ACCESS_KEY_ID", "value": keys.access_key_id},
+                {"name": "AWS_SECRET_ACCESS_KEY", "value": keys.secret_access_key},
+            ],
+            "interactiveMode": "Never",
+        }}}],
+    });
+    let path = bed.tb.dir().join(format!("kubeconfig-person-{name}"));
+    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    path
+}
+
+/// Real kubectl with a person's kubeconfig, hermetic.
+fn kubectl_as(bed: &Bed, kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned()))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", bed.tb.dir().join("home"))
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+fn create_namespace(bed: &Bed, name: &str) {
+    bed.tb
+        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+        .unwrap();
+}
+
+/// Issue 15, item 1: a grant never changes what anyone else may do. Role dev gets view in team-a,
+/// then user eve gets view cluster-wide, both without --group: dev still reads team-a only.
+#[test]
+fn a_grant_without_group_never_widens_another_principal() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    create_namespace(&bed, "team-b");
+    let alice = bed.tb.create_user("alice").unwrap();
+    let dev = bed.tb.create_role("dev", "/").unwrap();
+    let eve = bed.tb.create_user("eve").unwrap();
+    let as_dev = person_kubeconfig(&bed, &alice.keys, Some(&dev.arn), "alice");
+    let as_eve = person_kubeconfig(&bed, &eve.keys, None, "eve");
+
+    let dev_out = ok(&bed.grant(&["add", &dev.arn, "--preset", "view", "-n", "team-a"]));
+    let eve_out = ok(&bed.grant(&["add", &eve.arn, "--preset", "view"]));
+
+    // dev reads team-a, and nothing else: the cluster-wide grant of eve is not dev's.
+    let can_i = |kc: &Path, ns: &str| {
+        let out = kubectl_as(&bed, kc, &["auth", "can-i", "list", "configmaps", "-n", ns]);
+        text(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(can_i(&as_dev, "team-a"), "yes");
+    assert_eq!(can_i(&as_dev, "team-b"), "no");
+    assert_eq!(can_i(&as_dev, "default"), "no");
+    let get = kubectl_as(&bed, &as_dev, &["get", "configmaps", "-n", "team-b"]);
+    assert!(!get.status.success());
+    assert!(
+        text(&get.stderr).contains("cannot list resource \"configmaps\""),
+        "{}",
+        text(&get.stderr)
+    );
+    ok(&kubectl_as(
+        &bed,
+        &as_dev,
+        &["get", "configmaps", "-n", "team-a"],
+    ));
+    // eve reads everywhere, as granted.
+    assert_eq!(can_i(&as_eve, "team-b"), "yes");
+    ok(&kubectl_as(
+        &bed,
+        &as_eve,
+        &["get", "configmaps", "-n", "team-b"],
+    ));
+
+    // Readable names: the default group says preset and scope, the binding is named after it.
+    assert!(dev_out.contains("eks-grant:view@team-a"), "{dev_out}");
+    assert!(
+        dev_out.contains("RoleBinding/eks-grant:view@team-a in team-a created"),
+        "{dev_out}"
+    );
+    assert!(!dev_out.contains("eks-grant:eks-grant:"), "{dev_out}");
+    assert!(
+        eve_out.contains("ClusterRoleBinding/eks-grant:view:cluster-wide created"),
+        "{eve_out}"
+    );
+}
+
+/// Issue 15, item 1: naming a group that other principals already hold, with a preset that would
+/// bind it more widely, is refused without --force, and says who would gain what.
+#[test]
+fn widening_a_shared_group_is_refused_unless_forced() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    create_namespace(&bed, "team-b");
+    let alice = bed.tb.create_user("alice").unwrap();
+    let dev = bed.tb.create_role("dev", "/").unwrap();
+    let carol = format!("arn:aws:iam::{ACCOUNT}:user/carol");
+    let as_dev = person_kubeconfig(&bed, &alice.keys, Some(&dev.arn), "alice");
+
+    ok(&bed.grant(&[
+        "add", &dev.arn, "--group", "readers", "--preset", "view", "-n", "team-a",
+    ]));
+    let aws_auth = bed.aws_auth();
+    let out = bed.grant(&["add", &carol, "--group", "readers", "--preset", "view"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "group `readers` is also held by `{}`, who would gain view in every namespace (ClusterRoleBinding `eks-grant:readers:view`)",
+            dev.arn
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(err.contains("pass --force"), "{err}");
+    assert!(err.contains("`eks-grant:view:cluster-wide`"), "{err}");
+    assert_eq!(bed.aws_auth(), aws_auth);
+    assert!(
+        bed.tb
+            .get_object("ClusterRoleBinding", "", "eks-grant:readers:view")
+            .is_none()
+    );
+    // Also refused when it would add a namespace.
+    let out = bed.grant(&[
+        "add",
+        &carol,
+        "--group",
+        "readers",
+        "--preset",
+        "view",
+        "-n",
+        "team-b",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("who would gain view in namespace `team-b` (RoleBinding `team-b/eks-grant:readers:view`)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = kubectl_as(
+        &bed,
+        &as_dev,
+        &["auth", "can-i", "list", "configmaps", "-n", "team-b"],
+    );
+    assert_eq!(text(&list.stdout).trim(), "no");
+
+    // The same scope changes nothing for dev: accepted.
+    ok(&bed.grant(&[
+        "add", &carol, "--group", "readers", "--preset", "view", "-n", "team-a",
+    ]));
+    // With --force the widening is done, and said.
+    let out = bed.grant(&[
+        "add", &carol, "--group", "readers", "--preset", "view", "--force",
+    ]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains(&format!("group `readers` widened for {}", dev.arn)),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = kubectl_as(
+        &bed,
+        &as_dev,
+        &["auth", "can-i", "list", "configmaps", "-n", "team-b"],
+    );
+    assert_eq!(text(&list.stdout).trim(), "yes");
 }

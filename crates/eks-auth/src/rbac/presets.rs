@@ -2,8 +2,10 @@
 //! grant it, named so that `list` and `revoke` find them again.
 //!
 //! Naming: a preset with its own rules creates the ClusterRole `eks-grant:<preset>`; every preset
-//! binds the group with `eks-grant:<group>:<preset>` (one ClusterRoleBinding, or one RoleBinding
-//! in each namespace). Every object carries the label
+//! binds a group the user named with `eks-grant:<group>:<preset>`, and one of its own default
+//! groups (see [`Preset::default_group`]) with the group's name, which already says the preset and
+//! the scope (one ClusterRoleBinding, or one RoleBinding in each namespace). Every object carries
+//! the label
 //! `app.kubernetes.io/managed-by=kubectl-eks-grant` and the annotations `kubectl-eks/preset` and
 //! (bindings) `kubectl-eks/group`.
 
@@ -74,13 +76,21 @@ pub struct ManagedGrant {
     pub group: Option<String>,
 }
 
-/// The group `kubectl eks-grant add --preset P` binds when no `--group` is given (and
-/// `kubectl eks-whoami` suggests): `eks-grant:<preset>`.
+/// The cluster-wide default group of the preset called `preset` (what `kubectl eks-whoami`
+/// suggests): [`Preset::default_group`] without namespaces; `eks-grant:<preset>` for a name that
+/// is no preset.
 pub fn default_group(preset: &str) -> String {
-    format!("{NAME_PREFIX}{preset}")
+    self::preset(preset).map_or_else(
+        |_| format!("{NAME_PREFIX}{preset}"),
+        |p| p.default_group(&[]),
+    )
 }
 
-/// The binding name for `group` and `preset`: `eks-grant:<group>:<preset>`.
+/// Suffix of the cluster-wide default group of a namespaced preset. It cannot be mistaken for a
+/// namespace scope: those follow `@`, and a namespace name has no `:`.
+const CLUSTER_WIDE: &str = ":cluster-wide";
+
+/// The binding name for a group the user named: `eks-grant:<group>:<preset>`.
 pub fn binding_name(group: &str, preset: &str) -> String {
     format!("{NAME_PREFIX}{group}:{preset}")
 }
@@ -359,6 +369,62 @@ impl Preset {
         matches!(self.role, PresetRole::Own(_))
     }
 
+    /// The group `kubectl eks-grant add --preset P` puts a principal in when no `--group` is given.
+    ///
+    /// One group per preset *and scope*, so that a group always means exactly one grant and
+    /// whoever shares it has exactly the same access: putting a second principal in it can never
+    /// change what the first may do (issue 15: with one `eks-grant:view` for every scope, granting
+    /// view cluster-wide to one principal widened a principal granted view in one namespace). Per
+    /// principal would also never collide, but would make one binding per principal and hide
+    /// which principals share a grant; per preset and scope keeps the names short and readable:
+    ///
+    /// - a cluster-wide preset (cluster-reader, cluster-reader-no-secrets, cluster-admin) has one
+    ///   scope: `eks-grant:<preset>`;
+    /// - a namespaced preset without namespaces (every namespace): `eks-grant:<preset>:cluster-wide`;
+    /// - a namespaced preset in namespaces: `eks-grant:<preset>@<ns>[,<ns>...]`, sorted. `@` and
+    ///   `,` occur in no namespace name, so no two scopes share a name.
+    ///
+    /// `eks-grant:<preset>` of a namespaced preset (the one default group of earlier versions,
+    /// bound at every scope) is never a default group any more.
+    pub fn default_group(&self, namespaces: &[String]) -> String {
+        let base = format!("{NAME_PREFIX}{}", self.name);
+        if !self.namespaced {
+            return base;
+        }
+        if namespaces.is_empty() {
+            return base + CLUSTER_WIDE;
+        }
+        let mut sorted: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        format!("{base}@{}", sorted.join(","))
+    }
+
+    /// Whether `group` is one of this preset's default groups ([`Preset::default_group`]).
+    pub fn is_default_group(&self, group: &str) -> bool {
+        let Some(rest) = group
+            .strip_prefix(NAME_PREFIX)
+            .and_then(|g| g.strip_prefix(self.name))
+        else {
+            return false;
+        };
+        if !self.namespaced {
+            return rest.is_empty();
+        }
+        rest == CLUSTER_WIDE || rest.strip_prefix('@').is_some_and(|ns| !ns.is_empty())
+    }
+
+    /// The name of the binding(s) that grant this preset to `group`: the group's own name for a
+    /// default group (it already says preset and scope: `eks-grant:view@team-a`), else
+    /// [`binding_name`] (`eks-grant:<group>:<preset>`).
+    pub fn binding_name(&self, group: &str) -> String {
+        if self.is_default_group(group) {
+            group.to_owned()
+        } else {
+            binding_name(group, self.name)
+        }
+    }
+
     /// The ClusterRole the bindings refer to: `eks-grant:<preset>` or the built-in's name.
     pub fn cluster_role_name(&self) -> String {
         match &self.role {
@@ -438,7 +504,7 @@ impl Preset {
             name: group.into(),
             namespace: None,
         }]);
-        let name = binding_name(group, self.name);
+        let name = self.binding_name(group);
         if namespaces.is_empty() {
             objects.cluster_role_bindings.push(ClusterRoleBinding {
                 metadata: metadata(name, None, self.name, Some(group)),
@@ -815,5 +881,55 @@ mod tests {
             "eks-grant:system:readers:view"
         );
         assert_eq!(default_group("cluster-reader"), "eks-grant:cluster-reader");
+        assert_eq!(default_group("view"), "eks-grant:view:cluster-wide");
+    }
+
+    #[test]
+    fn default_groups_say_preset_and_scope_and_name_their_bindings() {
+        let view = preset("view").unwrap();
+        let team_a = ns(&["team-a"]);
+        assert_eq!(view.default_group(&team_a), "eks-grant:view@team-a");
+        assert_eq!(
+            view.default_group(&ns(&["team-b", "team-a", "team-b"])),
+            "eks-grant:view@team-a,team-b"
+        );
+        assert_eq!(view.default_group(&[]), "eks-grant:view:cluster-wide");
+        // A namespace called `cluster-wide` is a scope of its own.
+        assert_ne!(
+            view.default_group(&ns(&["cluster-wide"])),
+            view.default_group(&[])
+        );
+        let reader = preset("cluster-reader").unwrap();
+        assert_eq!(reader.default_group(&[]), "eks-grant:cluster-reader");
+
+        for (group, default) in [
+            ("eks-grant:view@team-a", true),
+            ("eks-grant:view:cluster-wide", true),
+            ("eks-grant:view", false),
+            ("eks-grant:view@", false),
+            ("eks-grant:viewer@team-a", false),
+            ("eks-grant:edit@team-a", false),
+            ("readers", false),
+        ] {
+            assert_eq!(view.is_default_group(group), default, "{group}");
+        }
+        assert!(reader.is_default_group("eks-grant:cluster-reader"));
+        assert!(!reader.is_default_group("eks-grant:cluster-reader:cluster-wide"));
+
+        let objects = view.objects("eks-grant:view@team-a", &team_a).unwrap();
+        assert_eq!(
+            objects.role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:view@team-a")
+        );
+        let objects = view.objects("readers", &team_a).unwrap();
+        assert_eq!(
+            objects.role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:readers:view")
+        );
+        let objects = reader.objects("eks-grant:cluster-reader", &[]).unwrap();
+        assert_eq!(
+            objects.cluster_role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:cluster-reader")
+        );
     }
 }
