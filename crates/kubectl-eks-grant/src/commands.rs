@@ -20,7 +20,7 @@ use crate::diff;
 use crate::output::{emit, fields, note, table, write_stdout};
 use crate::plan::{self, PlanError};
 use crate::rbac_io::{self, ObjectChange};
-use crate::request::{Grant, Revoke, Section};
+use crate::request::{Check, Grant, Revoke, Section};
 
 const AWS_AUTH: &str = "kube-system/aws-auth";
 
@@ -46,6 +46,17 @@ fn modify_error(err: ModifyError<PlanError>, context: &str) -> anyhow::Error {
             "writing ConfigMap `{AWS_AUTH}` in context `{context}`"
         )),
     }
+}
+
+/// An error after part of a change was written: the error, what was done, and what to do, with
+/// the error's own hint (if any) and `todo` under one `hint:` at the end.
+fn partly_done(err: &anyhow::Error, done: &str, todo: &str) -> anyhow::Error {
+    let text = format!("{err:#}");
+    let (what, hint) = match text.split_once("\n\nhint: ") {
+        Some((what, hint)) => (what.to_owned(), format!("{hint}\n      {todo}")),
+        None => (text, todo.to_owned()),
+    };
+    anyhow::anyhow!("{what}\n\n{done}\n\nhint: {hint}")
 }
 
 fn aws_auth_diff(
@@ -129,6 +140,7 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         .await
         .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
+    rbac_io::check_namespaces(client, &grant.namespaces, ctx).await?;
     let before = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
@@ -182,7 +194,7 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     let mut changes = Vec::new();
     if let Some((objects, preset)) = &rbac {
         changes = rbac_io::apply(client, objects, false).await?.0;
-        if let Some(c) = preset.caveat {
+        if let Some(c) = preset.caveat_for(&grant.namespaces) {
             notes.push(format!("preset caveat: {c}"));
         }
     }
@@ -220,7 +232,31 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         })
     })
     .await
-    .map_err(|e| modify_error(e, ctx))?;
+    .map_err(|e| {
+        let written: Vec<String> = changes
+            .iter()
+            .filter(|c| c.action != "unchanged")
+            .map(ObjectChange::display)
+            .collect();
+        let err = modify_error(e, ctx);
+        if written.is_empty() {
+            err
+        } else {
+            // The RBAC objects went first (so that the mapping never lands without them): say
+            // what is left behind and how to finish or clean up.
+            partly_done(
+                &err,
+                &format!(
+                    "the RBAC objects were written ({}), but the aws-auth mapping was not",
+                    written.join(", ")
+                ),
+                &format!(
+                    "run the same `kubectl eks-grant add` again to finish, or `kubectl eks-grant revoke {}` to remove what was made",
+                    grant.principal
+                ),
+            )
+        }
+    })?;
     let upsert = last.expect("the edit ran at least once");
     if modified.attempts > 1 {
         notes.push(format!(
@@ -364,7 +400,24 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
             revoke.principal
         ));
     }
-    let (changes, _) = rbac_io::delete(client, &rbac_unused, false).await?;
+    let (changes, _) = rbac_io::delete(client, &rbac_unused, false)
+        .await
+        .map_err(|err| {
+            let objects = rbac_io::kubectl_delete_commands(&rbac_unused);
+            partly_done(
+                &err,
+                &format!(
+                    "the aws-auth entries of `{}` were removed{}, but its RBAC objects were not all deleted",
+                    revoke.principal,
+                    modified
+                        .record
+                        .as_ref()
+                        .map(|r| format!(" (revision {})", r.revision))
+                        .unwrap_or_default()
+                ),
+                &format!("delete what is left by hand: {}", objects.join("; ")),
+            )
+        })?;
     let report = RevokeReport {
         arn: revoke.principal.to_string(),
         removed,
@@ -592,16 +645,12 @@ pub struct CheckReport {
     pub notes: Vec<String>,
 }
 
-pub async fn check(
-    cluster: &Cluster,
-    format: OutputFormat,
-    arn: &str,
-    namespace: &str,
-) -> Result<()> {
+pub async fn check(cluster: &Cluster, format: OutputFormat, request: &Check) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
-    let given: Arn = arn.trim().parse()?;
-    crate::request::validate_namespace(namespace)?;
+    let given = request.given.clone();
+    let arn = given.to_string();
+    let namespace = request.namespace.as_str();
     let mut notes = Vec::new();
     // The identity STS would present: a session of the role (its name unknown: a placeholder).
     let presented: Arn = match given.kind() {
@@ -790,6 +839,9 @@ pub struct PresetView {
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caveat: Option<String>,
+    /// The caveat of a grant with --namespace, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaced_caveat: Option<String>,
     pub namespaced: bool,
     pub cluster_role: String,
     pub creates_cluster_role: bool,
@@ -803,6 +855,7 @@ pub fn show_presets(format: OutputFormat) -> Result<()> {
             name: p.name,
             description: squash(p.description),
             caveat: p.caveat.map(squash),
+            namespaced_caveat: p.namespaced_caveat.map(squash),
             namespaced: p.namespaced,
             cluster_role: p.cluster_role_name(),
             creates_cluster_role: p.creates_cluster_role(),
@@ -823,8 +876,13 @@ pub fn show_presets(format: OutputFormat) -> Result<()> {
         );
         for p in v {
             out.push_str(&format!("\n{}:\n", p.name));
-            if let Some(c) = &p.caveat {
-                out.push_str(&format!("  caveat: {c}\n"));
+            match (&p.caveat, &p.namespaced_caveat) {
+                (Some(c), Some(n)) => {
+                    out.push_str(&format!("  caveat without --namespace: {c}\n"));
+                    out.push_str(&format!("  caveat with --namespace: {n}\n"));
+                }
+                (Some(c), None) => out.push_str(&format!("  caveat: {c}\n")),
+                _ => {}
             }
             if p.creates_cluster_role {
                 for r in &p.rules {
@@ -871,14 +929,16 @@ pub async fn undo(
         .with_context(|| format!("in context `{ctx}`"))?;
     let revision = before.revision();
     if revision == 0 {
-        bail!("ConfigMap `{AWS_AUTH}` has no change made by eks-grant to undo");
+        bail!(
+            "ConfigMap `{AWS_AUTH}` has no change made by eks-grant to undo\n\nhint: undo reverts only what eks-grant wrote; `kubectl eks-grant list` shows aws-auth as it is"
+        );
     }
     let slot = fetch_history(client, revision)
         .await
         .with_context(|| format!("in context `{ctx}`"))?
         .with_context(|| {
             format!(
-                "the version of aws-auth before revision {revision} is no longer kept (eks-grant keeps the last {} in `{AWS_AUTH_NAMESPACE}/aws-auth-history-*`)",
+                "the version of aws-auth before revision {revision} is no longer kept (eks-grant keeps the last {} in `{AWS_AUTH_NAMESPACE}/aws-auth-history-*`); nothing was written\n\nhint: change aws-auth with `kubectl eks-grant add`/`revoke`, or by hand with `kubectl edit -n kube-system configmap aws-auth`",
                 eks_auth::kube::HISTORY_SLOTS
             )
         })?;

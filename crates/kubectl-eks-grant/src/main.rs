@@ -19,7 +19,7 @@ use eks_auth::cli::write_completion_script;
 use eks_auth::kube::connect;
 
 use crate::cli::{Cli, Command};
-use crate::request::{Grant, Revoke};
+use crate::request::{Check, Grant, Revoke};
 
 fn main() -> ExitCode {
     // kubectl's completion helper (`kubectl_complete-eks_grant`): answered before any parsing.
@@ -43,7 +43,7 @@ fn run(cli: Cli) -> Result<()> {
         Add(Grant),
         Revoke(Revoke),
         List,
-        Check(String, String),
+        Check(Check),
         Undo(bool, bool),
     }
     let req = match cli.command {
@@ -56,7 +56,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Add(a) => Req::Add(Grant::from_args(a)?),
         Command::Revoke(r) => Req::Revoke(Revoke::from_args(r)?),
         Command::List => Req::List,
-        Command::Check(c) => Req::Check(c.arn, c.namespace),
+        Command::Check(c) => Req::Check(Check::from_args(c)?),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -69,7 +69,7 @@ fn run(cli: Cli) -> Result<()> {
             Req::Add(g) => commands::add(&cluster, format, g).await,
             Req::Revoke(r) => commands::revoke(&cluster, format, r).await,
             Req::List => commands::list(&cluster, format).await,
-            Req::Check(arn, ns) => commands::check(&cluster, format, &arn, &ns).await,
+            Req::Check(c) => commands::check(&cluster, format, &c).await,
             Req::Undo(dry_run, force) => commands::undo(&cluster, format, dry_run, force).await,
         }
     })

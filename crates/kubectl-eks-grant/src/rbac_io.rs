@@ -3,8 +3,9 @@
 use std::fmt::Debug;
 
 use anyhow::{Context, Result, bail};
-use eks_auth::kube::{Caller, KubeError, list_rbac};
+use eks_auth::kube::{ApiError, Caller, KubeError, list_rbac};
 use eks_auth::rbac::{RbacObjects, UserInfo, managed_grant};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -120,6 +121,35 @@ kind!(ClusterRoleBinding, "ClusterRoleBinding");
 kind!(Role, "Role", namespaced);
 kind!(RoleBinding, "RoleBinding", namespaced);
 
+/// A failed request as the user reads it: what was done to which object, and the API server's
+/// own words (never the Debug form of the client's error).
+fn request_failed(action: &'static str, object: String, err: kube::Error) -> anyhow::Error {
+    anyhow::Error::new(KubeError::Request {
+        action,
+        object,
+        source: ApiError::from(err),
+    })
+}
+
+/// Refuses, before anything is written, a namespace that does not exist: a RoleBinding there
+/// could not be created. When the caller may not read namespaces, the create itself will say.
+pub async fn check_namespaces(client: &Client, namespaces: &[String], context: &str) -> Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    for ns in namespaces {
+        match api.get_opt(ns).await {
+            Ok(Some(_)) => {}
+            Ok(None) => bail!(
+                "namespace `{ns}` does not exist in context `{context}`: nothing was written\n\nhint: check the name with `kubectl get namespaces`, or create it first with `kubectl create namespace {ns}`"
+            ),
+            Err(kube::Error::Api(status)) if status.code == 403 => {}
+            Err(err) => {
+                return Err(request_failed("reading", format!("Namespace `{ns}`"), err));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn describe<K: Kind>(obj: &K) -> String {
     match obj.namespace() {
         Some(ns) => format!("{} `{ns}/{}`", K::KIND, obj.name_any()),
@@ -148,7 +178,7 @@ async fn apply_one<K: Kind>(
     let existing = api
         .get_opt(&name)
         .await
-        .with_context(|| format!("reading {what}"))?;
+        .map_err(|e| request_failed("reading", what.clone(), e))?;
     let change = |action| ObjectChange {
         kind: K::KIND.to_owned(),
         name: name.clone(),
@@ -165,7 +195,7 @@ async fn apply_one<K: Kind>(
             if !dry_run {
                 api.create(&PostParams::default(), desired)
                     .await
-                    .with_context(|| format!("creating {what}"))?;
+                    .map_err(|e| request_failed("creating", what.clone(), e))?;
             }
             Ok(change(if dry_run {
                 "would be created"
@@ -191,7 +221,7 @@ async fn apply_one<K: Kind>(
             if !dry_run {
                 api.replace(&name, &PostParams::default(), &new)
                     .await
-                    .with_context(|| format!("updating {what}"))?;
+                    .map_err(|e| request_failed("updating", what.clone(), e))?;
             }
             Ok(change(if dry_run {
                 "would be updated"
@@ -240,7 +270,7 @@ async fn delete_one<K: Kind>(
         match api.delete(&name, &DeleteParams::default()).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(e).with_context(|| format!("deleting {}", describe(obj))),
+            Err(e) => return Err(request_failed("deleting", describe(obj), e)),
         }
     }
     Ok(ObjectChange {
@@ -320,6 +350,35 @@ pub fn new_bindings(objects: &RbacObjects, changes: &[ObjectChange]) -> Vec<NewB
                 group,
             });
         }
+    }
+    out
+}
+
+/// `kubectl delete ...` for every object of `objects`, for a hint.
+pub fn kubectl_delete_commands(objects: &RbacObjects) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in &objects.cluster_role_bindings {
+        out.push(format!(
+            "kubectl delete clusterrolebinding '{}'",
+            b.name_any()
+        ));
+    }
+    for b in &objects.role_bindings {
+        out.push(format!(
+            "kubectl delete rolebinding -n {} '{}'",
+            b.namespace().unwrap_or_default(),
+            b.name_any()
+        ));
+    }
+    for r in &objects.cluster_roles {
+        out.push(format!("kubectl delete clusterrole '{}'", r.name_any()));
+    }
+    for r in &objects.roles {
+        out.push(format!(
+            "kubectl delete role -n {} '{}'",
+            r.namespace().unwrap_or_default(),
+            r.name_any()
+        ));
     }
     out
 }

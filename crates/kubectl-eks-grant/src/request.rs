@@ -4,7 +4,7 @@ use std::fmt;
 
 use eks_auth::arn::{Arn, ArnError, PrincipalKind};
 
-use crate::cli::{AddArgs, RevokeArgs};
+use crate::cli::{AddArgs, CheckArgs, RevokeArgs};
 
 /// Prefixes of Kubernetes user and group names that EKS reserves for itself ("Create access
 /// entries", Amazon EKS User Guide: names can't start with `system:`, `eks:`, `aws:`, `amazon:` or
@@ -48,13 +48,18 @@ impl fmt::Display for Section {
 /// Why the arguments are refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    #[error(transparent)]
-    Arn(#[from] ArnError),
+    #[error(
+        "{0}\n\nhint: give the ARN of an IAM user or role, e.g. `arn:aws:iam::111122223333:user/bob`, or a session as `aws sts get-caller-identity` prints it"
+    )]
+    // Not `#[source]`: the message says it already, and `{:#}` would print it twice.
+    Arn(ArnError),
     #[error(
         "`{arn}` is a {kind} ARN: aws-auth maps IAM users and roles only\n\nhint: map the role the principal comes from, or its account with mapAccounts"
     )]
     UnsupportedKind { arn: String, kind: PrincipalKind },
-    #[error("username `{0}` is empty")]
+    #[error(
+        "--username is empty\n\nhint: give a name, or leave --username out for the default (the IAM user's name, or `<role>:{{{{SessionName}}}}` for a role)"
+    )]
     EmptyUsername(String),
     #[error(
         "username `{username}` starts with `{prefix}`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{{{EC2PrivateDNSName}}}}`)"
@@ -67,16 +72,28 @@ pub enum RequestError {
         "group `{group}` starts with `{prefix}`, which EKS reserves\n\nhint: only system:masters, system:nodes and system:bootstrappers are meant for aws-auth; pick another --group"
     )]
     ReservedGroup { group: String, prefix: &'static str },
-    #[error("group `{0}` is empty")]
+    #[error(
+        "--group is empty\n\nhint: give a group name, or leave --group out (with --preset, the preset's own group is used)"
+    )]
     EmptyGroup(String),
-    #[error("username `{username}` uses unknown template `{template}` (known: {})", TEMPLATES.join(", "))]
+    #[error(
+        "username `{username}` uses unknown template `{template}`\n\nhint: the authenticator expands only {}", TEMPLATES.join(", ")
+    )]
     UnknownTemplate { username: String, template: String },
     #[error(
-        "namespace `{0}` is not a valid namespace name (lower-case letters, digits and `-`, at most 63)"
+        "`{0}` is not a valid namespace name (lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters)\n\nhint: `kubectl get namespaces` lists the cluster's namespaces"
     )]
     InvalidNamespace(String),
-    #[error("--namespace needs --preset: it says where the preset is bound")]
+    #[error(
+        "--namespace needs --preset: it says where the preset is bound\n\nhint: add a namespaced preset, e.g. --preset view (`kubectl eks-grant presets` lists them)"
+    )]
     NamespaceWithoutPreset,
+}
+
+impl From<ArnError> for RequestError {
+    fn from(err: ArnError) -> Self {
+        RequestError::Arn(err)
+    }
 }
 
 /// An `add` request, validated.
@@ -281,6 +298,25 @@ impl Revoke {
             notes,
             dry_run: args.dry_run,
             force: args.force,
+        })
+    }
+}
+
+/// A `check` request, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The ARN as given (a role is checked as one of its sessions).
+    pub given: Arn,
+    pub namespace: String,
+}
+
+impl Check {
+    pub fn from_args(args: CheckArgs) -> Result<Check, RequestError> {
+        let given: Arn = args.arn.trim().parse()?;
+        validate_namespace(&args.namespace)?;
+        Ok(Check {
+            given,
+            namespace: args.namespace,
         })
     }
 }

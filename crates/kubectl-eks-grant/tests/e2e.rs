@@ -595,3 +595,133 @@ fn widening_a_shared_group_is_refused_unless_forced() {
     );
     assert_eq!(text(&list.stdout).trim(), "yes");
 }
+
+/// Issue 15, items 6 and 7: a namespace that does not exist is named as such, before anything is
+/// written, with what to do; the caveat of a grant with --namespace is the one for namespaces.
+#[test]
+fn a_missing_namespace_is_named_and_caveats_fit_the_scope() {
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    let before = bed.aws_auth();
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec![
+            "add", &bob, "--preset", "view", "-n", "default", "-n", "nosuchns",
+        ];
+        args.extend(extra);
+        let out = bed.grant(&args);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(text(&out.stdout), "");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "error: namespace `nosuchns` does not exist in context `arn:aws:eks:us-east-1:{ACCOUNT}:cluster/testbed`: nothing was written\n\nhint: check the name with `kubectl get namespaces`, or create it first with `kubectl create namespace nosuchns`\n"
+            )
+        );
+    }
+    assert_eq!(bed.aws_auth(), before);
+    assert!(
+        bed.tb
+            .get_object("RoleBinding", "default", "eks-grant:view@default,nosuchns")
+            .is_none()
+    );
+
+    let out = bed.grant(&["add", &bob, "--preset", "admin", "-n", "default"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("preset caveat: admin reads the Secrets of its namespaces"),
+        "{err}"
+    );
+    assert!(!err.contains("without --namespace"), "{err}");
+    let out = bed.grant(&["add", &bob, "--preset", "admin"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr)
+            .contains("preset caveat: without --namespace, admin applies in every namespace"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Every error of eks-grant names what is wrong and says what to do; no Rust Debug output; stdout
+/// stays empty.
+#[test]
+fn errors_say_what_to_do_and_never_show_debug_output() {
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    // An RBAC object of the same name that eks-grant did not make.
+    bed.tb
+        .put_object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "eks-grant:ops:view"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}]}))
+        .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["add", "notanarn"], "`notanarn` is not an ARN"),
+        (
+            &["add", "arn:aws:iam::1:user/x"],
+            "is not a 12-digit AWS account id",
+        ),
+        (
+            &["check", "arn:aws:iam::123456789012:user/"],
+            "has no user name",
+        ),
+        (
+            &["check", &bob, "-n", "Team"],
+            "`Team` is not a valid namespace name",
+        ),
+        (
+            &["add", &bob, "-n", "default"],
+            "--namespace needs --preset",
+        ),
+        (&["add", &bob, "--group", ""], "--group is empty"),
+        (&["add", &bob, "--username", ""], "--username is empty"),
+        (
+            &["add", &bob, "--preset", "viewer"],
+            "unknown preset `viewer`",
+        ),
+        (
+            &["add", &bob, "--preset", "cluster-reader", "-n", "default"],
+            "takes no namespace",
+        ),
+        (
+            &["add", &bob, "--group", "a/b", "--preset", "view"],
+            "cannot name an RBAC binding",
+        ),
+        (&["add", &bob, "--group", "system:x"], "which EKS reserves"),
+        (
+            &["add", &bob, "--group", "ops", "--preset", "view"],
+            "is not managed by kubectl-eks-grant",
+        ),
+        (
+            &["add", &bob, "--preset", "view", "-n", "nosuchns"],
+            "namespace `nosuchns` does not exist",
+        ),
+        (
+            &["revoke", eks_testbed::bootstrap::NODE_ROLE_ARN],
+            "drops the node role mapping",
+        ),
+        (&["undo"], "no change made by eks-grant to undo"),
+    ];
+    for (args, what) in cases {
+        let out = bed.grant(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(err.contains("\n\nhint: "), "{args:?}: no hint: {err}");
+        assert_eq!(err.matches("hint:").count(), 1, "{args:?}: {err}");
+        for debug in ["Status {", "Some(", "ListMeta", "Error {", "\"\\\""] {
+            assert!(!err.contains(debug), "{args:?}: Debug output: {err}");
+        }
+        // The cause is said once, not repeated by the error chain.
+        let first_line = err.lines().next().unwrap();
+        assert!(
+            err.matches(first_line.trim_start_matches("error: "))
+                .count()
+                == 1,
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -39,7 +39,7 @@ pub enum PresetError {
         preset: &'static str,
         hint: &'static str,
     },
-    #[error("group `{group}` cannot name an RBAC binding: {why}")]
+    #[error("group `{group}` cannot name an RBAC binding: {why}\n\nhint: pick another --group")]
     InvalidGroup { group: String, why: &'static str },
     #[error(
         "namespace `{0}` is not a valid namespace name (lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters)"
@@ -61,8 +61,11 @@ pub enum PresetRole {
 pub struct Preset {
     pub name: &'static str,
     pub description: &'static str,
-    /// What the user should know before granting it.
+    /// What the user should know before granting it (cluster-wide, or without `--namespace`).
     pub caveat: Option<&'static str>,
+    /// What the user should know before granting a namespaced preset with `--namespace`, when it
+    /// differs from [`Preset::caveat`]; see [`Preset::caveat_for`].
+    pub namespaced_caveat: Option<&'static str>,
     /// Accepts `--namespace` (RoleBindings in each namespace instead of a ClusterRoleBinding).
     pub namespaced: bool,
     pub role: PresetRole,
@@ -250,6 +253,7 @@ pub fn presets() -> Vec<Preset> {
             description: "get, list and watch every resource in the \"\", extensions, apps and all \
                 other API groups, cluster-wide (the usual blog recipe's ClusterRole)",
             caveat: Some(CLUSTER_READER_CAVEAT),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Own(cluster_reader_rules()),
         },
@@ -263,6 +267,7 @@ pub fn presets() -> Vec<Preset> {
                  readable until you grant them, and resources that later Kubernetes versions add \
                  are missing until the list is updated.",
             ),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Own(cluster_reader_no_secrets_rules()),
         },
@@ -275,6 +280,7 @@ pub fn presets() -> Vec<Preset> {
                  storageclasses, and custom resources only when their ClusterRoles carry the \
                  rbac.authorization.k8s.io/aggregate-to-view label.",
             ),
+            namespaced_caveat: None,
             namespaced: true,
             role: PresetRole::Builtin("view"),
         },
@@ -287,6 +293,10 @@ pub fn presets() -> Vec<Preset> {
                 "edit reads Secrets and can run pods as any service account of its namespaces, so \
                  it holds every permission those service accounts have; without --namespace that \
                  includes the service accounts of kube-system.",
+            ),
+            namespaced_caveat: Some(
+                "edit reads the Secrets of its namespaces and can run pods as any of their service \
+                 accounts, so it holds every permission those service accounts have.",
             ),
             namespaced: true,
             role: PresetRole::Builtin("edit"),
@@ -301,6 +311,11 @@ pub fn presets() -> Vec<Preset> {
                  which is almost cluster-admin: it reads every Secret, runs pods as any service \
                  account and grants roles in any namespace. Give --namespace.",
             ),
+            namespaced_caveat: Some(
+                "admin reads the Secrets of its namespaces, runs pods as any of their service \
+                 accounts and can grant anyone any role it holds there (RoleBindings), so whoever \
+                 holds it decides who else gets in to those namespaces.",
+            ),
             namespaced: true,
             role: PresetRole::Builtin("admin"),
         },
@@ -312,6 +327,7 @@ pub fn presets() -> Vec<Preset> {
                 "full control of the cluster, including RBAC and the aws-auth ConfigMap. Unlike \
                  mapping to system:masters it is granted through RBAC and can be revoked.",
             ),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Builtin("cluster-admin"),
         },
@@ -367,6 +383,16 @@ impl Preset {
     /// Whether the preset brings its own ClusterRole (else it binds a built-in one).
     pub fn creates_cluster_role(&self) -> bool {
         matches!(self.role, PresetRole::Own(_))
+    }
+
+    /// The caveat for a grant of this preset in `namespaces` (none: cluster-wide, or every
+    /// namespace): the one meant for `--namespace` when there are namespaces and it has one.
+    pub fn caveat_for(&self, namespaces: &[String]) -> Option<&'static str> {
+        if namespaces.is_empty() {
+            self.caveat
+        } else {
+            self.namespaced_caveat.or(self.caveat)
+        }
     }
 
     /// The group `kubectl eks-grant add --preset P` puts a principal in when no `--group` is given.
@@ -882,6 +908,28 @@ mod tests {
         );
         assert_eq!(default_group("cluster-reader"), "eks-grant:cluster-reader");
         assert_eq!(default_group("view"), "eks-grant:view:cluster-wide");
+    }
+
+    #[test]
+    fn caveats_fit_the_scope_of_the_grant() {
+        let a = ns(&["team-a"]);
+        for p in presets() {
+            let cluster_wide = p.caveat_for(&[]).unwrap();
+            assert_eq!(Some(cluster_wide), p.caveat, "{}", p.name);
+            if p.namespaced {
+                let namespaced = p.caveat_for(&a).unwrap();
+                // The caveat of a grant in namespaces never speaks of the grant without one.
+                assert!(!namespaced.contains("without --namespace"), "{}", p.name);
+                assert!(!namespaced.contains("Give --namespace"), "{}", p.name);
+            }
+        }
+        assert!(
+            preset("admin")
+                .unwrap()
+                .caveat_for(&a)
+                .unwrap()
+                .starts_with("admin reads the Secrets of its namespaces")
+        );
     }
 
     #[test]
