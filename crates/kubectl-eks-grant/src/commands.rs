@@ -8,8 +8,8 @@ use eks_auth::aws_auth::{AwsAuth, DataKey, Upsert};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{
     AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError,
-    ModifyOptions, PARALLEL_REVIEWS, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller,
-    fetch_history, list_rbac, modify_aws_auth_data_from, subject_access_each,
+    ModifyOptions, PARALLEL_REVIEWS, Undoing, data_sha256, delete_aws_auth, fetch_aws_auth,
+    fetch_caller, fetch_history, list_rbac, modify_aws_auth_data_from, subject_access_each,
 };
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::rbac::{Preset, RbacObjects, UserInfo, compact_string, preset, presets};
@@ -57,6 +57,14 @@ fn partly_done(err: &anyhow::Error, done: &str, todo: &str) -> anyhow::Error {
         None => (text, todo.to_owned()),
     };
     anyhow::anyhow!("{what}\n\n{done}\n\nhint: {hint}")
+}
+
+/// A write landed, but its version could not be kept for `undo`.
+fn history_note(modified: &eks_auth::kube::Modified, err: &str) -> String {
+    format!(
+        "revision {} was written, but the version it replaced could not be kept, so `undo` cannot revert it: {err}",
+        modified.record.as_ref().map_or(0, |r| r.revision)
+    )
 }
 
 fn aws_auth_diff(
@@ -155,11 +163,11 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         notes.push(dup);
     }
     // What the RBAC objects would become (read only), for the shared-group check and --dry-run.
-    let mut planned = (Vec::new(), String::new());
+    let mut planned = rbac_io::Applied::default();
     if let Some((objects, preset)) = &rbac {
         rbac_io::escalation_preflight(client, &caller, objects).await?;
         planned = rbac_io::apply(client, objects, true).await?;
-        let new_bindings = rbac_io::new_bindings(objects, &planned.0);
+        let new_bindings = rbac_io::new_bindings(objects, &planned.changes);
         let shared = plan::shared_groups(&parsed, &grant, preset, &new_bindings);
         if !shared.is_empty() {
             if !grant.force {
@@ -177,8 +185,8 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
 
     if grant.dry_run {
         let mut out = aws_auth_diff(&before.data, &first.after.render(), before.exists());
-        let (changes, rbac_diff) = planned;
-        out.push_str(&rbac_diff);
+        let changes = planned.changes;
+        out.push_str(&planned.diff);
         for n in &notes {
             note(n);
         }
@@ -192,18 +200,24 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
     }
 
     let mut changes = Vec::new();
+    let mut journal = Vec::new();
     if let Some((objects, preset)) = &rbac {
-        changes = rbac_io::apply(client, objects, false).await?.0;
+        let applied = rbac_io::apply(client, objects, false).await?;
+        changes = applied.changes;
+        journal = applied.journal;
         if let Some(c) = preset.caveat_for(&grant.namespaces) {
             notes.push(format!("preset caveat: {c}"));
         }
     }
 
+    // The RBAC objects this grant created or changed go into the history with the aws-auth
+    // version, so that `undo` takes the whole grant back.
     let options = ModifyOptions {
         who: caller.username.clone(),
         at: now(),
         keep_history: true,
-        revision: None,
+        rbac: journal,
+        undo: None,
     };
     let mut last = None;
     let first_rv = before.resource_version.clone();
@@ -258,6 +272,9 @@ pub async fn add(cluster: &Cluster, format: OutputFormat, grant: Grant) -> Resul
         }
     })?;
     let upsert = last.expect("the edit ran at least once");
+    if let Some(e) = &modified.history_error {
+        notes.push(history_note(&modified, e));
+    }
     if modified.attempts > 1 {
         notes.push(format!(
             "aws-auth changed under us: written on attempt {} (409 Conflict before)",
@@ -357,8 +374,8 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
         } else {
             String::new()
         };
-        let (_, d) = rbac_io::delete(client, &rbac_unused, true).await?;
-        out.push_str(&d);
+        let planned = rbac_io::delete(client, &rbac_unused, true).await?;
+        out.push_str(&planned.diff);
         for n in &notes {
             note(n);
         }
@@ -370,11 +387,14 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
         return Ok(());
     }
 
+    // The RBAC objects revoke deletes (after aws-auth) are kept with the aws-auth version, so that
+    // `undo` re-creates them.
     let options = ModifyOptions {
         who: caller.username.clone(),
         at: now(),
         keep_history: true,
-        revision: None,
+        rbac: rbac_io::delete(client, &rbac_unused, true).await?.journal,
+        undo: None,
     };
     let mut removed = 0;
     let modified = modify_aws_auth_data_from(client, &options, Some(before), |obj| {
@@ -400,7 +420,7 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
             revoke.principal
         ));
     }
-    let (changes, _) = rbac_io::delete(client, &rbac_unused, false)
+    let changes = rbac_io::delete(client, &rbac_unused, false)
         .await
         .map_err(|err| {
             let objects = rbac_io::kubectl_delete_commands(&rbac_unused);
@@ -417,7 +437,11 @@ pub async fn revoke(cluster: &Cluster, format: OutputFormat, revoke: Revoke) -> 
                 ),
                 &format!("delete what is left by hand: {}", objects.join("; ")),
             )
-        })?;
+        })?
+        .changes;
+    if let Some(e) = &modified.history_error {
+        notes.push(history_note(&modified, e));
+    }
     let report = RevokeReport {
         arn: revoke.principal.to_string(),
         removed,
@@ -906,9 +930,18 @@ pub struct UndoReport {
     pub undone_revision: u64,
     pub undone_change: Option<String>,
     pub restored: &'static str,
+    /// The revision the undo itself wrote (revisions only go up); none when aws-auth was deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    /// The RBAC objects of the undone change, put back as they were.
+    pub rbac: Vec<ObjectChange>,
+    pub notes: Vec<String>,
     pub dry_run: bool,
 }
 
+/// Reverts the last change made by eks-grant that is not undone yet, whole: aws-auth as it was
+/// before it (byte for byte), then the RBAC objects it created, changed or deleted. The undo is a
+/// change of its own with the next revision; `undo` again reverts the change before.
 pub async fn undo(
     cluster: &Cluster,
     format: OutputFormat,
@@ -924,63 +957,81 @@ pub async fn undo(
     let before = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let revision = before.revision();
-    if revision == 0 {
+    let target = before.undoable();
+    if target == 0 {
         bail!(
             "ConfigMap `{AWS_AUTH}` has no change made by eks-grant to undo\n\nhint: undo reverts only what eks-grant wrote; `kubectl eks-grant list` shows aws-auth as it is"
         );
     }
-    let slot = fetch_history(client, revision)
+    let slot = fetch_history(client, target)
         .await
         .with_context(|| format!("in context `{ctx}`"))?
         .with_context(|| {
             format!(
-                "the version of aws-auth before revision {revision} is no longer kept (eks-grant keeps the last {} in `{AWS_AUTH_NAMESPACE}/aws-auth-history-*`); nothing was written\n\nhint: change aws-auth with `kubectl eks-grant add`/`revoke`, or by hand with `kubectl edit -n kube-system configmap aws-auth`",
+                "the version of aws-auth before revision {target} is no longer kept (eks-grant keeps the last {} in `{AWS_AUTH_NAMESPACE}/aws-auth-history-*`); nothing was written\n\nhint: change aws-auth with `kubectl eks-grant add`/`revoke`, or by hand with `kubectl edit -n kube-system configmap aws-auth`",
                 eks_auth::kube::HISTORY_SLOTS
             )
         })?;
     if data_sha256(&before.data) != slot.replaced_by_sha256 && !force {
         bail!(
-            "ConfigMap `{AWS_AUTH}` was changed by something else than eks-grant after revision {revision}: undoing would lose that change; nothing was written\n\nhint: look at `kubectl get -n kube-system configmap {AWS_AUTH_NAME} -o yaml`; pass --force to restore the version before revision {revision} anyway"
+            "ConfigMap `{AWS_AUTH}` was changed by something else than eks-grant after revision {target}: undoing would lose that change; nothing was written\n\nhint: look at `kubectl get -n kube-system configmap {AWS_AUTH_NAME} -o yaml`; pass --force to restore the version before revision {target} anyway"
         );
     }
     let change = slot.record.as_ref().map(|r| r.change.clone());
+    let then = slot
+        .record
+        .as_ref()
+        .map_or(target.saturating_sub(1), |r| r.undoable_after_undo());
     if !force {
         let now_parsed = plan::parse(&before.data)?;
         if let Ok(then) = AwsAuth::parse(&slot.data) {
             plan::guard(&now_parsed, &then, me.as_ref(), false)?;
         }
     }
+    // What reverting the RBAC objects does, read only: shown by --dry-run, and kept as the undo's
+    // own journal.
+    let planned = rbac_io::revert(client, &slot.rbac, true).await?;
     if dry_run {
-        let out = if slot.existed {
+        let mut out = if slot.existed {
             aws_auth_diff(&before.data, &slot.data, true)
         } else {
             diff::unified(AWS_AUTH, Some(&diff::data_yaml(&before.data)), None)
         };
+        out.push_str(&planned.diff);
         note(&format!(
-            "dry run: would undo revision {revision}; nothing was written"
+            "dry run: would undo revision {target}{}; nothing was written",
+            change
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
         ));
         write_stdout(&out)?;
         return Ok(());
     }
+    let mut notes = Vec::new();
+    let mut revision = None;
     if slot.existed {
         let options = ModifyOptions {
             who: caller.username.clone(),
             at: now(),
-            keep_history: false,
-            revision: Some(|r| r.saturating_sub(1)),
+            keep_history: true,
+            rbac: planned.journal,
+            undo: Some(Undoing {
+                revision: target,
+                then,
+            }),
         };
-        modify_aws_auth_data_from(client, &options, Some(before.clone()), |obj| {
-            if obj.revision() != revision {
+        let modified = modify_aws_auth_data_from(client, &options, Some(before.clone()), |obj| {
+            if obj.undoable() != target {
                 return Err(PlanError::UndoMoved {
-                    expected: revision,
-                    found: obj.revision(),
+                    expected: target,
+                    found: obj.undoable(),
                 });
             }
             Ok(Edit::Write {
                 data: slot.data.clone(),
                 change: format!(
-                    "undo revision {revision}{}",
+                    "undo revision {target}{}",
                     change
                         .as_ref()
                         .map(|c| format!(": {c}"))
@@ -990,6 +1041,10 @@ pub async fn undo(
         })
         .await
         .map_err(|e| modify_error(e, ctx))?;
+        if let Some(e) = &modified.history_error {
+            notes.push(history_note(&modified, e));
+        }
+        revision = modified.record.map(|r| r.revision);
     } else {
         let rv = before
             .resource_version
@@ -999,21 +1054,49 @@ pub async fn undo(
             .await
             .with_context(|| format!("restoring the absence of aws-auth in context `{ctx}`"))?;
     }
+    let rbac = rbac_io::revert(client, &slot.rbac, false)
+        .await
+        .map_err(|err| {
+            partly_done(
+                &err,
+                &format!(
+                    "aws-auth was restored to its version before revision {target}, but the RBAC objects of that change were not all put back"
+                ),
+                "run `kubectl eks-grant list` to see the bindings that are left, and delete or re-create them with kubectl",
+            )
+        })?
+        .changes;
     let report = UndoReport {
-        undone_revision: revision,
+        undone_revision: target,
         undone_change: change,
         restored: if slot.existed {
             "restored"
         } else {
             "deleted (it did not exist before)"
         },
+        revision,
+        rbac,
+        notes,
         dry_run: false,
     };
+    for n in &report.notes {
+        note(n);
+    }
     emit(format, &report, |r| {
-        fields(&[
+        let mut rows = vec![
             ("undone", format!("revision {}", r.undone_revision)),
             ("change", r.undone_change.clone().unwrap_or_default()),
-            ("aws-auth", r.restored.to_owned()),
-        ])
+            (
+                "aws-auth",
+                match r.revision {
+                    Some(rev) => format!("{} (revision {rev})", r.restored),
+                    None => r.restored.to_owned(),
+                },
+            ),
+        ];
+        for c in &r.rbac {
+            rows.push(("rbac", c.display()));
+        }
+        fields(&rows)
     })
 }

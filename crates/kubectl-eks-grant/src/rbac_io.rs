@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 
 use anyhow::{Context, Result, bail};
-use eks_auth::kube::{ApiError, Caller, KubeError, list_rbac};
+use eks_auth::kube::{ApiError, Caller, KubeError, RbacJournalEntry, list_rbac};
 use eks_auth::rbac::{RbacObjects, UserInfo, managed_grant};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -35,8 +35,8 @@ impl ObjectChange {
     }
 }
 
-/// The object as YAML, without the fields the server owns.
-pub fn yaml<K: Serialize>(obj: &K) -> String {
+/// The object as JSON, without the fields the server owns (what the undo journal keeps).
+pub fn stored<K: Serialize>(obj: &K) -> Value {
     let mut value = serde_json::to_value(obj).expect("k8s objects serialise");
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         for key in [
@@ -49,7 +49,36 @@ pub fn yaml<K: Serialize>(obj: &K) -> String {
             meta.remove(key);
         }
     }
-    serde_yaml::to_string(&value).expect("JSON values serialise as YAML")
+    value
+}
+
+/// The object as YAML, without the fields the server owns.
+pub fn yaml<K: Serialize>(obj: &K) -> String {
+    serde_yaml::to_string(&stored(obj)).expect("JSON values serialise as YAML")
+}
+
+/// What [`apply`], [`delete`] and [`revert`] did (or, with `dry_run`, would do).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub changes: Vec<ObjectChange>,
+    /// Unified diffs of the objects, as YAML.
+    pub diff: String,
+    /// What `undo` needs to put every changed object back.
+    pub journal: Vec<RbacJournalEntry>,
+}
+
+impl Applied {
+    fn push(&mut self, change: ObjectChange, before: Option<Option<Value>>) {
+        if let Some(before) = before {
+            self.journal.push(RbacJournalEntry {
+                kind: change.kind.clone(),
+                namespace: change.namespace.clone(),
+                name: change.name.clone(),
+                before,
+            });
+        }
+        self.changes.push(change);
+    }
 }
 
 /// What decides whether an object must be written: everything but server-owned metadata.
@@ -165,12 +194,14 @@ fn diff_label<K: Kind>(obj: &K) -> String {
     }
 }
 
+/// Creates or updates one object; the change, and for the journal what it was before (`None`
+/// inside: it did not exist; `None` outside: unchanged).
 async fn apply_one<K: Kind>(
     client: &Client,
     desired: &K,
     dry_run: bool,
     diffs: &mut String,
-) -> Result<ObjectChange> {
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
     let namespace = desired.namespace();
     let api = K::api(client, namespace.as_deref());
     let name = desired.name_any();
@@ -197,11 +228,14 @@ async fn apply_one<K: Kind>(
                     .await
                     .map_err(|e| request_failed("creating", what.clone(), e))?;
             }
-            Ok(change(if dry_run {
-                "would be created"
-            } else {
-                "created"
-            }))
+            Ok((
+                change(if dry_run {
+                    "would be created"
+                } else {
+                    "created"
+                }),
+                Some(None),
+            ))
         }
         Some(existing) => {
             if managed_grant(existing.meta()).is_none() {
@@ -210,7 +244,7 @@ async fn apply_one<K: Kind>(
                 );
             }
             if content(&existing) == content(desired) {
-                return Ok(change("unchanged"));
+                return Ok((change("unchanged"), None));
             }
             let new = updated(&existing, desired);
             diffs.push_str(&diff::unified(
@@ -223,37 +257,39 @@ async fn apply_one<K: Kind>(
                     .await
                     .map_err(|e| request_failed("updating", what.clone(), e))?;
             }
-            Ok(change(if dry_run {
-                "would be updated"
-            } else {
-                "updated"
-            }))
+            Ok((
+                change(if dry_run {
+                    "would be updated"
+                } else {
+                    "updated"
+                }),
+                Some(Some(stored(&existing))),
+            ))
         }
     }
 }
 
 /// Creates or updates every object of `objects` (ClusterRoles before bindings); with `dry_run`
 /// only computes the diffs.
-pub async fn apply(
-    client: &Client,
-    objects: &RbacObjects,
-    dry_run: bool,
-) -> Result<(Vec<ObjectChange>, String)> {
-    let mut changes = Vec::new();
-    let mut diffs = String::new();
+pub async fn apply(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<Applied> {
+    let mut out = Applied::default();
     for o in &objects.cluster_roles {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.roles {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.cluster_role_bindings {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.role_bindings {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
-    Ok((changes, diffs))
+    Ok(out)
 }
 
 async fn delete_one<K: Kind>(
@@ -261,7 +297,7 @@ async fn delete_one<K: Kind>(
     obj: &K,
     dry_run: bool,
     diffs: &mut String,
-) -> Result<ObjectChange> {
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
     let namespace = obj.namespace();
     let name = obj.name_any();
     diffs.push_str(&diff::unified(&diff_label(obj), Some(&yaml(obj)), None));
@@ -273,39 +309,168 @@ async fn delete_one<K: Kind>(
             Err(e) => return Err(request_failed("deleting", describe(obj), e)),
         }
     }
-    Ok(ObjectChange {
-        kind: K::KIND.to_owned(),
-        name,
-        namespace,
-        action: if dry_run {
-            "would be deleted"
-        } else {
-            "deleted"
+    Ok((
+        ObjectChange {
+            kind: K::KIND.to_owned(),
+            name,
+            namespace,
+            action: if dry_run {
+                "would be deleted"
+            } else {
+                "deleted"
+            },
         },
-    })
+        Some(Some(stored(obj))),
+    ))
 }
 
 /// Deletes every object of `objects`, bindings first.
-pub async fn delete(
-    client: &Client,
-    objects: &RbacObjects,
-    dry_run: bool,
-) -> Result<(Vec<ObjectChange>, String)> {
-    let mut changes = Vec::new();
-    let mut diffs = String::new();
+pub async fn delete(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<Applied> {
+    let mut out = Applied::default();
     for o in &objects.cluster_role_bindings {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.role_bindings {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.cluster_roles {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.roles {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
-    Ok((changes, diffs))
+    Ok(out)
+}
+
+/// Puts one journaled object back as it was before the change: deletes what the change created
+/// (only while eks-grant still manages it), re-creates or restores what it deleted or changed.
+async fn revert_one<K: Kind>(
+    client: &Client,
+    entry: &RbacJournalEntry,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
+    let api = K::api(client, entry.namespace.as_deref());
+    let what = match &entry.namespace {
+        Some(ns) => format!("{} `{ns}/{}`", K::KIND, entry.name),
+        None => format!("{} `{}`", K::KIND, entry.name),
+    };
+    let label = match &entry.namespace {
+        Some(ns) => format!("{}/{ns}/{}", K::KIND, entry.name),
+        None => format!("{}/{}", K::KIND, entry.name),
+    };
+    let existing = api
+        .get_opt(&entry.name)
+        .await
+        .map_err(|e| request_failed("reading", what.clone(), e))?;
+    let change = |action| ObjectChange {
+        kind: K::KIND.to_owned(),
+        name: entry.name.clone(),
+        namespace: entry.namespace.clone(),
+        action,
+    };
+    let want: Option<K> = entry
+        .before
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()
+        .with_context(|| format!("reading the undo journal's copy of {what}"))?;
+    match (existing, want) {
+        (None, None) => Ok((change("already gone"), None)),
+        (Some(existing), None) => {
+            if managed_grant(existing.meta()).is_none() {
+                return Ok((
+                    change("left as it is (no longer managed by eks-grant)"),
+                    None,
+                ));
+            }
+            diffs.push_str(&diff::unified(&label, Some(&yaml(&existing)), None));
+            if !dry_run {
+                match api.delete(&entry.name, &DeleteParams::default()).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(request_failed("deleting", what, e)),
+                }
+            }
+            let action = if dry_run {
+                "would be deleted"
+            } else {
+                "deleted"
+            };
+            Ok((change(action), Some(Some(stored(&existing)))))
+        }
+        (None, Some(want)) => {
+            diffs.push_str(&diff::unified(&label, None, Some(&yaml(&want))));
+            if !dry_run {
+                api.create(&PostParams::default(), &want)
+                    .await
+                    .map_err(|e| request_failed("re-creating", what, e))?;
+            }
+            let action = if dry_run {
+                "would be re-created"
+            } else {
+                "re-created"
+            };
+            Ok((change(action), Some(None)))
+        }
+        (Some(existing), Some(want)) => {
+            if content(&existing) == content(&want) {
+                return Ok((change("unchanged"), None));
+            }
+            let mut new = want;
+            new.meta_mut().resource_version = existing.meta().resource_version.clone();
+            diffs.push_str(&diff::unified(
+                &label,
+                Some(&yaml(&existing)),
+                Some(&yaml(&new)),
+            ));
+            if !dry_run {
+                api.replace(&entry.name, &PostParams::default(), &new)
+                    .await
+                    .map_err(|e| request_failed("restoring", what, e))?;
+            }
+            let action = if dry_run {
+                "would be restored"
+            } else {
+                "restored"
+            };
+            Ok((change(action), Some(Some(stored(&existing)))))
+        }
+    }
+}
+
+/// Reverts a change's journal, last entry first (bindings before the roles they name when
+/// undoing a grant, roles before their bindings when undoing a revoke).
+pub async fn revert(
+    client: &Client,
+    journal: &[RbacJournalEntry],
+    dry_run: bool,
+) -> Result<Applied> {
+    let mut out = Applied::default();
+    for entry in journal.iter().rev() {
+        let (c, b) = match entry.kind.as_str() {
+            "ClusterRole" => {
+                revert_one::<ClusterRole>(client, entry, dry_run, &mut out.diff).await?
+            }
+            "ClusterRoleBinding" => {
+                revert_one::<ClusterRoleBinding>(client, entry, dry_run, &mut out.diff).await?
+            }
+            "Role" => revert_one::<Role>(client, entry, dry_run, &mut out.diff).await?,
+            "RoleBinding" => {
+                revert_one::<RoleBinding>(client, entry, dry_run, &mut out.diff).await?
+            }
+            other => bail!(
+                "the undo journal names an object of kind `{other}`, which eks-grant never writes: nothing of it was reverted\n\nhint: look at it with `kubectl get {} -o yaml`",
+                other.to_lowercase()
+            ),
+        };
+        out.push(c, b);
+    }
+    Ok(out)
 }
 
 /// The bindings of `objects` that `changes` (from [`apply`], in its order) create or change, with

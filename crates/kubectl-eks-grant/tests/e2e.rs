@@ -277,9 +277,10 @@ fn undo_restores_byte_for_byte_and_add_is_idempotent() {
     let out = ok(&bed.grant(&["undo"]));
     assert!(out.contains("revision 1"), "{out}");
     assert_eq!(bed.aws_auth_data(), original);
+    // The undo is a change of its own: revisions only go up (issue 15 item 3).
     assert_eq!(
         bed.aws_auth()["metadata"]["annotations"]["eks-grant.kubectl-eks.io/revision"],
-        "0"
+        "2"
     );
     // Nothing left to undo.
     let out = bed.grant(&["undo"]);
@@ -724,4 +725,280 @@ fn errors_say_what_to_do_and_never_show_debug_output() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// aws-auth's data with one more mapUsers entry.
+fn with_user(data: &BTreeMap<String, String>, arn: &str) -> BTreeMap<String, String> {
+    let mut doc = AwsAuth::parse(data).unwrap();
+    doc.upsert_user(eks_auth::aws_auth::UserMapping::new(arn, "u", vec![]))
+        .unwrap();
+    doc.render()
+}
+
+/// Issue 9 item 4: a writer that loses the 409 never overwrites the winner's history slot, and
+/// the slot of each revision records the change that landed as that revision. Deterministic: the
+/// losing writer starts from a read taken before the winner's write.
+#[test]
+fn a_writer_that_loses_the_conflict_never_overwrites_the_winners_history() {
+    use eks_auth::kube::{
+        Edit, ModifyOptions, connect, data_sha256, fetch_aws_auth, fetch_history,
+        modify_aws_auth_data_from,
+    };
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    let carol = format!("arn:aws:iam::{ACCOUNT}:user/carol");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let before_any = bed.aws_auth_data();
+    runtime.block_on(async {
+        let cluster = connect(Some(&bed.admin_kubeconfig), None).await.unwrap();
+        let client = &cluster.client;
+        // Writer A reads revision 0 ...
+        let stale = fetch_aws_auth(client).await.unwrap();
+        assert_eq!(stale.revision(), 0);
+        // ... writer B lands revision 1 ...
+        ok(&bed.grant(&["add", &bob, "--group", "b"]));
+        // ... and A writes from its stale read: 409, re-read, lands revision 2.
+        let options = ModifyOptions {
+            who: "writer-a".to_owned(),
+            at: "2026-01-01T00:00:00Z".to_owned(),
+            keep_history: true,
+            ..ModifyOptions::default()
+        };
+        let modified = modify_aws_auth_data_from(client, &options, Some(stale), |obj| {
+            Ok::<_, std::convert::Infallible>(Edit::Write {
+                data: with_user(&obj.data, &carol),
+                change: "writer a adds carol".to_owned(),
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(modified.attempts, 2);
+        assert_eq!(modified.record.as_ref().unwrap().revision, 2);
+
+        let slot1 = fetch_history(client, 1).await.unwrap().expect("slot 1");
+        let slot2 = fetch_history(client, 2).await.unwrap().expect("slot 2");
+        let record1 = slot1.record.clone().unwrap();
+        assert!(record1.change.contains(&bob), "{record1:?}");
+        assert_eq!(record1.by, "admin");
+        assert_eq!(slot1.data, before_any);
+        assert_eq!(slot1.replaced_by_sha256, data_sha256(&slot2.data));
+        assert_eq!(slot2.record.unwrap().change, "writer a adds carol");
+        let now = fetch_aws_auth(client).await.unwrap();
+        assert_eq!(slot2.replaced_by_sha256, data_sha256(&now.data));
+    });
+    // undo takes back carol (revision 2), then bob (revision 1), each named.
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains("writer a adds carol"), "{out}");
+    assert!(!bed.aws_auth_data()["mapUsers"].contains(&carol));
+    assert!(bed.aws_auth_data()["mapUsers"].contains(&bob));
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains(&bob), "{out}");
+    assert_eq!(bed.aws_auth_data(), before_any);
+}
+
+fn revision(bed: &Bed) -> u64 {
+    bed.aws_auth()["metadata"]["annotations"]["eks-grant.kubectl-eks.io/revision"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Issue 15 item 3: `undo` reverts the whole change it names, RBAC objects included (those an
+/// `add` created are deleted, those a `revoke` deleted come back), and revision numbers only go
+/// up: an undo writes the next revision, and never two changes share one.
+#[test]
+fn undo_reverts_the_rbac_of_the_change_and_revisions_only_go_up() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    let bob = bed.tb.create_user("bob").unwrap();
+    let as_bob = person_kubeconfig(&bed, &bob.keys, None, "bob");
+    let can_i = || {
+        let out = kubectl_as(
+            &bed,
+            &as_bob,
+            &["auth", "can-i", "list", "configmaps", "-n", "team-a"],
+        );
+        text(&out.stdout).trim().to_owned()
+    };
+    let original = bed.aws_auth_data();
+
+    // revision 1: bob gets view in team-a (a RoleBinding is created).
+    ok(&bed.grant(&["add", &bob.arn, "--preset", "view", "-n", "team-a"]));
+    assert_eq!(revision(&bed), 1);
+    assert_eq!(can_i(), "yes");
+    let rb = || {
+        bed.tb
+            .get_object("RoleBinding", "team-a", "eks-grant:view@team-a")
+    };
+    assert!(rb().is_some());
+
+    // undo (revision 2): aws-auth as before, and the RoleBinding is gone too.
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains("revision 1"), "{out}");
+    assert!(
+        out.contains("RoleBinding/eks-grant:view@team-a in team-a deleted"),
+        "{out}"
+    );
+    assert_eq!(bed.aws_auth_data(), original);
+    assert!(rb().is_none());
+    assert_eq!(revision(&bed), 2);
+    assert_ne!(can_i(), "yes");
+
+    // revision 3: a new change never reuses a revision number.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&[
+        "add",
+        &bob.arn,
+        "--group",
+        "readers",
+        "--preset",
+        "cluster-reader",
+        "-o",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(out["revision"], 3);
+    let crb = || {
+        bed.tb
+            .get_object("ClusterRoleBinding", "", "eks-grant:readers:cluster-reader")
+    };
+    let role = || {
+        bed.tb
+            .get_object("ClusterRole", "", "eks-grant:cluster-reader")
+    };
+    assert!(crb().is_some() && role().is_some());
+
+    // revision 4: revoke deletes the binding and the ClusterRole nobody uses any more ...
+    let out = ok(&bed.grant(&["revoke", &bob.arn]));
+    assert!(out.contains("revision 4"), "{out}");
+    assert!(crb().is_none() && role().is_none());
+    assert!(
+        AwsAuth::parse(&bed.aws_auth_data())
+            .unwrap()
+            .users()
+            .is_empty()
+    );
+
+    // ... and undoing the revoke (revision 5) brings the mapping and both objects back.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+    assert_eq!(out["undone_revision"], 4);
+    assert_eq!(out["revision"], 5);
+    assert!(crb().is_some() && role().is_some());
+    assert!(bed.aws_auth_data()["mapUsers"].contains(&bob.arn));
+    assert_eq!(can_i(), "yes");
+
+    // undo again reverts the change before (revision 3, the add), not the undo: a stack.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+    assert_eq!(out["undone_revision"], 3);
+    assert_eq!(out["revision"], 6);
+    assert!(crb().is_none() && role().is_none());
+    assert_eq!(bed.aws_auth_data(), original);
+    // revision 1 was undone already (by revision 2): nothing is left.
+    let out = bed.grant(&["undo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no change made by eks-grant to undo"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(revision(&bed), 6);
+}
+
+/// Issue 9 item 4 with real processes: many concurrent writers, then `undo` after `undo`. Every
+/// slot records the change that landed as its revision (the data before it, and the hash of the
+/// data after it, which is the next slot's data), so each undo succeeds and takes back exactly
+/// the user its record names.
+#[test]
+fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
+    use eks_auth::kube::data_sha256;
+    let bed = start(false);
+    const WRITERS: usize = 24;
+    let children: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let arn = format!("arn:aws:iam::{ACCOUNT}:user/w{i:02}");
+            Command::new(BIN)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", bed.tb.dir().join("home"))
+                .arg("--kubeconfig")
+                .arg(&bed.admin_kubeconfig)
+                .args(["add", &arn, "--group", "team"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        ok(&child.wait_with_output().unwrap());
+    }
+    let last = revision(&bed);
+    assert_eq!(last, WRITERS as u64);
+    let slot = |r: u64| {
+        let cm = bed
+            .tb
+            .get_object(
+                "ConfigMap",
+                "kube-system",
+                &format!("aws-auth-history-{}", r % 10),
+            )
+            .unwrap();
+        let annotations = &cm["metadata"]["annotations"];
+        assert_eq!(
+            annotations["eks-grant.kubectl-eks.io/revision"],
+            r.to_string()
+        );
+        let data: BTreeMap<String, String> =
+            serde_json::from_value(cm["data"].clone()).unwrap_or_default();
+        let record: Value = serde_json::from_str(
+            annotations["eks-grant.kubectl-eks.io/last-change"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let after = annotations["eks-grant.kubectl-eks.io/replaced-by-sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (data, record, after)
+    };
+    // The ring holds the last ten revisions, each consistent with the next.
+    for r in last - 9..=last {
+        let (data, record, after) = slot(r);
+        assert_eq!(record["revision"], r);
+        let next_data = if r == last {
+            bed.aws_auth_data()
+        } else {
+            slot(r + 1).0
+        };
+        assert_eq!(after, data_sha256(&next_data), "slot {r}");
+        // The record names the user that revision added: in the data after it, not before.
+        let change = record["change"].as_str().unwrap();
+        let user = change.split('`').nth(1).unwrap();
+        assert!(next_data["mapUsers"].contains(user), "slot {r}: {change}");
+        assert!(
+            !data.get("mapUsers").is_some_and(|u| u.contains(user)),
+            "slot {r}: {change}"
+        );
+    }
+    // Walk back five changes: each undo succeeds and removes the user its record names.
+    for step in 0..5u64 {
+        let (_, record, _) = slot(last - step);
+        let user = record["change"]
+            .as_str()
+            .unwrap()
+            .split('`')
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+        assert_eq!(out["undone_revision"], last - step);
+        assert!(out["undone_change"].as_str().unwrap().contains(&user));
+        assert!(!bed.aws_auth_data()["mapUsers"].contains(&user));
+    }
+    let remaining = AwsAuth::parse(&bed.aws_auth_data()).unwrap().users().len();
+    assert_eq!(remaining, WRITERS - 5);
 }
