@@ -3,13 +3,17 @@
 //! Thin main: parse, validate into domain types, build a current-thread runtime, run, map the
 //! result to an exit code (0 success, also for "unchanged"; 1 error; 2 usage).
 
+mod backend;
 mod cli;
 mod commands;
 mod diff;
 mod output;
 mod plan;
 mod rbac_io;
+mod rbac_plan;
+mod report;
 mod request;
+mod shared_group;
 
 use std::process::ExitCode;
 
@@ -18,6 +22,7 @@ use clap::{CommandFactory, Parser};
 use eks_auth::cli::write_completion_script;
 use eks_auth::kube::connect;
 
+use crate::backend::Backend;
 use crate::cli::{Cli, Command};
 use crate::request::{Check, Grant, Revoke};
 
@@ -47,7 +52,7 @@ fn run(cli: Cli) -> Result<()> {
         Undo(bool, bool),
     }
     let req = match cli.command {
-        Command::Presets => return commands::show_presets(format),
+        Command::Presets => return commands::presets::run(format),
         Command::Completion(c) => {
             let mut stdout = std::io::stdout().lock();
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
@@ -65,12 +70,15 @@ fn run(cli: Cli) -> Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
+        let backend = Backend::for_cluster(&cluster);
         match req {
-            Req::Add(g) => commands::add(&cluster, format, g).await,
-            Req::Revoke(r) => commands::revoke(&cluster, format, r).await,
-            Req::List => commands::list(&cluster, format).await,
-            Req::Check(c) => commands::check(&cluster, format, &c).await,
-            Req::Undo(dry_run, force) => commands::undo(&cluster, format, dry_run, force).await,
+            Req::Add(g) => commands::add::run(&cluster, &backend, format, g).await,
+            Req::Revoke(r) => commands::revoke::run(&cluster, &backend, format, r).await,
+            Req::List => commands::list::run(&cluster, &backend, format).await,
+            Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
+            Req::Undo(dry_run, force) => {
+                commands::undo::run(&cluster, &backend, format, dry_run, force).await
+            }
         }
     })
 }

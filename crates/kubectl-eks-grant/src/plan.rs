@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use eks_auth::arn::{Arn, ClusterArn};
 use eks_auth::aws_auth::{
-    AwsAuth, AwsAuthError, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
+    AwsAuth, AwsAuthError, DataKey, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping,
+    lockout_check,
 };
-use eks_auth::rbac::Preset;
 
-use crate::request::{Grant, Revoke, Section};
+use crate::request::{Grant, Revoke};
 
 /// Why an edit of aws-auth is refused; nothing is written.
 #[derive(Debug, thiserror::Error)]
@@ -60,141 +60,8 @@ pub enum PlanError {
         "aws-auth changed while undoing (revision {expected} became {found}): nothing was written\n\nhint: run `kubectl eks-grant undo` again"
     )]
     UndoMoved { expected: u64, found: u64 },
-    #[error("{}", shared_groups_message(.0))]
-    SharedGroup(Vec<SharedGroup>),
-}
-
-/// A group of the grant that other principals already hold, and what they would gain with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedGroup {
-    pub group: String,
-    /// The other principals whose aws-auth entries hand out the group (ARN or SSO pattern).
-    pub holders: Vec<String>,
-    /// What the grant's new or changed bindings would give everyone in the group, e.g.
-    /// ``view in every namespace (ClusterRoleBinding `eks-grant:readers:view`)``.
-    pub gains: Vec<String>,
-    /// The group to use instead: the preset's own for the scope, which means only this grant.
-    pub instead: String,
-}
-
-fn shared_groups_message(shared: &[SharedGroup]) -> String {
-    let mut out =
-        String::from("refused, nothing was written: this grant would change what others may do:");
-    for s in shared {
-        let holders = s
-            .holders
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        out.push_str(&format!(
-            "\n  - group `{}` is also held by {holders}, who would gain {}",
-            s.group,
-            s.gains.join(" and ")
-        ));
-    }
-    let instead = shared
-        .iter()
-        .map(|s| format!("`{}`", s.instead))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join(", ");
-    out.push_str(&format!(
-        "\n\nhint: leave out --group to grant through the preset's own group for this scope ({instead}), which nobody else holds with another meaning; or pass --force to widen the group for everyone in it"
-    ));
-    out
-}
-
-/// Whether an aws-auth ARN names `principal` (compared as the authenticator compares: without
-/// case), in any of its spellings.
-fn names_principal(arn: &str, spellings: &[&Arn]) -> bool {
-    spellings
-        .iter()
-        .any(|p| arn.eq_ignore_ascii_case(&p.to_string()))
-}
-
-/// Every principal of aws-auth, other than `spellings`, whose entry hands out `group`.
-pub fn other_holders(aws_auth: &AwsAuth, group: &str, spellings: &[&Arn]) -> Vec<String> {
-    let mut holders = BTreeSet::new();
-    for r in aws_auth.roles() {
-        if r.groups.iter().any(|g| g == group) && !names_principal(&r.rolearn, spellings) {
-            holders.insert(if r.rolearn.is_empty() {
-                r.key()
-            } else {
-                r.rolearn.clone()
-            });
-        }
-    }
-    for u in aws_auth.users() {
-        if u.groups.iter().any(|g| g == group) && !names_principal(&u.userarn, spellings) {
-            holders.insert(u.userarn.clone());
-        }
-    }
-    holders.into_iter().collect()
-}
-
-/// A binding the grant creates or changes, as the shared-group check sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewBinding {
-    /// `ClusterRoleBinding` or `RoleBinding`.
-    pub kind: &'static str,
-    pub name: String,
-    /// The namespace of a RoleBinding.
-    pub namespace: Option<String>,
-    /// The group it binds.
-    pub group: String,
-}
-
-/// The shared-group check: a grant must never change what anyone else may do. For each group of
-/// the grant that another principal of aws-auth already holds, the bindings the grant would
-/// create or change for that group are a widening of that principal's access. Groups nobody else
-/// holds, and bindings that already exist as they are, change nothing for anyone else.
-pub fn shared_groups(
-    aws_auth: &AwsAuth,
-    grant: &Grant,
-    preset: &Preset,
-    new_bindings: &[NewBinding],
-) -> Vec<SharedGroup> {
-    // The principal as mapped, and as typed (a role with its path, an assumed-role session).
-    let given: Option<Arn> = grant.given.trim().parse().ok();
-    let spellings: Vec<&Arn> = std::iter::once(&grant.principal)
-        .chain(given.as_ref())
-        .collect();
-    let mut out = Vec::new();
-    for group in &grant.groups {
-        let gains: Vec<String> = new_bindings
-            .iter()
-            .filter(|b| &b.group == group)
-            .map(|b| {
-                let scope = match (&b.namespace, preset.namespaced) {
-                    (Some(ns), _) => format!("in namespace `{ns}`"),
-                    (None, true) => "in every namespace".to_owned(),
-                    (None, false) => "cluster-wide".to_owned(),
-                };
-                let at = b
-                    .namespace
-                    .as_ref()
-                    .map(|ns| format!("{ns}/"))
-                    .unwrap_or_default();
-                format!("{} {scope} ({} `{at}{}`)", preset.name, b.kind, b.name)
-            })
-            .collect();
-        if gains.is_empty() {
-            continue;
-        }
-        let holders = other_holders(aws_auth, group, &spellings);
-        if holders.is_empty() {
-            continue;
-        }
-        out.push(SharedGroup {
-            group: group.clone(),
-            holders,
-            gains,
-            instead: preset.default_group(&grant.namespaces),
-        });
-    }
-    out
+    #[error("{}", crate::shared_group::message(.0))]
+    SharedGroup(Vec<crate::shared_group::SharedGroup>),
 }
 
 /// Parses aws-auth data, refusing to go on with a document the authenticator cannot read.
@@ -301,12 +168,13 @@ pub fn plan_add(
     let mut after = before.clone();
     let arn = grant.principal.to_string();
     let upsert = match grant.section {
-        Section::MapRoles => after.upsert_role(RoleMapping::new(
+        DataKey::MapRoles => after.upsert_role(RoleMapping::new(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
         ))?,
-        Section::MapUsers => after.upsert_user(UserMapping::new(
+        // `mappable` never gives mapAccounts: an ARN is a user or a role.
+        DataKey::MapUsers | DataKey::MapAccounts => after.upsert_user(UserMapping::new(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
@@ -392,7 +260,7 @@ pub fn groups_in_use(aws_auth: &AwsAuth) -> BTreeSet<String> {
 }
 
 /// One line per duplicate: which entries share the ARN and which one the authenticator uses.
-pub fn duplicates_note(section: Section, upsert: &Upsert) -> Option<String> {
+pub fn duplicates_note(section: DataKey, upsert: &Upsert) -> Option<String> {
     let shadowed = upsert.shadowed();
     if shadowed.is_empty() {
         return None;
@@ -512,7 +380,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            duplicates_note(Section::MapUsers, &plan.upsert).unwrap(),
+            duplicates_note(DataKey::MapUsers, &plan.upsert).unwrap(),
             "mapUsers has 2 entries for this ARN: entry 2 is the effective one (the authenticator keeps the last) and was the one compared and updated; entries 1 are shadowed and were left as they are (`revoke` removes them all)"
         );
     }
@@ -624,54 +492,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("line "), "{text}");
-    }
-
-    #[test]
-    fn shared_groups_name_the_other_holders_and_what_they_gain() {
-        let users = "- userarn: arn:aws:iam::123456789012:user/Bob\n  username: bob\n  groups: [readers]\n- userarn: arn:aws:iam::123456789012:user/dev\n  username: d\n  groups: [readers]\n";
-        let roles = format!(
-            "{ROLES}- rolearn: arn:aws:iam::123456789012:role/ops\n  username: ops\n  groups: [readers]\n"
-        );
-        let before = parse(&data(&roles, users)).unwrap();
-        let mut g = grant(
-            "arn:aws:iam::123456789012:user/bob",
-            "bob",
-            &["readers"],
-            false,
-        );
-        g.namespaces = vec!["team-b".to_owned()];
-        let view = eks_auth::rbac::preset("view").unwrap();
-        let binding = NewBinding {
-            kind: "RoleBinding",
-            name: "eks-grant:readers:view".to_owned(),
-            namespace: Some("team-b".to_owned()),
-            group: "readers".to_owned(),
-        };
-        // bob himself (in another case) is not an "other" holder.
-        let shared = shared_groups(&before, &g, &view, std::slice::from_ref(&binding));
-        assert_eq!(
-            shared,
-            [SharedGroup {
-                group: "readers".to_owned(),
-                holders: vec![
-                    "arn:aws:iam::123456789012:role/ops".to_owned(),
-                    "arn:aws:iam::123456789012:user/dev".to_owned()
-                ],
-                gains: vec![
-                    "view in namespace `team-b` (RoleBinding `team-b/eks-grant:readers:view`)"
-                        .to_owned()
-                ],
-                instead: "eks-grant:view@team-b".to_owned(),
-            }]
-        );
-        // Nothing new bound: nothing widened.
-        assert!(shared_groups(&before, &g, &view, &[]).is_empty());
-        // A group nobody else holds: nothing widened.
-        let mut own = g.clone();
-        own.groups = vec!["bobs".to_owned()];
-        let mut b = binding.clone();
-        b.group = "bobs".to_owned();
-        assert!(shared_groups(&before, &own, &view, &[b]).is_empty());
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! Arguments validated into domain types, before any I/O (ripgrep's LowArgs -> HiArgs).
 
-use std::fmt;
-
 use eks_auth::arn::{Arn, ArnError, PrincipalKind};
+use eks_auth::aws_auth::DataKey;
 
 use crate::cli::{AddArgs, CheckArgs, RevokeArgs};
 
@@ -26,24 +25,6 @@ pub const TEMPLATES: &[&str] = &[
     "{{AccessKeyID}}",
     "{{EC2PrivateDNSName}}",
 ];
-
-/// Which list of aws-auth an ARN goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Section {
-    #[serde(rename = "mapUsers")]
-    MapUsers,
-    #[serde(rename = "mapRoles")]
-    MapRoles,
-}
-
-impl fmt::Display for Section {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Section::MapUsers => "mapUsers",
-            Section::MapRoles => "mapRoles",
-        })
-    }
-}
 
 /// Why the arguments are refused.
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +84,8 @@ pub struct Grant {
     pub principal: Arn,
     /// The ARN as typed.
     pub given: String,
-    /// Where it goes.
-    pub section: Section,
+    /// Which list of aws-auth it goes to (`mapUsers` or `mapRoles`).
+    pub section: DataKey,
     /// What was changed about the ARN, to tell the user.
     pub notes: Vec<String>,
     pub username: String,
@@ -116,11 +97,11 @@ pub struct Grant {
 }
 
 /// A principal turned into what aws-auth can match: (ARN to map, section, notes).
-pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError> {
+pub fn mappable(given: &str) -> Result<(Arn, DataKey, Vec<String>), RequestError> {
     let arn: Arn = given.trim().parse()?;
     let mut notes = Vec::new();
     match arn.kind() {
-        PrincipalKind::User => Ok((arn, Section::MapUsers, notes)),
+        PrincipalKind::User => Ok((arn, DataKey::MapUsers, notes)),
         PrincipalKind::Role => {
             if arn.has_path() {
                 let bare = arn.without_path();
@@ -130,9 +111,9 @@ pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError
                     "role ARN `{arn}` has the path `{}`: mapped as `{bare}`, because the authenticator compares role ARNs without their path",
                     arn.path()
                 ));
-                Ok((bare, Section::MapRoles, notes))
+                Ok((bare, DataKey::MapRoles, notes))
             } else {
-                Ok((arn, Section::MapRoles, notes))
+                Ok((arn, DataKey::MapRoles, notes))
             }
         }
         PrincipalKind::AssumedRole => {
@@ -140,7 +121,7 @@ pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError
             notes.push(format!(
                 "`{arn}` is an assumed-role session: mapped as its role `{role}` (every session of the role)"
             ));
-            Ok((role, Section::MapRoles, notes))
+            Ok((role, DataKey::MapRoles, notes))
         }
         kind @ (PrincipalKind::FederatedUser | PrincipalKind::Root) => {
             Err(RequestError::UnsupportedKind {
@@ -344,7 +325,7 @@ mod tests {
             g.principal.to_string(),
             "arn:aws:iam::111122223333:user/bob"
         );
-        assert_eq!(g.section, Section::MapUsers);
+        assert_eq!(g.section, DataKey::MapUsers);
         assert_eq!(g.username, "bob");
         assert!(g.notes.is_empty());
         assert!(g.groups.is_empty());
@@ -370,7 +351,7 @@ mod tests {
             g.principal.to_string(),
             "arn:aws:iam::111122223333:role/Dev"
         );
-        assert_eq!(g.section, Section::MapRoles);
+        assert_eq!(g.section, DataKey::MapRoles);
         assert_eq!(g.username, "Dev:{{SessionName}}");
         assert_eq!(
             g.notes,
