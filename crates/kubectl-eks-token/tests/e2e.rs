@@ -6,25 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use eks_testbed::{AwsKeys, Testbed, TestbedOptions};
+use kubectl_eks_test_support::{ok, text};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_token");
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 /// PATH with this build's `kubectl-eks_token` first (the adopted stanzas name it bare).
 fn path_with_plugin() -> String {

@@ -2,7 +2,9 @@
 //! plugin binary hermetically, and running real kubectl with the completion helper the release
 //! archives ship.
 
+#[cfg(unix)]
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -52,12 +54,15 @@ pub fn completion_helper(binary: &str) -> String {
 }
 
 /// A PATH holding the plugin (as `binary`, a link to `bin`), its completion helper, and kubectl.
+/// Unix only, like the completion helper script it runs.
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct KubectlCompletion {
     path: OsString,
     helper: PathBuf,
 }
 
+#[cfg(unix)]
 impl KubectlCompletion {
     /// Installs the plugin and its helper into `dir` (which must exist).
     pub fn install(dir: &Path, bin: &str, binary: &str) -> KubectlCompletion {
