@@ -8,8 +8,8 @@ use eks_auth::aws_auth::{AwsAuth, DataKey, Upsert};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{
     AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError,
-    ModifyOptions, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller, fetch_history,
-    list_rbac, modify_aws_auth_data_from, subject_access,
+    ModifyOptions, PARALLEL_REVIEWS, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller,
+    fetch_history, list_rbac, modify_aws_auth_data_from, subject_access_each,
 };
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::rbac::{RbacObjects, UserInfo, compact_string, preset, presets};
@@ -412,7 +412,8 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let issues = aws_auth.validate();
     let issues_of = |key: DataKey, index: usize| {
         issues
@@ -424,7 +425,8 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
     let mut mappings = Vec::new();
     for (i, r) in aws_auth.roles().iter().enumerate() {
         let key = r.key();
-        let effective = aws_auth.role_entries_for(&key).last() == Some(&i);
+        // One notion of "this entry works", shared with the lint and the lockout guard.
+        let effective = aws_auth.role_live(i);
         mappings.push(ListEntry {
             list: "mapRoles",
             arn: if r.rolearn.is_empty() {
@@ -434,15 +436,12 @@ pub async fn list(cluster: &Cluster, format: OutputFormat) -> Result<()> {
             },
             username: r.username.clone(),
             groups: r.groups.clone(),
-            effective: effective
-                && issues_of(DataKey::MapRoles, i)
-                    .iter()
-                    .all(|s| !s.contains("never")),
+            effective,
             issues: issues_of(DataKey::MapRoles, i),
         });
     }
     for (i, u) in aws_auth.users().iter().enumerate() {
-        let effective = aws_auth.user_entries_for(&u.userarn).last() == Some(&i);
+        let effective = aws_auth.user_live(i);
         mappings.push(ListEntry {
             list: "mapUsers",
             arn: u.userarn.clone(),
@@ -620,7 +619,8 @@ pub async fn check(
     let obj = fetch_aws_auth(client)
         .await
         .with_context(|| format!("in context `{ctx}`"))?;
-    let aws_auth = plan::parse(&obj.data)?;
+    // Reading: as the authenticator reads it, whatever the editor could not edit.
+    let aws_auth = AwsAuth::read(&obj.data);
     let mapped = map_identity(&identity, &aws_auth, None)?;
     let Some(mapped) = mapped else {
         let report = CheckReport {
@@ -670,7 +670,8 @@ pub async fn check(
             vec![]
         }
     };
-    let mut set = tokio::task::JoinSet::new();
+    let mut asked: Vec<(usize, &str)> = Vec::new();
+    let mut questions: Vec<Attributes> = Vec::new();
     for (row, (group, resource, namespaced)) in CHECKED.iter().enumerate() {
         for verb in VERBS {
             let (res, sub) = resource
@@ -684,21 +685,18 @@ pub async fn check(
                 namespace: namespaced.then(|| namespace.to_owned()),
                 ..Default::default()
             };
-            let client = client.clone();
-            let user = mapped.username.clone();
-            let groups = groups.clone();
-            set.spawn(async move {
-                let access = subject_access(
-                    &client,
-                    &user,
-                    &groups,
-                    Attributes::Resource(Box::new(attrs)),
-                )
-                .await;
-                (row, *verb, access)
-            });
+            asked.push((row, verb));
+            questions.push(Attributes::Resource(Box::new(attrs)));
         }
     }
+    let answers = subject_access_each(
+        client,
+        &mapped.username,
+        &groups,
+        questions,
+        PARALLEL_REVIEWS,
+    )
+    .await;
     let mut access: Vec<CheckRow> = CHECKED
         .iter()
         .map(|(g, r, namespaced)| CheckRow {
@@ -715,8 +713,7 @@ pub async fn check(
             verbs: BTreeMap::new(),
         })
         .collect();
-    while let Some(joined) = set.join_next().await {
-        let (row, verb, answer) = joined.context("a SubjectAccessReview task failed")?;
+    for ((row, verb), answer) in asked.into_iter().zip(answers) {
         let Access { allowed, .. } =
             answer.with_context(|| format!("asking the API server in context `{ctx}`"))?;
         access[row].verbs.insert(verb.to_owned(), allowed);

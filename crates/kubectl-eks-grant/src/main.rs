@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use eks_auth::cli::write_completion_script;
-use eks_auth::kube::connect;
+use eks_auth::kube::connect_with;
 
 use crate::cli::{Cli, Command};
 use crate::request::{Grant, Revoke};
@@ -64,7 +64,7 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
+        let cluster = connect_with(&cli.kube.target()).await?;
         match req {
             Req::Add(g) => commands::add(&cluster, format, g).await,
             Req::Revoke(r) => commands::revoke(&cluster, format, r).await,
