@@ -147,6 +147,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ResponseBody>
     respond(who, reply)
 }
 
+/// A quoted-string for a Warning header (`"` and `\` escaped; the texts are ASCII).
+fn go_quote_header(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
+
 /// Who a logged request came from.
 #[derive(Debug, Default, Clone, Copy)]
 struct Who<'a> {
@@ -163,6 +169,9 @@ struct Who<'a> {
 pub(crate) struct Reply {
     pub(crate) code: u16,
     pub(crate) body: Body,
+    /// Sent as `Warning: 299 - "<text>"` headers (k8s.io/apiserver/pkg/warning), which kubectl
+    /// prints as `Warning: <text>`.
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -184,6 +193,7 @@ impl Reply {
         Reply {
             code,
             body: Body::Json(body),
+            warnings: Vec::new(),
         }
     }
 }
@@ -205,20 +215,34 @@ fn finish(
         status: reply.code,
         auth_error: who.auth_error.to_string(),
     });
-    let (content_type, body) = match reply.body {
-        Body::Json(v) => return json_response(reply.code, &v),
-        Body::Text(t) => (
-            "text/plain; charset=utf-8",
-            Full::new(Bytes::from(t)).boxed(),
-        ),
-        Body::Bytes { content_type, data } => (content_type, Full::new(Bytes::from(data)).boxed()),
-        Body::Stream(rx) => ("application/json", BodyExt::boxed(crate::watch::Stream(rx))),
+    let mut response = match reply.body {
+        Body::Json(v) => json_response(reply.code, &v),
+        body => {
+            let (content_type, body) = match body {
+                Body::Json(_) => unreachable!("handled above"),
+                Body::Text(t) => (
+                    "text/plain; charset=utf-8",
+                    Full::new(Bytes::from(t)).boxed(),
+                ),
+                Body::Bytes { content_type, data } => {
+                    (content_type, Full::new(Bytes::from(data)).boxed())
+                }
+                Body::Stream(rx) => ("application/json", BodyExt::boxed(crate::watch::Stream(rx))),
+            };
+            Response::builder()
+                .status(reply.code)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .expect("static response parts are valid")
+        }
     };
-    Response::builder()
-        .status(reply.code)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body)
-        .expect("static response parts are valid")
+    for text in &reply.warnings {
+        let value = format!("299 - {}", go_quote_header(text));
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().append("Warning", v);
+        }
+    }
+    response
 }
 
 /// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
@@ -384,6 +408,7 @@ fn process(
                 query,
                 headers,
                 body,
+                warnings: std::cell::RefCell::default(),
             };
             let watch = ctx
                 .params
@@ -406,7 +431,10 @@ fn process(
             } else {
                 review(&ctx, &rbac, method)
             }
-            .map(|(code, body)| Reply::json(code, body))
+            .map(|(code, body)| Reply {
+                warnings: ctx.warnings.take(),
+                ..Reply::json(code, body)
+            })
         }
     }
 }
@@ -434,6 +462,7 @@ fn non_resource(
             return Ok(Reply {
                 code: 200,
                 body: Body::Text(text),
+                warnings: Vec::new(),
             });
         }
         ["openapi", "v2"] => {
@@ -452,6 +481,7 @@ fn non_resource(
                         content_type: crate::openapi::PROTOBUF_CONTENT_TYPE,
                         data: crate::openapi::encode(&doc),
                     },
+                    warnings: Vec::new(),
                 });
             }
             Some(doc)
@@ -499,9 +529,17 @@ struct Ctx<'a> {
     query: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
+    /// Warnings for the client (`Warning: 299 - "..."` headers).
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    /// The decoded object; its warnings go to the response.
+    fn decoded(&self, d: crate::decode::Decoded) -> Value {
+        self.warnings.borrow_mut().extend(d.warnings);
+        d.object
+    }
+
     fn header(&self, name: header::HeaderName) -> &str {
         self.headers
             .get(name)
@@ -682,7 +720,7 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         (Method::POST, true) => {
             let dry = ctx.query_dry_run("CreateOptions")?;
             let validation = ctx.field_validation("CreateOptions")?;
-            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let body = ctx.decoded(decode(kind, &ctx.body_json()?, validation, Route::Body)?);
             let obj = ctx.write(dry, |s| {
                 check_escalation(s, ctx.user, kind, &ns, &body, false)?;
                 s.create(kind, &ns, &body, now)
@@ -692,7 +730,7 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         (Method::PUT, false) => {
             let dry = ctx.query_dry_run("UpdateOptions")?;
             let validation = ctx.field_validation("UpdateOptions")?;
-            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let body = ctx.decoded(decode(kind, &ctx.body_json()?, validation, Route::Body)?);
             let (obj, created, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name).ok();
                 check_escalation(s, ctx.user, kind, &ns, &body, before.is_some())?;
@@ -723,7 +761,7 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             let (obj, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
-                let candidate = decode(kind, &candidate, validation, route)?;
+                let candidate = ctx.decoded(decode(kind, &candidate, validation, route)?);
                 // A patch may not change the uid (ValidateObjectMetaUpdate).
                 let uid = |o: &Value| {
                     o["metadata"]["uid"]

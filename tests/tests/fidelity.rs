@@ -681,10 +681,18 @@ subjects: [{kind: Group, name: devs}]
         stderr(&out),
         "Error from server (BadRequest): error when creating \"STDIN\": ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"spec\"\n"
     );
-    // ... and dropped (not stored) when validation is off.
-    let out = kubectl_stdin(&tb, &a, &["create", "--validate=false", "-f", "-"], extra);
+    // ... dropped with a warning under --validate=warn ...
+    let out = kubectl_stdin(&tb, &a, &["create", "--validate=warn", "-f", "-"], extra);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "Warning: unknown field \"spec\"\n");
     let stored = tb.get_object("ConfigMap", "team", "extra").unwrap();
+    assert!(stored.get("spec").is_none(), "{stored}");
+    // ... and silently when validation is off.
+    let other = extra.replace("name: extra", "name: extra2");
+    let out = kubectl_stdin(&tb, &a, &["create", "--validate=false", "-f", "-"], &other);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let stored = tb.get_object("ConfigMap", "team", "extra2").unwrap();
     assert!(stored.get("spec").is_none(), "{stored}");
 }
 
