@@ -291,3 +291,134 @@ fn aws_iam_authenticator_vectors() {
     }
     eprintln!("conformance: aws-iam-authenticator: {total} vectors ported, {total} passing");
 }
+
+/// The test tables of Kubernetes' RBAC: `Covers` and `nonResourceURLCovers`
+/// (pkg/registry/rbac/validation/policy_comparator_test.go), `RuleAllows` and the authorizer
+/// (plugin/pkg/auth/authorizer/rbac/rbac_test.go), run against `eks_auth::rbac`.
+#[cfg(feature = "rbac")]
+#[test]
+fn kubernetes_rbac_vectors() {
+    use eks_auth::rbac::{
+        NonResourceAttributes, RbacObjects, ResourceAttributes, UserInfo, covers,
+    };
+    use k8s_openapi::api::rbac::v1::{
+        ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding,
+    };
+
+    fn rules(v: &Value) -> Vec<PolicyRule> {
+        serde_json::from_value(v.clone()).unwrap()
+    }
+    /// A rule as `equality.Semantic.DeepEqual` compares it: empty lists are absent.
+    fn normal(rule: &PolicyRule) -> Value {
+        let mut v = serde_json::to_value(rule).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .retain(|_, x| !x.as_array().is_some_and(Vec::is_empty));
+        v
+    }
+    fn objects<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<T> {
+        serde_json::from_value(v.clone()).unwrap_or_default()
+    }
+
+    let doc = load("kubernetes-rbac.json");
+    let mut counts = Vec::new();
+    run(&doc, "covers", &mut counts, |r| {
+        let (covered, uncovered) = covers(&rules(&r["owner"]), &rules(&r["servant"]));
+        assert_eq!(covered, r["covered"].as_bool().unwrap());
+        let mut got: Vec<String> = uncovered.iter().map(|x| normal(x).to_string()).collect();
+        let mut want: Vec<String> = rules(&r["uncovered"])
+            .iter()
+            .map(|x| normal(x).to_string())
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    });
+    run(&doc, "non_resource_url_covers", &mut counts, |r| {
+        let rule = |url: &str, verb: &str| PolicyRule {
+            non_resource_urls: Some(vec![url.to_owned()]),
+            verbs: vec![verb.to_owned()],
+            ..PolicyRule::default()
+        };
+        let (covered, _) = covers(
+            &[rule(s(r, "owner"), "*")],
+            &[rule(s(r, "requested"), "get")],
+        );
+        assert_eq!(covered, r["covers"].as_bool().unwrap());
+    });
+    let user = UserInfo::new("u", Vec::<String>::new());
+    run(&doc, "rule_matches", &mut counts, |r| {
+        let objects = RbacObjects {
+            cluster_roles: vec![ClusterRole {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some("r".into()),
+                    ..Default::default()
+                },
+                rules: Some(vec![serde_json::from_value(r["rule"].clone()).unwrap()]),
+                ..ClusterRole::default()
+            }],
+            cluster_role_bindings: vec![serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "b"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"},
+                "subjects": [{"kind": "User", "name": "u", "apiGroup": "rbac.authorization.k8s.io"}],
+            }))
+            .unwrap()],
+            ..RbacObjects::default()
+        };
+        let q = &r["request"];
+        let allowed = match opt(q, "path") {
+            Some(path) => {
+                objects
+                    .authorize_non_resource(&user, &NonResourceAttributes::new(s(q, "verb"), path))
+                    .allowed
+            }
+            None => {
+                objects
+                    .authorize(
+                        &user,
+                        &ResourceAttributes::new(s(q, "verb"), s(q, "group"), s(q, "resource"))
+                            .subresource(s(q, "subresource")),
+                    )
+                    .allowed
+            }
+        };
+        assert_eq!(allowed, r["allowed"].as_bool().unwrap());
+    });
+    let cases: Vec<RbacObjects> = rows(&doc, "authorizer_cases")
+        .iter()
+        .map(|c| RbacObjects {
+            cluster_roles: objects::<ClusterRole>(&c["clusterRoles"]),
+            cluster_role_bindings: objects::<ClusterRoleBinding>(&c["clusterRoleBindings"]),
+            roles: objects::<Role>(&c["roles"]),
+            role_bindings: objects::<RoleBinding>(&c["roleBindings"]),
+        })
+        .collect();
+    run(&doc, "authorizer", &mut counts, |r| {
+        let objects = &cases[r["case"].as_u64().unwrap() as usize];
+        let q = &r["request"];
+        let user = UserInfo::new(s(q, "user"), strings(&q["groups"]));
+        let allowed = match opt(q, "path") {
+            Some(path) => {
+                objects
+                    .authorize_non_resource(&user, &NonResourceAttributes::new(s(q, "verb"), path))
+                    .allowed
+            }
+            None => {
+                objects
+                    .authorize(
+                        &user,
+                        &ResourceAttributes::new(s(q, "verb"), s(q, "group"), s(q, "resource"))
+                            .subresource(s(q, "subresource"))
+                            .in_namespace(s(q, "namespace")),
+                    )
+                    .allowed
+            }
+        };
+        assert_eq!(allowed, r["allowed"].as_bool().unwrap());
+    });
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    for (table, n) in &counts {
+        eprintln!("conformance: kubernetes {table}: {n} vectors, all passing");
+    }
+    eprintln!("conformance: kubernetes: {total} vectors ported, {total} passing");
+}
