@@ -4,13 +4,17 @@
 //! [`Testbed::start`] runs both on free ports for one test; the `eks-testbed up` binary runs them
 //! for a shell. See tests/README.md for what is faithful to EKS and what is not.
 
+pub mod access;
 pub mod auth;
 pub mod authz;
 pub mod aws_side;
 pub mod bootstrap;
+pub mod decode;
 pub mod eks_authn;
 pub mod http1;
+pub mod impersonate;
 pub mod kinds;
+pub mod openapi;
 pub mod protobuf;
 pub mod reqlog;
 pub mod selector;
@@ -19,6 +23,7 @@ pub mod status;
 pub mod store;
 pub mod testbed;
 pub mod tls;
+pub mod watch;
 
 pub use aws_side::{AwsKeys, AwsRole, AwsUser};
 pub use reqlog::LoggedRequest;

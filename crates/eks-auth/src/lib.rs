@@ -4,10 +4,12 @@
 //! `aws_auth`, `mapping`, and with the `rbac` feature `rbac`. The I/O edges live behind the
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
+pub mod access;
 pub mod arn;
 pub mod aws_auth;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod env;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod mapping;
@@ -17,3 +19,5 @@ pub mod token;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod eks;

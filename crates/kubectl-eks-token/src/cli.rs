@@ -36,7 +36,7 @@ Shell completion: see `kubectl eks-token completion --help`.";
 /// Without a subcommand, prints one ExecCredential for the cluster on stdout.
 #[derive(Debug, Parser)]
 #[command(
-    name = "kubectl-eks_token",
+    name = "kubectl eks-token",
     bin_name = "kubectl eks-token",
     version,
     args_conflicts_with_subcommands = true,
@@ -110,6 +110,29 @@ Examples:
     --role-arn arn:aws:iam::111122223333:role/EksAdmin --dry-run"
     )]
     UpdateKubeconfig(UpdateKubeconfigArgs),
+    /// Move kubeconfig users from `aws eks get-token` or `aws-iam-authenticator` onto this plugin.
+    #[command(
+        override_usage = "kubectl eks-token adopt [--context NAME]... [--all] [flags]",
+        long_about = "\
+Move kubeconfig users from `aws eks get-token` or `aws-iam-authenticator token` onto
+kubectl-eks_token, with the same identity (cluster, region, profile, role, env).
+
+Only the exec stanza's `command`, `args` (and a `v1alpha1` apiVersion) change, and an
+`installHint` is added; every other byte of the file stays as it was. A stanza with an
+argument this plugin cannot reproduce is left alone and listed with the reason. The version
+before the change is kept beside the file (`PATH.before-adopt`, 0600) for `--revert`.
+Without `--context` or `--all`, the current context is moved.",
+        after_help = "\
+Examples:
+  # See what would change in every context, then do it
+  kubectl eks-token adopt --all --dry-run
+  kubectl eks-token adopt --all
+
+  # Two contexts only; then undo
+  kubectl eks-token adopt --context prod --context staging
+  kubectl eks-token adopt --revert"
+    )]
+    Adopt(AdoptArgs),
     /// Check a token as the EKS authenticator would, and optionally ask STS whose it is.
     #[command(
         override_usage = "kubectl eks-token verify TOKEN [--region R | --partition P] [flags]\n       \
@@ -162,8 +185,8 @@ pub fn completer() -> Completer {
 
 #[derive(Debug, Args)]
 pub struct UpdateKubeconfigArgs {
-    /// Name of the EKS cluster.
-    #[arg(long, value_name = "NAME")]
+    /// Name of the EKS cluster, or its ARN (which gives the region too).
+    #[arg(long, value_name = "NAME|ARN")]
     pub name: String,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -179,6 +202,25 @@ pub struct UpdateKubeconfigArgs {
     /// Print the resulting kubeconfig instead of writing it.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// A context whose user to move (repeatable; default: the current context).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["all", "revert"])]
+    pub context: Vec<String>,
+    /// Move every user that runs `aws eks get-token` or `aws-iam-authenticator token`.
+    #[arg(long, conflicts_with = "revert")]
+    pub all: bool,
+    /// Kubeconfig to edit (default: each KUBECONFIG file, else ~/.kube/config).
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Print the change as a diff instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Put back the file as it was before the last adopt.
+    #[arg(long)]
+    pub revert: bool,
 }
 
 #[derive(Args)]

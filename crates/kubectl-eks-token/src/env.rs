@@ -8,6 +8,9 @@ pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 pub const AWS_REGION: &str = "AWS_REGION";
 pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 pub const AWS_PROFILE: &str = "AWS_PROFILE";
+/// The shared config and credentials files (their content is part of the cache key).
+pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
 /// Overrides the token cache directory (default `~/.kube/cache/eks-token`).
 pub const KUBECTL_EKS_TOKEN_CACHE_DIR: &str = "KUBECTL_EKS_TOKEN_CACHE_DIR";
 /// Set by kubectl for exec credential plugins: `{"apiVersion": ..., "spec": {...}}`.
@@ -25,8 +28,8 @@ pub const IDENTITY_VARS: &[&str] = &[
     AWS_ACCESS_KEY_ID,
     AWS_PROFILE,
     "AWS_DEFAULT_PROFILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
+    AWS_CONFIG_FILE,
+    AWS_SHARED_CREDENTIALS_FILE,
     "AWS_ROLE_ARN",
     "AWS_ROLE_SESSION_NAME",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
