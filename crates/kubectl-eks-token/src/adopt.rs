@@ -289,8 +289,8 @@ fn split_flag(arg: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Walks the arguments: `on_flag(flag, value)` for flags that take a value (`takes_value`),
-/// `on_switch(flag)` for the others; positional words are collected.
+/// Walks the arguments: `on(flag, Some(value))` for the flags in `takes_value` (`--f v` or
+/// `--f=v`), `on(flag, None)` for any other flag; positional words are returned in order.
 fn walk(
     args: &[String],
     takes_value: &[&str],
