@@ -84,12 +84,15 @@ def is_presigned_get_caller_identity(method: str, raw_query: str, has_authorizat
     """True for a request the front must answer itself rather than hand to moto."""
     if method not in ("GET", "POST") or has_authorization:
         return False
-    keys = {unquote_plus(pair.partition("=")[0]) for pair in raw_query.split("&") if pair}
-    if "X-Amz-Credential" not in keys and "X-Amz-Signature" not in keys:
+    # Keys in any letter case: a request whose `x-amz-credential` or `ACTION` is spelt otherwise
+    # must still be judged here (and refused by `verify`), never reach moto, which checks no
+    # signature and would answer with an identity.
+    keys = {unquote_plus(pair.partition("=")[0]).lower() for pair in raw_query.split("&") if pair}
+    if "x-amz-credential" not in keys and "x-amz-signature" not in keys:
         return False
     for pair in raw_query.split("&"):
         key, _, value = pair.partition("=")
-        if unquote_plus(key) == "Action" and unquote_plus(value) == "GetCallerIdentity":
+        if unquote_plus(key).lower() == "action" and unquote_plus(value) == "GetCallerIdentity":
             return True
     return False
 
@@ -105,6 +108,18 @@ def header_signed_service(authorization: str) -> str | None:
             scope = value.split("/")
             return scope[3] if len(scope) == 5 else None
     return None
+
+
+def header_access_key_id(authorization: str) -> str:
+    """The access key id of a SigV4 Authorization header's credential (empty if none)."""
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        return ""
+    for part in rest.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "Credential":
+            return value.split("/", 1)[0]
+    return ""
 
 
 def parse_query(raw_query: str) -> list[tuple[str, str]]:

@@ -1,20 +1,24 @@
 //! EKS authentication of `k8s-aws-v1.` bearer tokens, as aws-iam-authenticator does it:
 //! `eks_auth::token::verify` (the checks before STS), the presigned GetCallerIdentity sent to the
-//! STS stand-in with the signed Host and `x-k8s-aws-id: <cluster>`, the caller's ARN mapped
-//! through the stored aws-auth ConfigMap by `eks_auth::mapping::map_identity` (the cluster creator
-//! is `system:masters` without an entry), and the user's `extra` and `uid` as the authenticator
-//! sets them (pkg/server/server.go).
+//! STS stand-in with the signed Host and `x-k8s-aws-id: <cluster>`, then the caller resolved by
+//! the cluster's authentication mode with `eks_auth::access::resolve`: CONFIG_MAP maps through
+//! the stored aws-auth ConfigMap (the cluster creator is `system:masters` without an entry),
+//! API_AND_CONFIG_MAP tries the access entries first (matched on the IAM unique id STS reports)
+//! and aws-auth after, API reads access entries only. The user's `extra` and `uid` are set as the
+//! authenticator sets them (pkg/server/server.go).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use eks_auth::arn::Arn;
+use eks_auth::access::{self, Ignored};
+use eks_auth::arn::{Arn, partition_for_region};
 use eks_auth::aws_auth::AwsAuth;
-use eks_auth::mapping::{Identity, map_identity};
+use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::token::{CLUSTER_ID_HEADER, TOKEN_PREFIX, VerifyRules, verify};
 
+use crate::access::AccessCache;
 use crate::auth::{AuthError, Authenticator, BoxFuture, User};
 use crate::http1;
 use crate::store::Store;
@@ -35,10 +39,14 @@ pub struct CallerIdentity {
 /// Authenticates EKS tokens for one cluster.
 pub struct EksAuthenticator {
     cluster_name: String,
+    /// The region served: only its partition's STS hosts are accepted, as by the authenticator.
+    region: String,
     sts: SocketAddr,
     store: Arc<Mutex<Store>>,
     /// The cluster creator's ARN, known once the AWS side has created it.
     creator: Arc<Mutex<Option<String>>>,
+    /// The authentication mode and access entries, from the AWS side.
+    access: Arc<AccessCache>,
     /// token -> identity and when the entry expires. Tokens are secrets: never printed.
     cache: Mutex<HashMap<String, (CallerIdentity, Instant)>>,
 }
@@ -84,14 +92,23 @@ impl EksAuthenticator {
         sts: SocketAddr,
         store: Arc<Mutex<Store>>,
         creator: Arc<Mutex<Option<String>>>,
+        access: Arc<AccessCache>,
     ) -> EksAuthenticator {
         EksAuthenticator {
             cluster_name: cluster_name.to_string(),
+            region: "us-east-1".to_string(),
             sts,
             store,
             creator,
+            access,
             cache: Mutex::default(),
         }
+    }
+
+    /// Serve `region` (default `us-east-1`): tokens for another partition's STS are rejected.
+    pub fn serving_region(mut self, region: &str) -> EksAuthenticator {
+        region.clone_into(&mut self.region);
+        self
     }
 
     async fn caller_identity(
@@ -139,9 +156,9 @@ impl EksAuthenticator {
     }
 
     async fn authenticate_eks(&self, token: &str) -> Result<User, AuthError> {
-        let rules = VerifyRules {
-            cluster_name: Some(self.cluster_name.clone()),
-        };
+        let partition = partition_for_region(&self.region).unwrap_or("aws");
+        let rules =
+            VerifyRules::for_cluster(Some(&self.cluster_name), partition, Some(&self.region));
         let request = verify(token, SystemTime::now(), &rules)
             .map_err(|e| AuthError::Rejected(e.to_string()))?;
         let caller = self
@@ -157,26 +174,38 @@ impl EksAuthenticator {
             user_id: caller.user_id.clone(),
             access_key_id: request.access_key_id.clone(),
         };
-        // A malformed aws-auth maps nobody, as the authenticator ignores a ConfigMap it cannot parse.
+        // Read as the authenticator reads it: a value it cannot read maps nobody, each key
+        // stands alone, a wrong-typed field is skipped.
         let data = self
             .store
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .aws_auth_data()
             .unwrap_or_default();
-        let aws_auth = AwsAuth::parse(&data).or_else(|_| AwsAuth::parse(&BTreeMap::new()));
-        let aws_auth = aws_auth.map_err(|e| AuthError::Rejected(e.to_string()))?;
+        let aws_auth = AwsAuth::read(&data);
         let creator: Option<Arn> = self
             .creator
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_deref()
             .and_then(|a| a.parse().ok());
-        let mapped = map_identity(&identity, &aws_auth, creator.as_ref())
-            .map_err(|e| AuthError::Rejected(e.to_string()))?
-            .ok_or_else(|| {
-                AuthError::Rejected(format!("ARN is not mapped: `{}`", identity.canonical_arn()))
-            })?;
+        let snapshot = self.access.fresh().await.map_err(AuthError::Rejected)?;
+        let resolution = access::resolve(
+            &identity,
+            snapshot.mode,
+            &snapshot.entries,
+            &aws_auth,
+            creator.as_ref(),
+            &MapOptions::default(),
+        )
+        .map_err(|e| AuthError::Rejected(e.to_string()))?;
+        let Some(mapped) = resolution.resolved else {
+            return Err(AuthError::Rejected(unmapped_reason(
+                &identity,
+                snapshot.mode,
+                &resolution.ignored,
+            )));
+        };
         let extra = BTreeMap::from([
             (
                 "accessKeyId".to_string(),
@@ -187,7 +216,16 @@ impl EksAuthenticator {
                 "canonicalArn".to_string(),
                 vec![identity.canonical_arn().to_string()],
             ),
-            ("principalId".to_string(), vec![caller.user_id.clone()]),
+            // For roles the part of the user id before `:` (token.go
+            // getIdentityFromSTSResponse), under both keys the authenticator sets.
+            (
+                "principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
+            (
+                "sigs.k8s.io/aws-iam-authenticator/principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
             (
                 "sessionName".to_string(),
                 vec![identity.session_name().unwrap_or_default().to_string()],
@@ -197,12 +235,38 @@ impl EksAuthenticator {
             username: mapped.username,
             uid: format!(
                 "aws-iam-authenticator:{}:{}",
-                caller.account, caller.user_id
+                caller.account,
+                identity.principal_id()
             ),
             groups: mapped.groups,
             extra,
         })
     }
+}
+
+/// Why nobody let the caller in: the authenticator's "ARN is not mapped", and for the request
+/// log what was passed over (an aws-auth entry in API mode, a stale access entry).
+fn unmapped_reason(
+    identity: &Identity,
+    mode: access::AuthenticationMode,
+    ignored: &[Ignored],
+) -> String {
+    let mut reason = format!("ARN is not mapped: `{}`", identity.canonical_arn());
+    if mode != access::AuthenticationMode::ConfigMap {
+        reason.push_str(&format!(" (authentication mode {mode})"));
+    }
+    for i in ignored {
+        match i {
+            Ignored::AwsAuthIgnoredByMode(source) => {
+                reason.push_str(&format!("; {source} ignored in mode {mode}"));
+            }
+            Ignored::StalePrincipalId { entry_id, .. } => reason.push_str(&format!(
+                "; the access entry for this ARN was made for the principal id `{entry_id}`, not this one (the principal was recreated)"
+            )),
+            _ => {}
+        }
+    }
+    reason
 }
 
 impl Authenticator for EksAuthenticator {

@@ -135,11 +135,22 @@ Examples:
     Adopt(AdoptArgs),
     /// Check a token as the EKS authenticator would, and optionally ask STS whose it is.
     #[command(
-        override_usage = "kubectl eks-token verify TOKEN [flags]",
+        override_usage = "kubectl eks-token verify TOKEN [--region R | --partition P] [flags]\n       \
+                          kubectl eks-token verify TOKEN --cluster-name NAME --resolve [flags]",
         after_help = "\
+The cluster's partition comes from --partition, else from a cluster ARN given as
+--cluster-name, else from --region, else it is `aws`: only that partition's STS
+hosts are accepted, as by EKS. --resolve needs --cluster-name (the token signs
+the cluster name and STS checks it); it sends the request to --sts-endpoint,
+else to AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL when set, else to the token's
+own STS host.
+
 Examples:
   # Offline checks: format, signature parameters, expiry
   kubectl eks-token verify k8s-aws-v1.aHR0cHM6Ly9zdHMu...
+
+  # The same for a cluster in China
+  kubectl eks-token verify k8s-aws-v1.aHR0cHM6Ly9zdHMu... --region cn-north-1
 
   # Read a token or ExecCredential from stdin and ask STS whose it is
   kubectl eks-token --cluster-name demo \\
@@ -216,13 +227,20 @@ pub struct AdoptArgs {
 pub struct VerifyArgs {
     /// The token (`k8s-aws-v1.…`), or `-` to read it (or an ExecCredential) from stdin.
     pub token: String,
-    /// The cluster the token must be for (needed to send it to STS).
-    #[arg(long, value_name = "NAME")]
+    /// The cluster the token must be for, by name or EKS cluster ARN (needed by --resolve).
+    #[arg(long, value_name = "NAME|ARN")]
     pub cluster_name: Option<String>,
-    /// Send the presigned request to STS and print whose token it is.
+    /// The cluster's region: its partition's STS hosts are the ones accepted.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The cluster's partition (aws, aws-cn, aws-us-gov, ...), if not that of --region.
+    #[arg(long, value_name = "PARTITION")]
+    pub partition: Option<String>,
+    /// Send the presigned request to STS and print whose token it is (needs --cluster-name).
     #[arg(long, requires = "cluster_name")]
     pub resolve: bool,
-    /// Send it here instead of the token's own STS host (the signed Host header is kept).
+    /// With --resolve: send it here instead of AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or the
+    /// token's own STS host (the signed Host header is kept).
     #[arg(long, value_name = "URL", requires = "resolve")]
     pub sts_endpoint: Option<String>,
     /// Output format.
@@ -236,6 +254,8 @@ impl std::fmt::Debug for VerifyArgs {
         f.debug_struct("VerifyArgs")
             .field("token", &"<redacted>")
             .field("cluster_name", &self.cluster_name)
+            .field("region", &self.region)
+            .field("partition", &self.partition)
             .field("resolve", &self.resolve)
             .field("sts_endpoint", &self.sts_endpoint)
             .field("output", &self.output)

@@ -17,6 +17,10 @@ pub const KUBECTL_EKS_TOKEN_CACHE_DIR: &str = "KUBECTL_EKS_TOKEN_CACHE_DIR";
 pub const KUBERNETES_EXEC_INFO: &str = "KUBERNETES_EXEC_INFO";
 pub const KUBECONFIG: &str = "KUBECONFIG";
 pub const HOME: &str = "HOME";
+/// Where AWS calls go instead of their public endpoints (AWS SDK endpoint settings): the
+/// STS-specific variable wins over the global one. `verify --resolve` honours both.
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
 
 /// Variables that change which AWS identity signs, beyond the flags. Part of the cache key, so
 /// that a token is never served to a different identity. Values are hashed, never stored.
@@ -31,8 +35,8 @@ pub const IDENTITY_VARS: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_STS",
+    AWS_ENDPOINT_URL,
+    AWS_ENDPOINT_URL_STS,
 ];
 
 /// A variable's value; unset, empty and non-UTF-8 all count as absent.

@@ -51,7 +51,8 @@ fn subcommand_usage_names_the_kubectl_command() {
         ),
         (
             &["verify", "--help"],
-            "Usage: kubectl eks-token verify TOKEN [flags]\n",
+            "Usage: kubectl eks-token verify TOKEN [--region R | --partition P] [flags]\n       \
+             kubectl eks-token verify TOKEN --cluster-name NAME --resolve [flags]\n",
         ),
         (
             &["cache", "--help"],

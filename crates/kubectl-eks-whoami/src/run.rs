@@ -164,11 +164,10 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     let parsed;
     let aws_auth_input = match &aws_auth_data {
         Ok(obj) if obj.exists() => {
-            parsed = AwsAuth::parse(&obj.data).map_err(|e| format!("{:#}", anyhow::Error::new(e)));
-            match &parsed {
-                Ok(doc) => AwsAuthInput::Read(doc),
-                Err(e) => AwsAuthInput::Invalid(e),
-            }
+            // Read as the authenticator reads it: a value it cannot read maps nobody, the
+            // others still count (explain notes the problems).
+            parsed = AwsAuth::read(&obj.data);
+            AwsAuthInput::Read(&parsed)
         }
         Ok(_) => AwsAuthInput::Absent,
         Err(e) if e.code() == Some(403) => {
