@@ -1002,3 +1002,121 @@ fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
     let remaining = AwsAuth::parse(&bed.aws_auth_data()).unwrap().users().len();
     assert_eq!(remaining, WRITERS - 5);
 }
+
+/// Issue 11 (first pieces): `--backend access-entries` on a cluster in API mode. The cluster's
+/// name and region come from the context's cluster ARN; a preset with an AWS-managed policy
+/// becomes that policy at namespace scope; the same add twice changes nothing; aws-auth is never
+/// touched; list shows the entry and its policy; revoke takes the person out.
+#[test]
+fn access_entries_add_list_revoke_on_an_api_cluster() {
+    let tb = Testbed::start(TestbedOptions {
+        static_tokens: vec![format!("{ADMIN_TOKEN}=admin:system:masters")],
+        aws: true,
+        auth_mode: eks_auth::access::AuthenticationMode::Api,
+        ..TestbedOptions::default()
+    })
+    .expect("testbed starts");
+    let admin_kubeconfig = tb.dir().join("admin-kubeconfig");
+    std::fs::write(
+        &admin_kubeconfig,
+        tb.kubeconfig_for(&Creds::Token(ADMIN_TOKEN.to_owned()), false),
+    )
+    .unwrap();
+    let bed = Bed {
+        tb,
+        admin_kubeconfig,
+    };
+    create_namespace(&bed, "team-a");
+    let bob = bed.tb.create_user("bob").unwrap();
+    let as_bob = person_kubeconfig(&bed, &bob.keys, None, "bob");
+    let aws_env: Vec<(String, String)> = bed
+        .tb
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect();
+    let grant = |args: &[&str]| {
+        Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", bed.tb.dir().join("home"))
+            .envs(aws_env.iter().map(|(k, v)| (k, v)))
+            .arg("--kubeconfig")
+            .arg(&bed.admin_kubeconfig)
+            .args(["--backend", "access-entries"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let can_i = |ns: &str| {
+        let out = kubectl_as(
+            &bed,
+            &as_bob,
+            &["auth", "can-i", "list", "configmaps", "-n", ns],
+        );
+        text(&out.stdout).trim().to_owned()
+    };
+    // EKS applies access-entry changes eventually ("may take several seconds", user guide);
+    // the stand-in within a second.
+    let eventually = |what: &str, check: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !check() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "{what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let aws_auth = bed.aws_auth();
+
+    let out: Value = serde_json::from_str(&ok(&grant(&[
+        "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
+    ])))
+    .unwrap();
+    assert_eq!(out["aws_auth"], "added");
+    // The policy grants view: no RBAC objects, no default group.
+    assert_eq!(out["rbac"], json!([]));
+    eventually("bob reads team-a", &|| can_i("team-a") == "yes");
+    assert_eq!(can_i("default"), "no");
+    assert_eq!(bed.aws_auth(), aws_auth);
+
+    let again: Value = serde_json::from_str(&ok(&grant(&[
+        "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
+    ])))
+    .unwrap();
+    assert_eq!(again["aws_auth"], "unchanged");
+
+    let list: Value = serde_json::from_str(&ok(&grant(&["list", "-o", "json"]))).unwrap();
+    let entry = list["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["arn"] == bob.arn.as_str())
+        .expect("bob's entry is listed");
+    assert_eq!(entry["list"], "accessEntry");
+    assert_eq!(
+        entry["policies"],
+        json!(["AmazonEKSViewPolicy (namespaces team-a)"])
+    );
+
+    let out = ok(&grant(&["revoke", &bob.arn]));
+    assert!(out.contains("ACCESS ENTRIES  1 entry removed"), "{out}");
+    eventually("bob is out", &|| {
+        !kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"])
+            .status
+            .success()
+    });
+    let after = kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"]);
+    assert!(
+        !after.status.success(),
+        "revoke said:\n{out}\nlist after:\n{}",
+        text(&grant(&["list"]).stdout)
+    );
+    assert!(
+        text(&after.stderr).contains("You must be logged in to the server"),
+        "{}",
+        text(&after.stderr)
+    );
+    assert_eq!(bed.aws_auth(), aws_auth);
+}

@@ -155,11 +155,11 @@ impl AwsAuthStore {
             outcome: upsert_word(&first.upsert),
             diff,
             notes,
-            state: super::AddState::AwsAuth(AddState {
+            state: super::AddState::AwsAuth(Box::new(AddState {
                 before,
                 parsed,
                 first,
-            }),
+            })),
         })
     }
 
@@ -252,7 +252,7 @@ impl AwsAuthStore {
             removed: first.removed,
             gone_groups,
             diff,
-            state: super::RevokeState::AwsAuth(RevokeState { before }),
+            state: super::RevokeState::AwsAuth(Box::new(RevokeState { before })),
         })
     }
 
@@ -471,7 +471,7 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
         let key = r.key();
         let last = aws_auth.role_entries_for(&key).last() == Some(&i);
         entries.push(ListEntry {
-            list: DataKey::MapRoles,
+            list: DataKey::MapRoles.as_str(),
             arn: if r.rolearn.is_empty() {
                 key
             } else {
@@ -481,17 +481,19 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
             groups: r.groups.clone(),
             effective: last && !issues_of(DataKey::MapRoles, i).any(|f| never_matches(&f.kind)),
             issues: texts(DataKey::MapRoles, i),
+            policies: Vec::new(),
         });
     }
     for (i, u) in aws_auth.users().iter().enumerate() {
         let last = aws_auth.user_entries_for(&u.userarn).last() == Some(&i);
         entries.push(ListEntry {
-            list: DataKey::MapUsers,
+            list: DataKey::MapUsers.as_str(),
             arn: u.userarn.clone(),
             username: u.username.clone(),
             groups: u.groups.clone(),
             effective: last && !issues_of(DataKey::MapUsers, i).any(|f| never_matches(&f.kind)),
             issues: texts(DataKey::MapUsers, i),
+            policies: Vec::new(),
         });
     }
     entries
