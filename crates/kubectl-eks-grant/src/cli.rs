@@ -54,7 +54,7 @@ pub struct Cli {
 /// Which store of mappings eks-grant uses (issue 11: aws-auth or EKS access entries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendChoice {
-    /// The cluster's store (for now aws-auth: the mode is not read yet)
+    /// The store the cluster's authentication mode counts (EKS DescribeCluster)
     Auto,
     /// The kube-system/aws-auth ConfigMap
     AwsAuth,

@@ -39,7 +39,8 @@ fn start(aws: bool) -> Bed {
     }
 }
 
-/// Runs eks-grant hermetically (no AWS_*, KUBECONFIG or HOME of the caller).
+/// Runs eks-grant hermetically (no AWS_*, KUBECONFIG or HOME of the caller), on aws-auth: these
+/// scenarios have no AWS side to read the cluster's mode from (`--backend auto` is tested below).
 fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .env_clear()
@@ -47,6 +48,7 @@ fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
         .env("HOME", home)
         .arg("--kubeconfig")
         .arg(kubeconfig)
+        .args(["--backend", "aws-auth"])
         .args(args)
         .output()
         .expect("kubectl-eks_grant runs")
@@ -176,7 +178,7 @@ fn twenty_concurrent_adds_all_land() {
                 .env("HOME", bed.tb.dir().join("home"))
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
-                .args(["add", &arn, "--group", "team"])
+                .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -925,7 +927,7 @@ fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
                 .env("HOME", bed.tb.dir().join("home"))
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
-                .args(["add", &arn, "--group", "team"])
+                .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -1119,4 +1121,85 @@ fn access_entries_add_list_revoke_on_an_api_cluster() {
         text(&after.stderr)
     );
     assert_eq!(bed.aws_auth(), aws_auth);
+}
+
+/// Issue 11: `--backend auto` (the default) reads the cluster's authentication mode with EKS
+/// DescribeCluster and says in one line which store it uses and why; without an answer from EKS
+/// it writes nothing and points at `--backend aws-auth`.
+#[test]
+fn backend_auto_reads_the_clusters_mode() {
+    for (mode, expected) in [
+        (
+            eks_auth::access::AuthenticationMode::Api,
+            "note: using access entries: cluster `testbed` is in API mode",
+        ),
+        (
+            eks_auth::access::AuthenticationMode::ConfigMap,
+            "note: using aws-auth: cluster `testbed` is in CONFIG_MAP mode",
+        ),
+    ] {
+        let tb = Testbed::start(TestbedOptions {
+            static_tokens: vec![format!("{ADMIN_TOKEN}=admin:system:masters")],
+            aws: true,
+            auth_mode: mode,
+            ..TestbedOptions::default()
+        })
+        .expect("testbed starts");
+        let kubeconfig = tb.dir().join("admin-kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            tb.kubeconfig_for(&Creds::Token(ADMIN_TOKEN.to_owned()), false),
+        )
+        .unwrap();
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", tb.dir().join("home"))
+            .envs(tb.env().into_iter().filter(|(k, _)| k.starts_with("AWS_")))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["list", "-o", "json"])
+            .output()
+            .unwrap();
+        let list: Value = serde_json::from_str(&ok(&out)).unwrap();
+        assert!(
+            text(&out.stderr).lines().any(|l| l == expected),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        let lists: Vec<&str> = list["mappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["list"].as_str().unwrap())
+            .collect();
+        match mode {
+            eks_auth::access::AuthenticationMode::Api => {
+                assert!(lists.iter().all(|l| *l == "accessEntry"), "{lists:?}")
+            }
+            _ => assert!(lists.iter().all(|l| *l != "accessEntry"), "{lists:?}"),
+        }
+
+        // No AWS credentials: nothing is guessed.
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", tb.dir().join("home"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(
+                tb.env()
+                    .into_iter()
+                    .filter(|(k, _)| k == "AWS_ENDPOINT_URL" || k == "AWS_REGION"),
+            )
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["add", &format!("arn:aws:iam::{ACCOUNT}:user/bob")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(text(&out.stdout), "");
+        let err = text(&out.stderr);
+        assert!(err.contains("DescribeCluster"), "{err}");
+        assert!(err.contains("pass --backend aws-auth"), "{err}");
+    }
 }

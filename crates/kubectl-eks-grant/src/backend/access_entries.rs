@@ -14,13 +14,28 @@ use eks_auth::access::{
 };
 use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws_auth::AwsAuth;
-use eks_auth::eks::{EksClient, NewAccessEntry};
+use eks_auth::eks::{EksClient, EksError, NewAccessEntry};
 use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::rbac::preset;
 
 use super::{AddPlan, Mapping, Mappings, RevokePlan, UndoPlan, Written};
 use crate::report::ListEntry;
 use crate::request::{Grant, Revoke};
+
+/// An EKS error as the user reads it: the error and its causes once, then what to do.
+pub fn eks_error(err: EksError) -> anyhow::Error {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    match err.hint() {
+        Some(hint) => anyhow::anyhow!("{text}\n\nhint: {hint}"),
+        None => anyhow::anyhow!("{text}"),
+    }
+}
 
 /// The access entries of one EKS cluster.
 #[derive(Debug, Clone)]
@@ -95,10 +110,18 @@ impl AccessEntriesStore {
             .cloned()
             .collect();
         let key = principal.to_string();
-        let existing = self.eks.describe_access_entry(&key).await?;
+        let existing = self
+            .eks
+            .describe_access_entry(&key)
+            .await
+            .map_err(eks_error)?;
         let existing = match existing {
             Some(mut e) => {
-                e.policies = self.eks.list_associated_access_policies(&key).await?;
+                e.policies = self
+                    .eks
+                    .list_associated_access_policies(&key)
+                    .await
+                    .map_err(eks_error)?;
                 Some(e)
             }
             None => None,
@@ -157,13 +180,15 @@ impl AccessEntriesStore {
                         username: Some(username.clone()),
                         kubernetes_groups: groups.clone(),
                     })
-                    .await?;
+                    .await
+                    .map_err(eks_error)?;
                 outcome = "added";
             }
             Some(e) if e.username != username || e.kubernetes_groups != groups => {
                 self.eks
                     .update_access_entry(&principal, Some(&username), Some(&groups))
-                    .await?;
+                    .await
+                    .map_err(eks_error)?;
                 outcome = "updated";
             }
             Some(_) => {}
@@ -173,7 +198,10 @@ impl AccessEntriesStore {
                 .as_ref()
                 .is_some_and(|e| e.policies.iter().any(|q| q == p))
         {
-            self.eks.associate_access_policy(&principal, p).await?;
+            self.eks
+                .associate_access_policy(&principal, p)
+                .await
+                .map_err(eks_error)?;
             if outcome == "unchanged" {
                 outcome = "updated";
             }
@@ -186,7 +214,11 @@ impl AccessEntriesStore {
 
     pub(super) async fn plan_revoke(&self, revoke: &Revoke) -> Result<RevokePlan> {
         let principal = entry_principal(&revoke.given)?.to_string();
-        let existing = self.eks.describe_access_entry(&principal).await?;
+        let existing = self
+            .eks
+            .describe_access_entry(&principal)
+            .await
+            .map_err(eks_error)?;
         let (removed, gone_groups, diff) = match &existing {
             Some(e) => (
                 1,
@@ -207,7 +239,10 @@ impl AccessEntriesStore {
         let mut notes = Vec::new();
         if removed > 0 {
             // EKS removes the entry's policy associations with it (DeleteAccessEntry).
-            self.eks.delete_access_entry(&state.principal).await?;
+            self.eks
+                .delete_access_entry(&state.principal)
+                .await
+                .map_err(eks_error)?;
         } else {
             notes.push(format!(
                 "`{}` had no access entry: nothing to revoke",
@@ -229,7 +264,7 @@ impl AccessEntriesStore {
     }
 
     pub(super) async fn mappings(&self) -> Result<Mappings> {
-        let entries = self.eks.fetch_access_entries().await?;
+        let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
         let mut groups: Vec<String> = entries
             .iter()
             .flat_map(|e| e.kubernetes_groups.iter().cloned())
@@ -260,7 +295,7 @@ impl AccessEntriesStore {
     }
 
     pub(super) async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
-        let entries = self.eks.fetch_access_entries().await?;
+        let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
         let empty = AwsAuth::parse(&Default::default())?;
         let resolution = access::resolve(
             identity,

@@ -12,6 +12,7 @@ mod aws_auth;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::arn::Arn;
+use eks_auth::eks::EksClient;
 use eks_auth::kube::{Cluster, RbacJournalEntry};
 use eks_auth::mapping::Identity;
 
@@ -116,40 +117,81 @@ pub struct Mapping {
     pub groups: Vec<String>,
 }
 
+/// The EKS client of the cluster: its name and region from `--cluster-name`/`--region`, else
+/// from the context's cluster ARN (as `update-kubeconfig` names it); `None` when no name is
+/// known. The AWS identity is the AWS environment's, or `--profile`'s.
+async fn eks_client(cluster: &Cluster, args: &StoreArgs) -> Result<Option<EksClient>> {
+    let from_arn = cluster.cluster_arn.as_ref();
+    let Some(name) = args
+        .cluster_name
+        .clone()
+        .or_else(|| from_arn.map(|a| a.name().to_owned()))
+    else {
+        return Ok(None);
+    };
+    let region = args
+        .region
+        .clone()
+        .or_else(|| from_arn.map(|a| a.region().to_owned()));
+    let aws = eks_auth::aws::load_context(&eks_auth::aws::AwsOptions {
+        profile: args.profile.clone(),
+        region,
+    })
+    .await
+    .context("loading the AWS configuration for the EKS calls")?;
+    Ok(Some(aws.eks_client(&name)))
+}
+
 impl Backend {
     /// The backend `--backend` asks for. `auto` is aws-auth until eks-grant reads the cluster's
     /// authentication mode (issue 11); `access-entries` needs the EKS cluster's name and region:
     /// the flags, else the context's cluster ARN (as `update-kubeconfig` names it).
     pub async fn select(cluster: &Cluster, args: &StoreArgs) -> Result<Backend> {
         match args.backend {
-            BackendChoice::Auto | BackendChoice::AwsAuth => {
-                Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)))
-            }
+            BackendChoice::AwsAuth => Ok(Backend::AwsAuth(AwsAuthStore::new(cluster))),
             BackendChoice::AccessEntries => {
-                let from_arn = cluster.cluster_arn.as_ref();
-                let Some(name) = args
-                    .cluster_name
-                    .clone()
-                    .or_else(|| from_arn.map(|a| a.name().to_owned()))
-                else {
+                let Some(eks) = eks_client(cluster, args).await? else {
                     bail!(
                         "--backend access-entries needs the EKS cluster's name, and context `{}` does not name its cluster by its EKS ARN\n\nhint: pass --cluster-name NAME (and --region R)",
                         cluster.context
                     );
                 };
-                let region = args
-                    .region
-                    .clone()
-                    .or_else(|| from_arn.map(|a| a.region().to_owned()));
-                let aws = eks_auth::aws::load_context(&eks_auth::aws::AwsOptions {
-                    profile: args.profile.clone(),
-                    region,
-                })
-                .await
-                .context("loading the AWS configuration for the EKS access-entry calls")?;
-                Ok(Backend::AccessEntries(AccessEntriesStore::new(
-                    aws.eks_client(&name),
-                )))
+                Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+            }
+            BackendChoice::Auto => {
+                let Some(eks) = eks_client(cluster, args).await? else {
+                    crate::output::note(&format!(
+                        "using aws-auth: context `{}` does not name an EKS cluster (no cluster ARN, no --cluster-name), so its authentication mode cannot be read",
+                        cluster.context
+                    ));
+                    return Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)));
+                };
+                // DescribeCluster's accessConfig.authenticationMode decides: CONFIG_MAP counts
+                // aws-auth only; API and API_AND_CONFIG_MAP count access entries, which win over
+                // aws-auth for the same principal ("Grant IAM users access to Kubernetes with EKS
+                // access entries", EKS user guide).
+                let config = eks.access_config().await.map_err(|err| {
+                    let err = access_entries::eks_error(err);
+                    crate::commands::partly_done(
+                        &err,
+                        "eks-grant reads the cluster's authentication mode to pick the store that counts, and could not",
+                        "pass --backend aws-auth to edit aws-auth without asking EKS (right only for a cluster in CONFIG_MAP mode)",
+                    )
+                })?;
+                let mode = config.mode;
+                if mode.uses_access_entries() {
+                    crate::output::note(&format!(
+                        "using access entries: cluster `{}` is in {mode} mode",
+                        eks.cluster()
+                    ));
+                    Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+                } else {
+                    crate::output::note(&format!(
+                        "using aws-auth: cluster `{}` is in {mode} mode",
+                        eks.cluster()
+                    ));
+                    Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)))
+                }
             }
         }
     }
