@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use eks_auth::cli::write_completion_script;
-use eks_auth::kube::connect;
+use eks_auth::kube::connect_with;
 
 use crate::backend::Backend;
 use crate::cli::{Cli, Command};
@@ -69,7 +69,7 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
+        let cluster = connect_with(&cli.kube.target()).await?;
         let backend = Backend::select(&cluster, &cli.store).await?;
         match req {
             Req::Add(g) => commands::add::run(&cluster, &backend, format, g).await,

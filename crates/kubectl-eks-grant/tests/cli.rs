@@ -240,6 +240,9 @@ fn kubectl_completes_the_plugin_through_the_helper() {
         kubectl(&["eks-grant", "-"]),
         "--kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)\n\
          --context\tThe kubeconfig context to use (default: the current context)\n\
+         --cluster\tThe kubeconfig cluster to use (default: the context's)\n\
+         --user\tThe kubeconfig user to use (default: the context's)\n\
+         --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
          --backend\tWhere mappings are kept: auto, aws-auth or access-entries\n\

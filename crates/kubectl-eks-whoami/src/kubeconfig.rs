@@ -1,16 +1,15 @@
 //! I/O: the kubeconfig (read as kubectl merges it, with kube's `Kubeconfig`), the context in
 //! use, and running the context's exec credential plugin as kubectl runs it.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use kube::config::{ExecConfig, Kubeconfig};
 
-use eks_auth::env;
 use crate::exec::{ClusterArn, ExecStanza};
 use crate::report::ContextInfo;
+use eks_auth::env;
 
 /// How the context's user authenticates. `Debug` shows no secret: the exec stanza prints as
 /// [`ExecStanza`] does (env names only), the token not at all.
@@ -76,9 +75,27 @@ pub fn stanza(exec: &ExecConfig) -> ExecStanza {
 }
 
 /// Reads the kubeconfig (`--kubeconfig`, else `$KUBECONFIG` merged, else `~/.kube/config`) and
-/// picks the context (`--context`, else the current one).
-pub fn load(path: Option<&Path>, context: Option<&str>) -> anyhow::Result<Loaded> {
-    let kubeconfig = eks_auth::kube::read_kubeconfig(path)?;
+/// picks the context (`--context`, else the current one); `--cluster` and `--user` replace the
+/// context's entries as kubectl does.
+#[cfg(test)]
+pub fn load(path: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Result<Loaded> {
+    load_args(&eks_auth::cli::KubeArgs {
+        kubeconfig: path.map(std::path::Path::to_owned),
+        context: context.map(str::to_owned),
+        ..Default::default()
+    })
+}
+
+/// [`load`] with every kubectl global flag.
+pub fn load_args(kube: &eks_auth::cli::KubeArgs) -> anyhow::Result<Loaded> {
+    let context = kube.context.as_deref();
+    let mut kubeconfig = eks_auth::kube::read_kubeconfig(kube.kubeconfig.as_deref())?;
+    eks_auth::kube::override_context(
+        &mut kubeconfig,
+        context,
+        kube.cluster.as_deref(),
+        kube.user.as_deref(),
+    )?;
     let name = match context
         .map(str::to_owned)
         .or(kubeconfig.current_context.clone())
@@ -271,7 +288,7 @@ users:
   user: {token: k8s-aws-v1.abc}
 "#;
 
-    fn write(dir: &Path) -> std::path::PathBuf {
+    fn write(dir: &std::path::Path) -> std::path::PathBuf {
         let path = dir.join("config");
         std::fs::write(&path, CONFIG).unwrap();
         path

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::arn::{Arn, ClusterArn};
-use eks_auth::aws_auth::{AwsAuth, DataKey, IssueKind, Upsert};
+use eks_auth::aws_auth::{AwsAuth, DataKey, Upsert};
 use eks_auth::kube::{
     AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, AwsAuthObject, Cluster, Edit, HistorySlot, Modified,
     ModifyError, ModifyOptions, RbacJournalEntry, Undoing, data_sha256, delete_aws_auth,
@@ -103,17 +103,6 @@ fn aws_auth_diff(
         AWS_AUTH,
         existed.then(|| diff::data_yaml(before)).as_deref(),
         Some(&diff::data_yaml(after)),
-    )
-}
-
-/// Findings that keep an entry from ever matching: decided on the finding, never on its text.
-fn never_matches(kind: &IssueKind) -> bool {
-    matches!(
-        kind,
-        IssueKind::Dropped { .. }
-            | IssueKind::RoleArnWithPath { .. }
-            | IssueKind::NeverMatches { .. }
-            | IssueKind::SsoPartitionNeverMatches
     )
 }
 
@@ -429,7 +418,8 @@ impl AwsAuthStore {
 
     pub(super) async fn mappings(&self) -> Result<Mappings> {
         let obj = self.read().await?;
-        let aws_auth = plan::parse(&obj.data)?;
+        // Reading: as the authenticator reads it, whatever the editor could not edit.
+        let aws_auth = AwsAuth::read(&obj.data);
         Ok(Mappings {
             entries: list_entries(&aws_auth),
             accounts: aws_auth.accounts().to_vec(),
@@ -443,7 +433,8 @@ impl AwsAuthStore {
 
     pub(super) async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
         let obj = self.read().await?;
-        let aws_auth = plan::parse(&obj.data)?;
+        // Reading: as the authenticator reads it, whatever the editor could not edit.
+        let aws_auth = AwsAuth::read(&obj.data);
         Ok(map_identity(identity, &aws_auth, None)?.map(|m| Mapping {
             source: m.source.to_string(),
             username: m.username,
@@ -469,7 +460,6 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
     let mut entries = Vec::new();
     for (i, r) in aws_auth.roles().iter().enumerate() {
         let key = r.key();
-        let last = aws_auth.role_entries_for(&key).last() == Some(&i);
         entries.push(ListEntry {
             list: DataKey::MapRoles.as_str(),
             arn: if r.rolearn.is_empty() {
@@ -479,19 +469,19 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
             },
             username: r.username.clone(),
             groups: r.groups.clone(),
-            effective: last && !issues_of(DataKey::MapRoles, i).any(|f| never_matches(&f.kind)),
+            // One notion of "this entry can match", shared with the lint and the lockout guard.
+            effective: aws_auth.role_live(i),
             issues: texts(DataKey::MapRoles, i),
             policies: Vec::new(),
         });
     }
     for (i, u) in aws_auth.users().iter().enumerate() {
-        let last = aws_auth.user_entries_for(&u.userarn).last() == Some(&i);
         entries.push(ListEntry {
             list: DataKey::MapUsers.as_str(),
             arn: u.userarn.clone(),
             username: u.username.clone(),
             groups: u.groups.clone(),
-            effective: last && !issues_of(DataKey::MapUsers, i).any(|f| never_matches(&f.kind)),
+            effective: aws_auth.user_live(i),
             issues: texts(DataKey::MapUsers, i),
             policies: Vec::new(),
         });
