@@ -65,7 +65,12 @@ fn main() -> ExitCode {
     };
     let color = std::io::stdout().is_terminal()
         && std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty());
-    let text = match render::render(&report, cli.output.output, color) {
+    let text = match render::render(
+        &report,
+        cli.output.output,
+        color,
+        eks_auth::cli::table::terminal_width(),
+    ) {
         Ok(t) => t,
         Err(err) => {
             eprintln!("error: rendering the report: {err:#}");
