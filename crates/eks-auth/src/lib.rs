@@ -4,6 +4,7 @@
 //! `aws_auth`, `mapping`, and with the `rbac` feature `rbac`. The I/O edges live behind the
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
+pub mod access;
 pub mod arn;
 pub mod aws_auth;
 #[cfg(feature = "cli")]

@@ -32,7 +32,7 @@ mod escalation;
 mod eval;
 mod messages;
 mod presets;
-mod rules;
+pub(crate) mod rules;
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 
