@@ -1,6 +1,8 @@
 //! `kubectl eks-whoami`: who am I in AWS and in the cluster, which mapping made me so, and
 //! what may I do.
 
+mod access_diagnosis;
+mod access_view;
 mod aws_identity;
 mod cli;
 mod cluster;

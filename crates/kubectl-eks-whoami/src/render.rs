@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use eks_auth::cli::OutputFormat;
 use eks_auth::cli::table::{Cell, Color, Table, fields, paragraph, short_resource};
 
-use crate::permissions::STANDARD_VERBS;
+use crate::access_view;
+use crate::permissions::{self, STANDARD_VERBS};
 use crate::report::{
-    Access, AwsSource, BindingView, EntryView, KubeStatus, MappingKind, Report, ResourceRow,
-    Verdict,
+    Access, AwsSource, BindingView, CellSource, EntryView, KubeStatus, MappingKind, OverrideReason,
+    Report, ResourceRow, Verdict,
 };
 
 /// Renders the report in the format asked for (a trailing newline included). `width` is the
@@ -182,6 +183,8 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
     // Mapping
     out.push_str("\nMapping\n");
     let m = &r.mapping;
+    let access = m.access.as_ref();
+    let access_entry = access.and_then(|a| a.entry.as_ref());
     let source = match m.source {
         MappingKind::MapRoles | MappingKind::MapUsers | MappingKind::MapAccounts => {
             m.entry.as_ref().map(entry_text).unwrap_or_default()
@@ -189,6 +192,10 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
         MappingKind::ClusterCreator => {
             "cluster creator (implicit admin: kubernetes-admin in system:masters)".to_owned()
         }
+        MappingKind::AccessEntry => match access_entry {
+            Some(e) => access_view::entry_line(e),
+            None => "an EKS access entry (inferred: see below)".to_owned(),
+        },
         MappingKind::Other => "not aws-auth (an EKS access entry?)".to_owned(),
         MappingKind::Unknown => "unknown (aws-auth not readable)".to_owned(),
         MappingKind::None => "none: nothing maps this identity".to_owned(),
@@ -197,10 +204,47 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
+    let mode = access
+        .map(|a| match &a.authentication_mode {
+            Some(mode) => format!("{mode} (cluster {})", a.cluster_name),
+            None => format!("unknown (cluster {})", a.cluster_name),
+        })
+        .unwrap_or_default();
+    let policies = access_entry
+        .map(|e| {
+            if e.policies.is_empty() {
+                "(none associated)".to_owned()
+            } else {
+                e.policies
+                    .iter()
+                    .map(access_view::policy_line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
+        .unwrap_or_default();
+    let overrides = m
+        .overrides
+        .iter()
+        .map(|o| {
+            let why = match o.reason {
+                OverrideReason::BehindAccessEntry => "behind the access entry",
+                OverrideReason::IgnoredByMode => "ignored in API mode",
+            };
+            format!("{} ({why})", entry_text(&o.entry))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let confirm = access
+        .map(|a| a.confirm_with.join(", "))
+        .unwrap_or_default();
     out.push_str(&fields(
         &[
+            ("mode", mode),
             ("aws-auth", aws_auth),
             ("source", source),
+            ("policies", policies),
+            ("overrides", overrides),
             (
                 "shadowed",
                 m.shadowed
@@ -210,9 +254,13 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
                     .join("\n"),
             ),
             ("inferred", m.inferred.join("\n")),
+            ("confirm with", confirm),
         ],
         width,
     ));
+    for e in access.map(|a| a.errors.as_slice()).unwrap_or_default() {
+        out.push_str(&paragraph(&format!("note: {e}"), "", prose));
+    }
     for note in &m.notes {
         out.push_str(&paragraph(&format!("note: {note}"), "", prose));
     }
@@ -235,7 +283,30 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
         } else {
             let (matrix, short) = matrix(&p.resources, color, width);
             out.push_str(&matrix);
-            out.push_str("✓ every object   ~ only the named objects\n");
+            if permissions::any_policy_cell(&p.resources) {
+                let mut names: Vec<String> = p
+                    .resources
+                    .iter()
+                    .flat_map(|r| r.sources.values().flatten())
+                    .filter_map(|s| match s {
+                        CellSource::AccessPolicy { policy, .. } => Some(policy.clone()),
+                        CellSource::Rbac => None,
+                    })
+                    .collect();
+                names.sort();
+                names.dedup();
+                out.push_str("✓ RBAC, every object   ~ RBAC, only the named objects\n");
+                out.push_str(&paragraph(
+                    &format!(
+                        "P an access policy ({}): not in `kubectl auth can-i --list`",
+                        names.join(", ")
+                    ),
+                    "",
+                    prose,
+                ));
+            } else {
+                out.push_str("✓ every object   ~ only the named objects\n");
+            }
             if short {
                 let verbs = STANDARD_VERBS
                     .iter()
@@ -407,11 +478,7 @@ fn matrix(rows: &[ResourceRow], color: bool, width: Option<usize>) -> (String, b
         }
         let mut cells = vec![Cell::new(short_resource(&row.resource))];
         for verb in STANDARD_VERBS {
-            cells.push(match row.verbs.get(*verb) {
-                Some(Access::All) => Cell::new("✓").color(Color::Green),
-                Some(Access::Named) => Cell::new("~").color(Color::Yellow),
-                None => Cell::new(""),
-            });
+            cells.push(mark(row, verb));
         }
         t.push(cells);
     }
@@ -419,6 +486,30 @@ fn matrix(rows: &[ResourceRow], color: bool, width: Option<usize>) -> (String, b
         return (String::new(), false);
     }
     (t.render(width, color), t.uses_short_headers(width))
+}
+
+/// A matrix cell: `✓` (RBAC, every object), `~` (RBAC, named objects only), `P` (an access
+/// policy), `✓P` (both).
+fn mark(row: &ResourceRow, verb: &str) -> Cell {
+    let sources = row.sources.get(verb);
+    let policy = sources.is_some_and(|s| {
+        s.iter()
+            .any(|c| matches!(c, CellSource::AccessPolicy { .. }))
+    });
+    // Without sources (no access policies in play) a cell is RBAC's.
+    let rbac = sources.is_none_or(|s| s.contains(&CellSource::Rbac));
+    let rbac_mark = match row.verbs.get(verb) {
+        Some(Access::All) if rbac => Some("✓"),
+        Some(Access::Named) if rbac => Some("~"),
+        _ => None,
+    };
+    match (rbac_mark, policy) {
+        (Some(m), false) if m == "~" => Cell::new(m).color(Color::Yellow),
+        (Some(m), false) => Cell::new(m).color(Color::Green),
+        (Some(m), true) => Cell::new(format!("{m}P")).color(Color::Green),
+        (None, true) => Cell::new("P").color(Color::Cyan),
+        (None, false) => Cell::new(""),
+    }
 }
 
 /// The rows with verbs beyond the standard ones (`bind`, `escalate`, `impersonate`, ...) or
@@ -466,6 +557,7 @@ mod tests {
             group: group.to_owned(),
             verbs: verbs.iter().map(|(v, a)| ((*v).to_owned(), *a)).collect(),
             names: names.iter().map(|n| (*n).to_owned()).collect(),
+            sources: BTreeMap::new(),
         }
     }
 
@@ -569,6 +661,8 @@ mod tests {
                 agrees: Some(true),
                 inferred: vec![],
                 notes: vec!["the authenticator uses the last of several entries for one ARN: entry 1 is shadowed".to_owned()],
+                access: None,
+                overrides: vec![],
             },
             bindings: Some(BindingsSection {
                 items: vec![
