@@ -16,3 +16,9 @@ pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// STS-only endpoint override (service-specific variables win over the global one).
 pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+/// Static AWS credentials, as the SDKs read them (here: from the exec stanza's env).
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// The secret of [`AWS_ACCESS_KEY_ID`].
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// The session token of temporary credentials.
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";

@@ -2,6 +2,7 @@
 //! what may I do.
 
 mod access_diagnosis;
+mod access_io;
 mod access_view;
 mod aws_identity;
 mod cli;

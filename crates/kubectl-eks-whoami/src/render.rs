@@ -298,7 +298,7 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
                 out.push_str("✓ RBAC, every object   ~ RBAC, only the named objects\n");
                 out.push_str(&paragraph(
                     &format!(
-                        "P an access policy ({}): not in `kubectl auth can-i --list`",
+                        "A an access policy ({}): not in `kubectl auth can-i --list`",
                         names.join(", ")
                     ),
                     "",
@@ -488,8 +488,8 @@ fn matrix(rows: &[ResourceRow], color: bool, width: Option<usize>) -> (String, b
     (t.render(width, color), t.uses_short_headers(width))
 }
 
-/// A matrix cell: `✓` (RBAC, every object), `~` (RBAC, named objects only), `P` (an access
-/// policy), `✓P` (both).
+/// A matrix cell: `✓` (RBAC, every object), `~` (RBAC, named objects only), `A` (an access
+/// policy), `✓A` (both). `A`, not `P`: `P` is the patch column of the one-letter headers.
 fn mark(row: &ResourceRow, verb: &str) -> Cell {
     let sources = row.sources.get(verb);
     let policy = sources.is_some_and(|s| {
@@ -506,8 +506,8 @@ fn mark(row: &ResourceRow, verb: &str) -> Cell {
     match (rbac_mark, policy) {
         (Some(m), false) if m == "~" => Cell::new(m).color(Color::Yellow),
         (Some(m), false) => Cell::new(m).color(Color::Green),
-        (Some(m), true) => Cell::new(format!("{m}P")).color(Color::Green),
-        (None, true) => Cell::new("P").color(Color::Cyan),
+        (Some(m), true) => Cell::new(format!("{m}A")).color(Color::Green),
+        (None, true) => Cell::new("A").color(Color::Cyan),
         (None, false) => Cell::new(""),
     }
 }
