@@ -131,17 +131,23 @@ pub fn refine_unauthorized(d: &mut Diagnosis, f: &AccessDiagFacts<'_>) {
         ),
         EntryLookup::NotAsked => return,
     };
-    d.summary = format!(
-        "The API server refused the token (401 Unauthorized): cluster mode {}, and EKS let \
-         `{}` in by no access entry{}.",
-        mode.as_str(),
-        identity.arn,
-        if *mode == AuthenticationMode::ApiAndConfigMap {
-            " and no aws-auth entry"
-        } else {
-            ""
-        }
-    );
+    d.summary = match (f.entry, mode) {
+        (EntryLookup::Found(_), _) => format!(
+            "The API server refused the token (401 Unauthorized): an access entry names \
+             `{}`, but EKS does not match it to you.",
+            identity.canonical_arn()
+        ),
+        (_, AuthenticationMode::Api) => format!(
+            "The API server refused the token (401 Unauthorized): the cluster is in API mode, \
+             which lets in only principals with an access entry, and none was found for `{}`.",
+            principal
+        ),
+        _ => format!(
+            "The API server refused the token (401 Unauthorized): the cluster is in \
+             API_AND_CONFIG_MAP mode, and neither an access entry nor aws-auth maps `{}`.",
+            principal
+        ),
+    };
     match d.causes.iter().position(|c| c.id == "not-mapped") {
         Some(i) => d.causes[i] = first,
         None => d.causes.insert(0, first),
