@@ -21,6 +21,7 @@ use eks_auth::access::{
     same_principal,
 };
 use eks_auth::arn::Arn;
+use eks_auth::env as eks_env;
 use eks_auth::mapping::Identity;
 
 use crate::access_diagnosis::entry_principal;
@@ -28,7 +29,6 @@ use crate::access_view::{
     DESCRIBE_ACCESS_ENTRY, DESCRIBE_CLUSTER, EntryLookup, LIST_ASSOCIATED_ACCESS_POLICIES,
     ModeLookup,
 };
-use crate::env;
 use crate::exec::{ExecSource, ExecStanza};
 
 /// `eks:ListAccessEntries`, read when a role's entry may carry a path.
@@ -78,17 +78,17 @@ async fn sdk_config(t: &Target<'_>) -> Result<aws_config::SdkConfig, String> {
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r));
     }
-    if let Some(url) = stanza_var(t.stanza, env::AWS_ENDPOINT_URL) {
+    if let Some(url) = stanza_var(t.stanza, eks_env::AWS_ENDPOINT_URL) {
         loader = loader.endpoint_url(url);
     }
     if let (Some(key), Some(secret)) = (
-        stanza_var(t.stanza, env::AWS_ACCESS_KEY_ID),
-        stanza_var(t.stanza, env::AWS_SECRET_ACCESS_KEY),
+        stanza_var(t.stanza, eks_env::AWS_ACCESS_KEY_ID),
+        stanza_var(t.stanza, eks_env::AWS_SECRET_ACCESS_KEY),
     ) {
         loader = loader.credentials_provider(Credentials::new(
             key,
             secret,
-            stanza_var(t.stanza, env::AWS_SESSION_TOKEN).map(str::to_owned),
+            stanza_var(t.stanza, eks_env::AWS_SESSION_TOKEN).map(str::to_owned),
             None,
             "exec-stanza-env",
         ));

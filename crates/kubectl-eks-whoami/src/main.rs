@@ -6,9 +6,7 @@ mod access_io;
 mod access_view;
 mod aws_identity;
 mod cli;
-mod cluster;
 mod diagnose;
-mod env;
 mod exec;
 mod kubeconfig;
 mod mapping_view;
@@ -66,8 +64,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty());
+    let color = std::io::stdout().is_terminal() && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
     let text = match render::render(
         &report,
         cli.output.output,

@@ -24,16 +24,11 @@ use std::fmt::Write as _;
 /// Spaces between two columns (kubectl's tabwriter padding).
 pub const GAP: usize = 3;
 
-/// The environment variable that overrides the terminal's width (as `ls` and most shells' tools
-/// read it; useful where stdout is not a terminal, e.g. to wrap a transcript).
-pub const COLUMNS: &str = "COLUMNS";
-
-/// Width of stdout's terminal: `COLUMNS` when set to a positive number, else the terminal's own
+/// Width of stdout's terminal: `COLUMNS` (as `ls` reads it) when set to a positive number, else the terminal's own
 /// size, else `None` (stdout is a pipe or a file: tables are not wrapped, so that every row stays
 /// one line for `grep`, as kubectl's are).
 pub fn terminal_width() -> Option<usize> {
-    if let Some(n) = std::env::var(COLUMNS)
-        .ok()
+    if let Some(n) = crate::env::var(crate::env::COLUMNS)
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
     {
@@ -504,9 +499,8 @@ mod tests {
 
     #[test]
     fn short_headers_only_when_the_long_ones_do_not_fit() {
-        let mut t = Table::new(["resource", "get", "deletecollection"]).short_headers([
-            "resource", "g", "dc",
-        ]);
+        let mut t = Table::new(["resource", "get", "deletecollection"])
+            .short_headers(["resource", "g", "dc"]);
         t.push(["pods", "✓", "✓"]);
         assert_eq!(
             t.render(Some(80), false),
@@ -530,7 +524,10 @@ mod tests {
     fn multi_line_cells() {
         let mut t = Table::new(["k", "v"]);
         t.push(["extra", "a=1\nb=2"]);
-        assert_eq!(t.render(None, false), "K       V\nextra   a=1\n        b=2\n");
+        assert_eq!(
+            t.render(None, false),
+            "K       V\nextra   a=1\n        b=2\n"
+        );
     }
 
     #[test]
@@ -551,7 +548,10 @@ mod tests {
 
     #[test]
     fn paragraphs_wrap_with_indent() {
-        assert_eq!(paragraph("aaa bbb ccc ddd", "  ", 9), "  aaa bbb\n  ccc ddd\n");
+        assert_eq!(
+            paragraph("aaa bbb ccc ddd", "  ", 9),
+            "  aaa bbb\n  ccc ddd\n"
+        );
         assert_eq!(paragraph("", "  ", 9), "");
         assert_eq!(paragraph("a,b,c", "", 2), "a,\nb,\nc\n");
     }
@@ -583,7 +583,12 @@ mod tests {
     fn pieces_split_at_spaces_and_after_commas() {
         assert_eq!(
             pieces("get,list pods, svc"),
-            vec![("get,", false), ("list", false), ("pods,", true), ("svc", true)]
+            vec![
+                ("get,", false),
+                ("list", false),
+                ("pods,", true),
+                ("svc", true)
+            ]
         );
     }
 }
