@@ -10,14 +10,15 @@
 //!   these modes), with the role's path when the kubeconfig knows it: unlike aws-auth, an access
 //!   entry names a role with its path.
 
-use eks_auth::access::{AccessEntry, AuthenticationMode};
+use eks_auth::access::{AccessEntry, AccessScope, AuthenticationMode, PolicyAssociation};
 use eks_auth::arn::Arn;
 use eks_auth::mapping::Identity;
+use eks_auth::rbac::ResourceAttributes;
 
 use crate::access_view::{EntryLookup, ModeLookup};
-use crate::diagnose::{SUGGESTED_PRESET, shell_word};
+use crate::diagnose::{Refusal, SUGGESTED_PRESET, shell_word};
 use crate::exec::ExecSource;
-use crate::report::{Cause, Diagnosis, Overridden, Verdict};
+use crate::report::{Cause, Diagnosis, MissingPolicy, Overridden, Verdict};
 
 /// What the access-entry side knows about a refused caller.
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +165,92 @@ pub fn refine_unauthorized(d: &mut Diagnosis, f: &AccessDiagFacts<'_>) {
     d.grant_command = Some(grant_command(&principal));
 }
 
+/// The presets whose policies are tried for a 403, least first (`policies.json` links each
+/// policy to the eks-grant preset it resembles).
+const POLICY_LADDER: &[&str] = &["view", "cluster-reader", "edit", "admin", "cluster-admin"];
+
+/// The scope a refused request needs: its namespace, or the cluster for a cluster-scoped or
+/// all-namespaces request.
+fn scope_for(r: &Refusal) -> AccessScope {
+    match (&r.namespace, r.all_namespaces) {
+        (Some(ns), false) => AccessScope::Namespaces(vec![ns.clone()]),
+        _ => AccessScope::Cluster,
+    }
+}
+
+/// The least access policy of the ladder that allows `r` at its scope.
+fn policy_for(r: &Refusal) -> Option<(&'static str, AccessScope)> {
+    let scope = scope_for(r);
+    let attrs = ResourceAttributes {
+        name: r.name.clone().unwrap_or_default(),
+        ..ResourceAttributes::new(&r.verb, &r.group, &r.resource).in_namespace(match &scope {
+            AccessScope::Namespaces(ns) => ns[0].as_str(),
+            AccessScope::Cluster => "",
+        })
+    };
+    POLICY_LADDER.iter().find_map(|preset| {
+        let policy = eks_auth::access::policies::for_preset(preset)?;
+        let association = PolicyAssociation {
+            policy_arn: policy.arn("aws"),
+            scope: scope.clone(),
+        };
+        eks_auth::access::authorize(std::slice::from_ref(&association), &attrs)
+            .map(|_| (policy.name.as_str(), scope.clone()))
+    })
+}
+
+/// A 403 of a caller let in by an access entry: which access policy, at which scope, would allow
+/// each refused request, and the `kubectl eks-grant add` line for the least policy that allows
+/// them all (eks-grant associates it with the existing entry).
+pub fn refine_forbidden(d: &mut Diagnosis, refusals: &[Refusal], principal: &Arn) {
+    for r in refusals {
+        if let Some((policy, scope)) = policy_for(r) {
+            d.access_policies.push(MissingPolicy {
+                request: r.describe(),
+                policy: policy.to_owned(),
+                scope: scope.type_str().to_owned(),
+                namespaces: match scope {
+                    AccessScope::Namespaces(ns) => ns,
+                    AccessScope::Cluster => Vec::new(),
+                },
+            });
+        }
+    }
+    if d.access_policies.is_empty() {
+        return;
+    }
+    d.summary
+        .push_str(" Or associate an access policy with your access entry: see `access_policies`.");
+    // One policy for all: the highest rung any request needed, at cluster scope when any needs it.
+    let rung = |name: &str| {
+        POLICY_LADDER
+            .iter()
+            .position(|p| eks_auth::access::policies::for_preset(p).is_some_and(|x| x.name == name))
+            .unwrap_or(0)
+    };
+    let Some(top) = d.access_policies.iter().max_by_key(|m| rung(&m.policy)) else {
+        return;
+    };
+    let mut line = format!(
+        "kubectl eks-grant add {} --policy {}",
+        shell_word(&principal.to_string()),
+        top.policy
+    );
+    if d.access_policies.iter().all(|m| m.scope == "namespace") {
+        let mut namespaces: Vec<&String> = d
+            .access_policies
+            .iter()
+            .flat_map(|m| &m.namespaces)
+            .collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            line.push_str(&format!(" --namespace {}", shell_word(ns)));
+        }
+    }
+    d.grant_command = Some(line);
+}
+
 /// An entry names the caller's principal and still the token is refused.
 fn stale_entry(entry: &AccessEntry, identity: &Identity, exec: Option<&ExecSource>) -> Cause {
     let configured: Option<Arn> = exec
@@ -218,6 +305,7 @@ mod tests {
             causes: vec![c("not-mapped"), c("role-path"), c("other-account")],
             missing: vec![],
             grant_command: Some("kubectl eks-grant add x --preset cluster-reader".to_owned()),
+            access_policies: vec![],
         }
     }
 
@@ -302,6 +390,57 @@ mod tests {
                 .contains("kubectl eks-grant revoke arn:aws:iam::111122223333:user/bob"),
             "{}",
             d.causes[0].detail
+        );
+    }
+
+    #[test]
+    fn a_403_names_the_least_policy_and_its_scope() {
+        let refusal =
+            |verb: &str, group: &str, resource: &str, ns: Option<&str>, all: bool| Refusal {
+                verb: verb.into(),
+                group: group.into(),
+                resource: resource.into(),
+                name: None,
+                namespace: ns.map(str::to_owned),
+                all_namespaces: all,
+            };
+        let rbac = "rbac.authorization.k8s.io";
+        let mut d = diagnosis();
+        let id = user("viewer");
+        refine_forbidden(
+            &mut d,
+            &[
+                refusal("list", rbac, "clusterrolebindings", None, false),
+                refusal("create", "", "configmaps", Some("dev"), false),
+            ],
+            &id.arn,
+        );
+        let got: Vec<(&str, &str, &str)> = d
+            .access_policies
+            .iter()
+            .map(|m| (m.request.as_str(), m.policy.as_str(), m.scope.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "list clusterrolebindings.rbac.authorization.k8s.io at cluster scope",
+                    "AmazonEKSAdminViewPolicy",
+                    "cluster"
+                ),
+                (
+                    "create configmaps in namespace `dev`",
+                    "AmazonEKSEditPolicy",
+                    "namespace"
+                ),
+            ]
+        );
+        assert_eq!(d.access_policies[1].namespaces, ["dev"]);
+        assert_eq!(
+            d.grant_command.as_deref(),
+            Some(
+                "kubectl eks-grant add arn:aws:iam::111122223333:user/viewer --policy AmazonEKSEditPolicy"
+            )
         );
     }
 

@@ -10,8 +10,8 @@ use eks_auth::cli::table::{Cell, Color, Table, fields, paragraph, short_resource
 use crate::access_view;
 use crate::permissions::{self, STANDARD_VERBS};
 use crate::report::{
-    Access, AwsSource, BindingView, CellSource, EntryView, KubeStatus, MappingKind, OverrideReason,
-    Report, ResourceRow, Verdict,
+    Access, AwsSource, BindingView, CellSource, DiagnosisKind, EntryView, KubeStatus, MappingKind,
+    OverrideReason, Report, ResourceRow, Verdict,
 };
 
 /// Renders the report in the format asked for (a trailing newline included). `width` is the
@@ -362,8 +362,22 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
                 out.push_str(&format!("  - {m}\n"));
             }
         }
+        if !d.access_policies.is_empty() {
+            out.push_str("Access policies that would allow them (or an RBAC binding):\n");
+            for m in &d.access_policies {
+                let scope = if m.namespaces.is_empty() {
+                    m.scope.clone()
+                } else {
+                    format!("namespaces {}", m.namespaces.join(", "))
+                };
+                out.push_str(&format!("  - {}: {} ({scope})\n", m.request, m.policy));
+            }
+        }
         if let Some(cmd) = &d.grant_command {
-            out.push_str("To give this identity access, a cluster admin runs:\n");
+            out.push_str(match d.kind {
+                DiagnosisKind::Forbidden => "To allow them, a cluster admin runs:\n",
+                _ => "To give this identity access, a cluster admin runs:\n",
+            });
             out.push_str(&format!("  {cmd}\n"));
         }
     }
@@ -545,8 +559,8 @@ mod tests {
     use super::*;
     use crate::exec::{ExecSource, ExecTool, Origin, Sourced};
     use crate::report::{
-        AwsAuthStatus, AwsSection, BindingsSection, ContextInfo, Diagnosis, DiagnosisKind,
-        KubeSection, MappingSection, NonResourceRow, PermissionsSection, TokenFacts,
+        AwsAuthStatus, AwsSection, BindingsSection, ContextInfo, Diagnosis, KubeSection,
+        MappingSection, NonResourceRow, PermissionsSection, TokenFacts,
     };
 
     const ARN: &str = "arn:aws:iam::123456789012:user/reader";
@@ -713,6 +727,7 @@ mod tests {
                 causes: vec![],
                 missing: vec!["list rolebindings.rbac.authorization.k8s.io in all namespaces".to_owned()],
                 grant_command: None,
+                access_policies: vec![],
             }),
         }
     }

@@ -398,4 +398,21 @@ pub struct Diagnosis {
     pub missing: Vec<String>,
     /// The exact command an admin would run.
     pub grant_command: Option<String>,
+    /// For a 403 of a caller let in by an access entry: the access policy, and its scope, that
+    /// would allow each refused request (an RBAC binding would too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_policies: Vec<MissingPolicy>,
+}
+
+/// An access policy that would allow a refused request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingPolicy {
+    /// As in `missing`.
+    pub request: String,
+    /// `AmazonEKSAdminViewPolicy`.
+    pub policy: String,
+    /// `cluster`, or `namespace` with `namespaces`.
+    pub scope: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
 }

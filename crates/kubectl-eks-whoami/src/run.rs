@@ -293,12 +293,19 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
 
     if !refusals.is_empty() {
         let canonical = identity.as_ref().map(|i| i.canonical_arn());
-        report.diagnosis = Some(diagnose::forbidden(
+        let mut diagnosis = diagnose::forbidden(
             &reviewed.username,
             &reviewed.groups,
             canonical.as_ref(),
             &refusals,
-        ));
+        );
+        if report.mapping.source == MappingKind::AccessEntry
+            && let Some(id) = identity.as_ref()
+        {
+            let principal = access_diagnosis::entry_principal(id, exec_source.as_ref());
+            access_diagnosis::refine_forbidden(&mut diagnosis, &refusals, &principal);
+        }
+        report.diagnosis = Some(diagnosis);
     }
     report.aws = aws;
     report.kubernetes = kubernetes;

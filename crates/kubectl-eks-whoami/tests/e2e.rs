@@ -540,6 +540,24 @@ fn api_mode_access_entry_and_view_policy_are_the_source_and_fill_the_matrix() {
         .find(|r| r["resource"] == "selfsubjectaccessreviews.authorization.k8s.io")
         .unwrap();
     assert_eq!(review["sources"]["create"], json!([{"from": "rbac"}]));
+    // View lists no RBAC objects: the 403 names the policy and scope that would.
+    let d = &v["diagnosis"];
+    assert_eq!(d["kind"], "forbidden");
+    assert_eq!(
+        d["access_policies"][0],
+        json!({
+            "request": "list clusterrolebindings.rbac.authorization.k8s.io at cluster scope",
+            "policy": "AmazonEKSAdminViewPolicy",
+            "scope": "cluster",
+        })
+    );
+    assert_eq!(
+        d["grant_command"],
+        format!(
+            "kubectl eks-grant add {} --policy AmazonEKSAdminViewPolicy",
+            viewer.arn
+        )
+    );
 
     // The same at a terminal: the entry, the policy, and `A` cells.
     let out = whoami(&tb, &kc, &["--all"]);
