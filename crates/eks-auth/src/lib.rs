@@ -19,3 +19,5 @@ pub mod token;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod eks;
