@@ -9,30 +9,21 @@
 //! find the entry by account and role name (EKS user guide, "Create access entries": a role ARN
 //! in an access entry keeps its path).
 //!
-//! The EKS calls belong in the core (`eks_auth::eks`, being written on another branch); they sit
-//! here until it lands, each a thin request/answer with no decisions.
+//! The calls are the core's (`eks_auth::eks::EksClient`); this file builds the SDK configuration
+//! the exec stanza implies and turns the answers into [`crate::access_view`]'s inputs.
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_eks::types::AccessScopeType;
-use eks_auth::access::{
-    AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, PolicyAssociation,
-    same_principal,
-};
-use eks_auth::arn::Arn;
+use aws_sdk_sts::error::DisplayErrorContext;
+use eks_auth::access::same_principal;
+use eks_auth::arn::{Arn, PrincipalKind};
+use eks_auth::eks::{EksClient, EksError};
 use eks_auth::env as eks_env;
 use eks_auth::mapping::Identity;
 
 use crate::access_diagnosis::entry_principal;
-use crate::access_view::{
-    DESCRIBE_ACCESS_ENTRY, DESCRIBE_CLUSTER, EntryLookup, LIST_ASSOCIATED_ACCESS_POLICIES,
-    ModeLookup,
-};
+use crate::access_view::{EntryLookup, ModeLookup};
 use crate::exec::{ExecSource, ExecStanza};
-
-/// `eks:ListAccessEntries`, read when a role's entry may carry a path.
-pub const LIST_ACCESS_ENTRIES: &str = "eks:ListAccessEntries";
 
 /// What the EKS side said.
 #[derive(Debug, Clone)]
@@ -127,21 +118,17 @@ async fn sdk_config(t: &Target<'_>) -> Result<aws_config::SdkConfig, String> {
         .build())
 }
 
-/// An EKS error as one line, and whether it is AccessDenied.
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    err: &aws_sdk_eks::error::SdkError<E, R>,
-) -> (String, bool, bool) {
-    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
-    let denied = code == "AccessDeniedException" || code == "AccessDenied";
-    let not_found = code == "ResourceNotFoundException";
-    let text = match err.as_service_error() {
-        Some(e) => format!("{code}: {}", e.message().unwrap_or("")),
-        None => DisplayErrorContext(err).to_string(),
-    };
-    (text, denied, not_found)
+/// An EKS error as a lookup answer: AccessDenied names the refused IAM action.
+fn entry_error(err: EksError) -> EntryLookup {
+    match err {
+        EksError::AccessDenied {
+            action, message, ..
+        } => EntryLookup::Forbidden { action, message },
+        other => EntryLookup::Failed(format!("{:#}", anyhow::Error::new(other))),
+    }
 }
 
-/// Asks EKS. `None` when there is no cluster name to ask about.
+/// Asks EKS about `t.cluster_name`.
 pub async fn lookup(t: &Target<'_>) -> AccessLookup {
     let done = |mode, entry| AccessLookup {
         cluster_name: t.cluster_name.to_owned(),
@@ -152,198 +139,64 @@ pub async fn lookup(t: &Target<'_>) -> AccessLookup {
         Ok(c) => c,
         Err(e) => return done(ModeLookup::Failed(e), EntryLookup::NotAsked),
     };
-    let client = aws_sdk_eks::Client::new(&config);
-    let mode = match client.describe_cluster().name(t.cluster_name).send().await {
-        Ok(out) => {
-            // A cluster that never had access entries turned on may answer without
-            // `accessConfig`: that is CONFIG_MAP (EKS API reference, `AccessConfigResponse`).
-            let mode = out
-                .cluster()
-                .and_then(|c| c.access_config())
-                .and_then(|a| a.authentication_mode())
-                .map(|m| m.as_str().to_owned());
-            match mode.as_deref().map(str::parse::<AuthenticationMode>) {
-                None => ModeLookup::Known(AuthenticationMode::ConfigMap),
-                Some(Ok(m)) => ModeLookup::Known(m),
-                Some(Err(e)) => ModeLookup::Failed(e.to_string()),
-            }
-        }
-        Err(err) => {
-            let (text, denied, _) = describe(&err);
+    let client = EksClient::new(&config, t.cluster_name);
+    let mode = match client.access_config().await {
+        Ok(c) => c.mode,
+        Err(EksError::AccessDenied {
+            action, message, ..
+        }) => {
             return done(
-                if denied {
-                    ModeLookup::Forbidden(format!("{DESCRIBE_CLUSTER} was refused ({text})"))
-                } else {
-                    ModeLookup::Failed(text)
-                },
+                ModeLookup::Forbidden(format!("`{action}` was refused ({message})")),
+                EntryLookup::NotAsked,
+            );
+        }
+        Err(e) => {
+            return done(
+                ModeLookup::Failed(format!("{:#}", anyhow::Error::new(e))),
                 EntryLookup::NotAsked,
             );
         }
     };
-    let (ModeLookup::Known(m), Some(identity)) = (&mode, t.identity) else {
-        return done(mode, EntryLookup::NotAsked);
+    let Some(identity) = t.identity.filter(|_| mode.uses_access_entries()) else {
+        return done(ModeLookup::Known(mode), EntryLookup::NotAsked);
     };
-    if !m.uses_access_entries() {
-        return done(mode, EntryLookup::NotAsked);
-    }
     let entry = fetch_entry(&client, t, identity).await;
-    done(mode, entry)
+    done(ModeLookup::Known(mode), entry)
 }
 
-async fn fetch_entry(
-    client: &aws_sdk_eks::Client,
-    t: &Target<'_>,
-    identity: &Identity,
-) -> EntryLookup {
-    let mut principal = entry_principal(identity, t.source);
-    let described = match describe_entry(client, t.cluster_name, &principal).await {
-        Ok(Some(e)) => e,
-        Ok(None) if principal.kind() == eks_auth::arn::PrincipalKind::Role => {
-            // The entry may name the role with a path STS does not tell.
-            match find_pathed(client, t.cluster_name, identity).await {
-                Ok(Some(arn)) => {
-                    principal = arn;
-                    match describe_entry(client, t.cluster_name, &principal).await {
-                        Ok(Some(e)) => e,
-                        Ok(None) => return EntryLookup::NotFound,
-                        Err(e) => return e,
-                    }
-                }
-                Ok(None) => return EntryLookup::NotFound,
-                Err(e) => return e,
-            }
-        }
-        Ok(None) => return EntryLookup::NotFound,
-        Err(e) => return e,
+/// The caller's entry and its policies: DescribeAccessEntry and ListAssociatedAccessPolicies,
+/// with ListAccessEntries in between only for a role whose entry may carry a path.
+async fn fetch_entry(client: &EksClient, t: &Target<'_>, identity: &Identity) -> EntryLookup {
+    let principal = entry_principal(identity, t.source);
+    let mut found = match client.describe_access_entry(&principal.to_string()).await {
+        Ok(e) => e,
+        Err(e) => return entry_error(e),
     };
-    let mut entry = described;
-    let mut token: Option<String> = None;
-    loop {
-        let out = match client
-            .list_associated_access_policies()
-            .cluster_name(t.cluster_name)
-            .principal_arn(principal.to_string())
-            .set_next_token(token.clone())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(err) => {
-                let (text, denied, _) = describe(&err);
-                return if denied {
-                    EntryLookup::Forbidden {
-                        action: LIST_ASSOCIATED_ACCESS_POLICIES.to_owned(),
-                        message: text,
-                    }
-                } else {
-                    EntryLookup::Failed(text)
-                };
-            }
+    if found.is_none() && principal.kind() == PrincipalKind::Role && !principal.has_path() {
+        let listed = match client.list_access_entries(None).await {
+            Ok(l) => l,
+            Err(e) => return entry_error(e),
         };
-        for p in out.associated_access_policies() {
-            let Some(policy_arn) = p.policy_arn() else {
-                continue;
+        if let Some(pathed) = listed
+            .iter()
+            .filter_map(|a| a.parse::<Arn>().ok())
+            .find(|a| same_principal(a, &identity.arn))
+        {
+            found = match client.describe_access_entry(&pathed.to_string()).await {
+                Ok(e) => e,
+                Err(e) => return entry_error(e),
             };
-            let scope = match p.access_scope() {
-                Some(s) if s.r#type() == Some(&AccessScopeType::Namespace) => {
-                    AccessScope::Namespaces(s.namespaces().to_vec())
-                }
-                _ => AccessScope::Cluster,
-            };
-            entry.policies.push(PolicyAssociation {
-                policy_arn: policy_arn.to_owned(),
-                scope,
-            });
-        }
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
         }
     }
-    EntryLookup::Found(entry)
-}
-
-/// DescribeAccessEntry: `Ok(None)` when there is none for `principal`.
-async fn describe_entry(
-    client: &aws_sdk_eks::Client,
-    cluster: &str,
-    principal: &Arn,
-) -> Result<Option<AccessEntry>, EntryLookup> {
+    let Some(mut entry) = found else {
+        return EntryLookup::NotFound;
+    };
     match client
-        .describe_access_entry()
-        .cluster_name(cluster)
-        .principal_arn(principal.to_string())
-        .send()
+        .list_associated_access_policies(&entry.principal_arn.to_string())
         .await
     {
-        Ok(out) => {
-            let Some(e) = out.access_entry() else {
-                return Ok(None);
-            };
-            let mut entry = AccessEntry::standard(principal.clone());
-            if let Some(t) = e.r#type().and_then(|t| t.parse::<AccessEntryType>().ok()) {
-                entry.entry_type = t;
-            }
-            if let Some(u) = e.username() {
-                entry.username = u.to_owned();
-            }
-            entry.kubernetes_groups = e.kubernetes_groups().to_vec();
-            Ok(Some(entry))
-        }
-        Err(err) => {
-            let (text, denied, not_found) = describe(&err);
-            if not_found {
-                Ok(None)
-            } else if denied {
-                Err(EntryLookup::Forbidden {
-                    action: DESCRIBE_ACCESS_ENTRY.to_owned(),
-                    message: text,
-                })
-            } else {
-                Err(EntryLookup::Failed(text))
-            }
-        }
+        Ok(policies) => entry.policies = policies,
+        Err(e) => return entry_error(e),
     }
-}
-
-/// ListAccessEntries: the entry of the caller's role under any path.
-async fn find_pathed(
-    client: &aws_sdk_eks::Client,
-    cluster: &str,
-    identity: &Identity,
-) -> Result<Option<Arn>, EntryLookup> {
-    let mut token: Option<String> = None;
-    loop {
-        let out = match client
-            .list_access_entries()
-            .cluster_name(cluster)
-            .set_next_token(token.clone())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(err) => {
-                let (text, denied, _) = describe(&err);
-                return Err(if denied {
-                    EntryLookup::Forbidden {
-                        action: LIST_ACCESS_ENTRIES.to_owned(),
-                        message: text,
-                    }
-                } else {
-                    EntryLookup::Failed(text)
-                });
-            }
-        };
-        for arn in out.access_entries() {
-            if let Ok(a) = arn.parse::<Arn>()
-                && same_principal(&a, &identity.arn)
-            {
-                return Ok(Some(a));
-            }
-        }
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(None);
-        }
-    }
+    EntryLookup::Found(entry)
 }

@@ -26,10 +26,6 @@ use crate::report::{
 
 /// The IAM action that reads the mode.
 pub const DESCRIBE_CLUSTER: &str = "eks:DescribeCluster";
-/// The IAM action that reads the caller's entry.
-pub const DESCRIBE_ACCESS_ENTRY: &str = "eks:DescribeAccessEntry";
-/// The IAM action that reads the entry's policies.
-pub const LIST_ASSOCIATED_ACCESS_POLICIES: &str = "eks:ListAssociatedAccessPolicies";
 
 /// What DescribeCluster gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -553,7 +549,7 @@ mod tests {
             Some(&k),
             ModeLookup::Known(AuthenticationMode::Api),
             EntryLookup::Forbidden {
-                action: DESCRIBE_ACCESS_ENTRY.to_owned(),
+                action: "eks:DescribeAccessEntry".to_owned(),
                 message: "AccessDeniedException: not authorized".to_owned(),
             },
         );
