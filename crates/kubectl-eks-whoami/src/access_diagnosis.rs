@@ -154,13 +154,12 @@ pub fn refine_unauthorized(d: &mut Diagnosis, f: &AccessDiagFacts<'_>) {
         None => d.causes.insert(0, first),
     }
     // aws-auth's path rule does not hold for access entries: they keep a role's path.
-    if let Some(c) = d.causes.iter_mut().find(|c| c.id == "role-path") {
-        if *mode == AuthenticationMode::Api {
-            c.verdict = Verdict::RuledOut;
-            c.detail = "API mode does not read aws-auth; an access entry names a role with \
-                        its path"
-                .to_owned();
-        }
+    if *mode == AuthenticationMode::Api
+        && let Some(c) = d.causes.iter_mut().find(|c| c.id == "role-path")
+    {
+        c.verdict = Verdict::RuledOut;
+        c.detail = "API mode does not read aws-auth; an access entry names a role with its path"
+            .to_owned();
     }
     d.grant_command = Some(grant_command(&principal));
 }

@@ -228,13 +228,13 @@ fn resolve_known(
                 .map(|k| k.username == r.username && r.groups.iter().all(|g| k.groups.contains(g)));
             // The aws-auth explanation's notes spoke of aws-auth as the source: drop them.
             section.notes.clear();
-            if section.agrees == Some(false) {
-                if let Some(k) = f.kube {
-                    section.notes.push(format!(
-                        "your access entry makes you `{}`, but the API server knows you as `{}`",
-                        r.username, k.username
-                    ));
-                }
+            if section.agrees == Some(false)
+                && let Some(k) = f.kube
+            {
+                section.notes.push(format!(
+                    "your access entry makes you `{}`, but the API server knows you as `{}`",
+                    r.username, k.username
+                ));
             }
             if section
                 .overrides
@@ -309,13 +309,11 @@ fn infer(
                 "authentication mode API lets only access entries in, and the API server \
                  authenticated you: an access entry for your principal{confirm}"
             ));
-            if aws_auth_explains {
-                if let Some(entry) = section.entry.take() {
-                    section.overrides.push(Overridden {
-                        entry,
-                        reason: OverrideReason::IgnoredByMode,
-                    });
-                }
+            if aws_auth_explains && let Some(entry) = section.entry.take() {
+                section.overrides.push(Overridden {
+                    entry,
+                    reason: OverrideReason::IgnoredByMode,
+                });
             }
         }
         Some(AuthenticationMode::ApiAndConfigMap) if aws_auth_explains => {
