@@ -236,6 +236,8 @@ impl Grant {
 pub struct Revoke {
     /// The ARN whose entries go (canonical, roles without path).
     pub principal: Arn,
+    /// The ARN as typed (access entries want a role with its path).
+    pub given: String,
     /// Other spellings that name the same principal in aws-auth (a role with its path, which
     /// never matched but is removed too).
     pub also: Vec<Arn>,
@@ -255,6 +257,7 @@ impl Revoke {
         };
         Ok(Revoke {
             principal,
+            given: args.arn.clone(),
             also,
             notes,
             dry_run: args.dry_run,

@@ -194,6 +194,10 @@ fn kubectl_completes_the_plugin_through_the_helper() {
          --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
+         --backend\tWhere mappings are kept: auto, aws-auth or access-entries\n\
+         --cluster-name\tEKS cluster name for access entries (default: from the context's cluster ARN)\n\
+         --region\tAWS region of the cluster (default: from the context's cluster ARN, else the AWS config)\n\
+         --profile\tAWS profile for the EKS calls (default: the AWS environment)\n\
          --help\tPrint help\n\
          -h\tPrint help\n\
          --version\tPrint version\n\

@@ -253,7 +253,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
     }
 
     // Held (when we lead a single flight) until the entry is stored.
-    let mut _flight_lock = None;
+    let mut flight_lock = None;
     let (token, region) = match request.static_credentials() {
         Some((creds, region)) => {
             let token = token::presign(&creds, &request.cluster, region, SystemTime::now())
@@ -271,7 +271,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
                     };
                     return emit(&request, version, &token);
                 }
-                Some(Flight::Leader(lock)) => _flight_lock = Some(lock),
+                Some(Flight::Leader(lock)) => flight_lock = Some(lock),
                 Some(Flight::Alone) | None => {}
             }
             fetch_token_with_sdk(&request)?
@@ -292,6 +292,8 @@ pub fn run(args: TokenArgs) -> Result<()> {
             eprintln!("warning: {err:#}");
         }
     }
+    // The waiting processes find the entry as soon as the lock goes.
+    drop(flight_lock);
     emit(&request, version, &token)
 }
 

@@ -714,3 +714,92 @@ fn help_names_the_subcommands() {
         assert!(help.contains(word), "{word} missing from --help");
     }
 }
+
+const AWS_USER: &str = "\
+apiVersion: v1
+kind: Config
+contexts:
+- name: prod
+  context: {cluster: prod, user: prod}
+current-context: prod
+users:
+- name: prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [--region, eu-west-1, eks, get-token, --cluster-name, prod]
+";
+
+/// With several KUBECONFIG files, `adopt --context` edits the file that holds the context and
+/// leaves the others alone.
+#[test]
+fn adopt_finds_the_context_among_kubeconfig_files() {
+    let sb = Sandbox::new();
+    let first = sb.home().join("first");
+    let second = sb.home().join("second");
+    let other = "apiVersion: v1\nkind: Config\ncontexts:\n- name: kind\n  context: {cluster: kind, user: kind}\n";
+    fs::write(&first, other).unwrap();
+    fs::write(&second, AWS_USER).unwrap();
+    let out = run(sb
+        .bare()
+        .env(
+            "KUBECONFIG",
+            format!("{}:{}", first.display(), second.display()),
+        )
+        .args(["adopt", "--context", "prod"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&first).unwrap(), other);
+    let adopted = fs::read_to_string(&second).unwrap();
+    assert!(
+        adopted.contains("      command: kubectl-eks_token\n"),
+        "{adopted}"
+    );
+    assert!(
+        adopted.contains(r#"args: ["--cluster-name", "prod", "--region", "eu-west-1"]"#),
+        "{adopted}"
+    );
+    assert!(!sb.home().join("first.before-adopt").exists());
+    assert_eq!(
+        fs::read_to_string(sb.home().join("second.before-adopt")).unwrap(),
+        AWS_USER
+    );
+}
+
+#[test]
+fn adopt_errors_name_the_file_and_keep_stdout_empty() {
+    let sb = Sandbox::new();
+    let missing = sb.home().join("nope");
+    let out = run(sb
+        .bare()
+        .args(["adopt", "--all", "--kubeconfig"])
+        .arg(&missing));
+    assert!(!out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: no kubeconfig at `{}`\n\nhint: write one with `kubectl eks-token update-kubeconfig --name CLUSTER`, or pass `--kubeconfig PATH`\n",
+            missing.display()
+        )
+    );
+    let kc = sb.home().join("kc");
+    fs::write(&kc, AWS_USER).unwrap();
+    let out = run(sb
+        .bare()
+        .args(["adopt", "--context", "dev", "--kubeconfig"])
+        .arg(&kc));
+    assert!(!out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no context `dev` in the kubeconfig\n\nhint: its contexts are: prod"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&kc).unwrap(), AWS_USER);
+}

@@ -375,6 +375,7 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         causes,
         missing: Vec::new(),
         grant_command: canonical.filter(|_| confirmed).map(|c| grant_command(&c)),
+        access_policies: Vec::new(),
     }
 }
 
@@ -417,7 +418,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let resource = crate::permissions::row_name(&self.group, &self.resource);
         let mut out = format!("{} {resource}", self.verb);
         if let Some(name) = &self.name {
@@ -465,6 +466,7 @@ pub fn forbidden(
         causes: Vec::new(),
         missing: refusals.iter().map(Refusal::describe).collect(),
         grant_command: None,
+        access_policies: Vec::new(),
     }
 }
 

@@ -1,6 +1,9 @@
 //! `kubectl eks-whoami`: who am I in AWS and in the cluster, which mapping made me so, and
 //! what may I do.
 
+mod access_diagnosis;
+mod access_io;
+mod access_view;
 mod aws_identity;
 mod cli;
 mod diagnose;
@@ -68,7 +71,12 @@ fn main() -> ExitCode {
         Err(err) => return eks_auth::cli::fail(err.as_ref(), EXIT_FAILURE),
     };
     let color = std::io::stdout().is_terminal() && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
-    let text = match render::render(&report, cli.output.output, color) {
+    let text = match render::render(
+        &report,
+        cli.output.output,
+        color,
+        eks_auth::cli::table::terminal_width(),
+    ) {
         Ok(t) => t,
         Err(err) => {
             eprintln!("error: rendering the report: {err:#}");
