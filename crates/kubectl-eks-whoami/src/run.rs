@@ -1,28 +1,24 @@
 //! The order of things: kubeconfig, AWS identity, SelfSubjectReview, aws-auth, and with
 //! `--all` the RBAC bindings and the effective permissions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use eks_auth::aws_auth::AwsAuth;
-use eks_auth::kube::{self as k8s, KubeError, RbacLists};
-use eks_auth::rbac::{BindingKind, RbacObjects, UserInfo};
-use k8s_openapi::api::authorization::v1::ResourceAttributes;
-use kube::Client;
+use eks_auth::kube::{self as k8s};
+use eks_auth::rbac::UserInfo;
 
 use crate::access_view::{self, AccessFacts, EntryLookup};
 use crate::aws_identity;
+use crate::bindings_view::bindings_section;
 use crate::cli::Cli;
 use crate::diagnose::{self, Facts, Refusal};
 use crate::exec::{self, Ambient};
 use crate::kubeconfig::{self, UserAuth};
 use crate::mapping_view::{self, AwsAuthInput, KubeUser};
-use crate::permissions;
+use crate::permissions_view::{add_access_policies, permissions_section};
 use crate::progress::Progress;
-use crate::report::{
-    Access, BindingView, BindingsSection, KubeSection, KubeStatus, MappingKind, MappingSection,
-    PermissionsSection, Report,
-};
+use crate::report::{KubeSection, KubeStatus, MappingKind, MappingSection, Report};
 use crate::{access_diagnosis, access_io};
 use eks_auth::env;
 
@@ -105,7 +101,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
                 .context
                 .cluster_arn
                 .as_ref()
-                .map(|c| c.region.clone());
+                .map(|c| c.region().to_owned());
             Some(
                 access_io::lookup(&access_io::Target {
                     cluster_name: name,
@@ -334,271 +330,6 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     Ok((report, Outcome::Identified))
 }
 
-fn refusal_for(err: &KubeError, resource: &str, all_namespaces: bool) -> Option<Refusal> {
-    (err.code() == Some(403)).then(|| Refusal {
-        verb: "list".into(),
-        group: eks_auth::rbac::RBAC_GROUP.into(),
-        resource: resource.into(),
-        name: None,
-        namespace: None,
-        all_namespaces,
-    })
-}
-
-/// The bindings that apply, with their roles' rules summarised; the objects when all four
-/// kinds could be listed.
-fn bindings_section(
-    user: &UserInfo,
-    lists: &RbacLists,
-    refusals: &mut Vec<Refusal>,
-) -> (BindingsSection, Option<RbacObjects>) {
-    let mut section = BindingsSection {
-        complete: true,
-        ..Default::default()
-    };
-    let mut note = |err: &KubeError, what: &str, resource: &str, all_ns: bool| {
-        section.complete = false;
-        section
-            .errors
-            .push(format!("listing {what}: {}", err.reason()));
-        if let Some(r) = refusal_for(err, resource, all_ns) {
-            refusals.push(r);
-        }
-    };
-    if let Err(e) = &lists.cluster_role_bindings {
-        note(e, "ClusterRoleBindings", "clusterrolebindings", false);
-    }
-    if let Err(e) = &lists.role_bindings {
-        note(e, "RoleBindings in all namespaces", "rolebindings", true);
-    }
-    if let Err(e) = &lists.cluster_roles {
-        note(e, "ClusterRoles", "clusterroles", false);
-    }
-    if let Err(e) = &lists.roles {
-        note(e, "Roles in all namespaces", "roles", true);
-    }
-    let objects = lists.objects();
-    let aggregated = objects.aggregated();
-    let roles_readable = |kind: &str| match kind {
-        "ClusterRole" => lists.cluster_roles.is_ok(),
-        _ => lists.roles.is_ok(),
-    };
-    for b in objects.bindings_for(user) {
-        let role_kind = b.role_ref.kind.clone();
-        let role_name = b.role_ref.name.clone();
-        let rules = if role_kind == "ClusterRole" {
-            aggregated
-                .iter()
-                .find(|r| r.metadata.name.as_deref() == Some(role_name.as_str()))
-                .map(|r| r.rules.clone().unwrap_or_default())
-        } else {
-            objects
-                .roles
-                .iter()
-                .find(|r| {
-                    r.metadata.name.as_deref() == Some(role_name.as_str())
-                        && r.metadata.namespace == b.namespace
-                })
-                .map(|r| r.rules.clone().unwrap_or_default())
-        };
-        let (rules, rules_note) = match rules {
-            Some(rules) => (permissions::summarise_rules(&rules), None),
-            None if !roles_readable(&role_kind) => (
-                Vec::new(),
-                Some(format!("{role_kind}s cannot be read with your rights")),
-            ),
-            None => (
-                Vec::new(),
-                Some(format!("{role_kind} `{role_name}` does not exist")),
-            ),
-        };
-        section.items.push(BindingView {
-            kind: b.kind.to_string(),
-            namespace: b.namespace.clone(),
-            name: b.name.clone(),
-            role: format!("{role_kind}/{role_name}"),
-            subject: format!("{} {}", b.subject.kind, b.subject.name),
-            rules,
-            rules_note,
-        });
-    }
-    section.items.sort_by(|a, b| {
-        (
-            a.kind != BindingKind::ClusterRoleBinding.to_string(),
-            &a.namespace,
-            &a.name,
-        )
-            .cmp(&(
-                b.kind != BindingKind::ClusterRoleBinding.to_string(),
-                &b.namespace,
-                &b.name,
-            ))
-    });
-    (section, lists.complete().then_some(objects))
-}
-
-/// `resource/subresource` into its parts.
-fn split_subresource(resource: &str) -> (String, String) {
-    match resource.split_once('/') {
-        Some((r, s)) => (r.to_owned(), s.to_owned()),
-        None => (resource.to_owned(), String::new()),
-    }
-}
-
-/// The effective permissions: SelfSubjectRulesReview in the namespace asked for; for the
-/// cluster-wide view the rules of the reviewed namespace reduced to those that hold at cluster
-/// scope: from the listed RBAC objects when they could be read, else by a
-/// SelfSubjectAccessReview per cell (a number bounded by the rules, not the namespaces).
-async fn permissions_section(
-    client: &Client,
-    user: &UserInfo,
-    namespace: Option<String>,
-    context_namespace: Option<&str>,
-    lists: &RbacLists,
-    objects: Option<&RbacObjects>,
-    progress: &Progress,
-) -> PermissionsSection {
-    let reviewed_ns = namespace
-        .clone()
-        .or(context_namespace.map(str::to_owned))
-        .unwrap_or_else(|| "default".to_owned());
-    progress.step(&format!("reviewing your rules in namespace {reviewed_ns}"));
-    let mut section = PermissionsSection {
-        scope: if namespace.is_some() {
-            "namespace"
-        } else {
-            "cluster"
-        }
-        .to_owned(),
-        namespace: namespace.clone(),
-        method: format!("SelfSubjectRulesReview in namespace `{reviewed_ns}`"),
-        incomplete: false,
-        evaluation_error: None,
-        resources: Vec::new(),
-        non_resource: Vec::new(),
-        notes: Vec::new(),
-    };
-    let status = match k8s::fetch_own_rules(client, &reviewed_ns).await {
-        Ok(s) => s,
-        Err(e) => {
-            section.incomplete = true;
-            section
-                .notes
-                .push(format!("SelfSubjectRulesReview failed: {}", e.reason()));
-            return section;
-        }
-    };
-    section.incomplete = status.incomplete;
-    section.evaluation_error = status.evaluation_error.filter(|e| !e.is_empty());
-    section.resources = permissions::matrix(&status.resource_rules);
-    section.non_resource = permissions::non_resource_rows(&status.non_resource_rules);
-    if status.incomplete {
-        section.notes.push(
-            "the server says this list may be incomplete: another authorizer (an EKS access \
-             policy, a webhook) may allow more than RBAC shows"
-                .to_owned(),
-        );
-    }
-    if namespace.is_some() {
-        return section;
-    }
-
-    // Cluster-wide: drop what only RoleBindings of the reviewed namespace give.
-    let namespace_bindings = lists.role_bindings.as_ref().ok().map(|rbs| {
-        let objs = RbacObjects {
-            role_bindings: rbs
-                .iter()
-                .filter(|rb| rb.metadata.namespace.as_deref() == Some(reviewed_ns.as_str()))
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
-        !objs.bindings_for(user).is_empty()
-    });
-    match (namespace_bindings, objects) {
-        (Some(false), _) => {
-            section.method = format!(
-                "SelfSubjectRulesReview in namespace `{reviewed_ns}`, which has no RoleBinding \
-                 for you: its rules are the cluster-wide ones"
-            );
-        }
-        (_, Some(objects)) => {
-            let cluster_rules = objects.rules_for(user, "");
-            let allowed: BTreeSet<(String, String, String)> = cluster_rules
-                .resource_rules
-                .iter()
-                .flat_map(permissions::cells_of)
-                .map(|(cell, _)| cell)
-                .collect();
-            permissions::retain_cells(&mut section.resources, |g, r, v| {
-                allowed.contains(&(g.to_owned(), r.to_owned(), v.to_owned()))
-            });
-            section.method = format!(
-                "SelfSubjectRulesReview in namespace `{reviewed_ns}`, less the rules its \
-                 RoleBindings give (from the listed RBAC objects)"
-            );
-        }
-        _ => {
-            // RBAC objects unreadable: ask the server about each cell at cluster scope.
-            let mut cells: Vec<(String, String, String, Option<String>)> = Vec::new();
-            for row in &section.resources {
-                let resource = permissions::resource_of(row);
-                for (verb, access) in &row.verbs {
-                    let name = (*access == Access::Named)
-                        .then(|| row.names.first().cloned())
-                        .flatten();
-                    cells.push((row.group.clone(), resource.clone(), verb.clone(), name));
-                }
-            }
-            let questions: Vec<ResourceAttributes> = cells
-                .iter()
-                .map(|(group, resource, verb, name)| {
-                    let (resource, subresource) = split_subresource(resource);
-                    ResourceAttributes {
-                        group: Some(group.clone()),
-                        resource: Some(resource),
-                        subresource: (!subresource.is_empty()).then_some(subresource),
-                        verb: Some(verb.clone()),
-                        name: name.clone(),
-                        namespace: None,
-                        ..Default::default()
-                    }
-                })
-                .collect();
-            let asked = questions.len();
-            let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|d, t| {
-                progress.step(&format!("checking cluster-wide access {d}/{t}"));
-            })
-            .await;
-            let mut allowed = BTreeSet::new();
-            let mut failed = 0;
-            for (cell, answer) in cells.into_iter().zip(answers) {
-                match answer {
-                    Ok(access) if access.allowed => {
-                        allowed.insert((cell.0, cell.1, cell.2));
-                    }
-                    Ok(_) => {}
-                    Err(_) => failed += 1,
-                }
-            }
-            permissions::retain_cells(&mut section.resources, |g, r, v| {
-                allowed.contains(&(g.to_owned(), r.to_owned(), v.to_owned()))
-            });
-            if failed > 0 {
-                section.incomplete = true;
-                section
-                    .notes
-                    .push(format!("{failed} of {asked} access reviews failed"));
-            }
-            section.method = format!(
-                "SelfSubjectRulesReview in namespace `{reviewed_ns}`, each cell confirmed at \
-                 cluster scope by SelfSubjectAccessReview ({asked} reviews)"
-            );
-        }
-    }
-    section
-}
-
 /// The mapping as EKS applies it, once the EKS side is known (see [`access_view`]).
 fn apply_eks_side(
     mapping: &mut MappingSection,
@@ -621,124 +352,4 @@ fn apply_eks_side(
             kube,
         },
     );
-}
-
-/// What the caller's access policies add to the matrix. SelfSubjectRulesReview does not see
-/// them (EKS user guide, access-policies.html), so their cells come from the policies' published
-/// rules ([`eks_auth::access::policy_rules`]), and one SelfSubjectAccessReview per policy, on a
-/// cell only that policy grants, checks that EKS enforces it here: a number of requests bounded
-/// by the caller's policies, never by the namespaces.
-async fn add_access_policies(
-    client: &Client,
-    section: &mut PermissionsSection,
-    policies: &[eks_auth::access::PolicyAssociation],
-    namespace: Option<&str>,
-) {
-    let counting = permissions::counting_policies(policies, namespace);
-    for p in policies {
-        if !counting.contains(&p) {
-            section.notes.push(format!(
-                "access policy {} applies in namespaces {} only: see `kubectl eks-whoami --all -n NAMESPACE`",
-                p.policy_name(),
-                match &p.scope {
-                    eks_auth::access::AccessScope::Namespaces(ns) => ns.join(", "),
-                    eks_auth::access::AccessScope::Cluster => String::new(),
-                }
-            ));
-        }
-    }
-    if counting.is_empty() {
-        return;
-    }
-    let rbac_cells: BTreeSet<(String, String, String)> = section
-        .resources
-        .iter()
-        .flat_map(|row| {
-            let resource = permissions::resource_of(row);
-            row.verbs
-                .keys()
-                .map(move |v| (row.group.clone(), resource.clone(), v.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // One probe per policy: its first cell that RBAC does not already give.
-    let mut probes = Vec::new();
-    for p in &counting {
-        let probe = eks_auth::access::policy_rules(&p.policy_arn)
-            .iter()
-            .filter(|r| r.non_resource_urls.as_ref().is_none_or(Vec::is_empty))
-            .flat_map(|r| {
-                let groups = r.api_groups.clone().unwrap_or_default();
-                let resources = r.resources.clone().unwrap_or_default();
-                let verbs = r.verbs.clone();
-                groups.into_iter().flat_map(move |g| {
-                    let verbs = verbs.clone();
-                    resources.clone().into_iter().flat_map(move |res| {
-                        let g = g.clone();
-                        verbs
-                            .clone()
-                            .into_iter()
-                            .map(move |v| (g.clone(), res.clone(), v))
-                    })
-                })
-            })
-            // A wildcard is probed on one concrete cell it covers: `get namespaces`.
-            .map(|(g, r, v)| {
-                let concrete = |x: String, with: &str| if x == "*" { with.to_owned() } else { x };
-                (
-                    concrete(g, ""),
-                    concrete(r, "namespaces"),
-                    concrete(v, "get"),
-                )
-            })
-            .find(|cell| !rbac_cells.contains(cell));
-        if let Some(cell) = probe {
-            probes.push((p.policy_name().to_owned(), cell));
-        }
-    }
-    let questions = probes
-        .iter()
-        .map(|(_, (group, resource, verb))| {
-            let (resource, subresource) = split_subresource(resource);
-            ResourceAttributes {
-                group: Some(group.clone()),
-                resource: Some(resource),
-                subresource: (!subresource.is_empty()).then_some(subresource),
-                verb: Some(verb.clone()),
-                namespace: namespace.map(str::to_owned),
-                ..Default::default()
-            }
-        })
-        .collect();
-    let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
-    let mut refused = Vec::new();
-    for ((policy, (group, resource, verb)), answer) in probes.iter().zip(answers) {
-        match answer {
-            Ok(access) if access.allowed => {}
-            Ok(_) => refused.push(policy.clone()),
-            Err(e) => section.notes.push(format!(
-                "checking access policy {policy} ({verb} {}): {e}",
-                permissions::row_name(group, resource)
-            )),
-        }
-    }
-    let confirmed: Vec<&eks_auth::access::PolicyAssociation> = counting
-        .into_iter()
-        .filter(|p| !refused.iter().any(|r| r == p.policy_name()))
-        .collect();
-    for policy in &refused {
-        section.notes.push(format!(
-            "access policy {policy} is associated with your entry, but the API server does not              grant what it lists: its cells are left out"
-        ));
-    }
-    permissions::merge_policies(&mut section.resources, &confirmed);
-    if namespace.is_none() {
-        permissions::merge_policy_urls(&mut section.non_resource, &confirmed);
-    }
-    if !probes.is_empty() {
-        section.method.push_str(&format!(
-            "; access policies from their published rules, each confirmed by a              SelfSubjectAccessReview ({} reviews)",
-            probes.len()
-        ));
-    }
 }
