@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::exec::{ClusterArn, ExecSource};
+use crate::exec::ExecSource;
+use eks_auth::arn::ClusterArn;
 
 /// The whole answer.
 #[derive(Debug, Clone, Serialize)]
@@ -381,6 +382,9 @@ pub enum DiagnosisKind {
     Forbidden,
     /// No token could be made (no credentials, expired SSO session, plugin failure).
     NoCredentials,
+    /// The context's exec credential plugin is not installed (or not on PATH): kubectl cannot
+    /// authenticate with this context at all.
+    PluginMissing,
 }
 
 /// Why something was refused.

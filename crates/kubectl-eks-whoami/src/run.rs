@@ -31,6 +31,8 @@ use eks_auth::env;
 pub enum Outcome {
     Identified,
     Unauthenticated,
+    /// The exec credential plugin is not installed: kubectl cannot use the context.
+    PluginMissing,
 }
 
 /// Does it all.
@@ -49,7 +51,11 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     let mut clusters: Vec<String> = Vec::new();
     for name in [
         exec_source.as_ref().and_then(|s| s.cluster_name.clone()),
-        loaded.context.cluster_arn.as_ref().map(|c| c.name.clone()),
+        loaded
+            .context
+            .cluster_arn
+            .as_ref()
+            .map(|c| c.name().to_owned()),
     ]
     .into_iter()
     .flatten()
@@ -78,6 +84,13 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     .await;
     let mut aws = resolved.section;
     let identity = resolved.identity;
+    let plugin_missing = resolved.plugin_missing.as_deref().map(|command| {
+        let install_hint = match &loaded.user {
+            UserAuth::Exec(e) => e.install_hint.clone(),
+            _ => None,
+        };
+        diagnose::plugin_missing(command, install_hint.as_deref())
+    });
 
     // The EKS side, with the exec stanza's AWS identity: only for a known identity (no
     // credentials would only make the SDK wait for instance metadata) and a named cluster.
@@ -92,7 +105,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
                 .context
                 .cluster_arn
                 .as_ref()
-                .map(|c| c.region.clone());
+                .map(|c| c.region().to_owned());
             Some(
                 access_io::lookup(&access_io::Target {
                     cluster_name: name,
@@ -130,6 +143,10 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     if exec_pair.is_some() && resolved.token.is_none() {
         kubernetes.error = Some("not asked: the exec plugin made no token".to_owned());
         report.kubernetes = kubernetes;
+        if let Some(diagnosis) = plugin_missing {
+            report.diagnosis = Some(diagnosis);
+            return Ok((report, Outcome::PluginMissing));
+        }
         report.diagnosis = Some(diagnose::unauthorized(&Facts {
             exec: exec_source.as_ref(),
             cluster_arn: loaded.context.cluster_arn.as_ref(),
@@ -309,6 +326,11 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     }
     report.aws = aws;
     report.kubernetes = kubernetes;
+    // whoami saw the cluster through the SDK, but kubectl cannot run the plugin: say so first.
+    if let Some(diagnosis) = plugin_missing {
+        report.diagnosis = Some(diagnosis);
+        return Ok((report, Outcome::PluginMissing));
+    }
     Ok((report, Outcome::Identified))
 }
 

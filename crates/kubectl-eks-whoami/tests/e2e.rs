@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use eks_testbed::{AwsKeys, Testbed, TestbedOptions, bin_path};
+use kubectl_eks_test_support::exec_kubeconfig;
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -38,34 +39,26 @@ fn start() -> Testbed {
 
 /// A kubeconfig whose exec stanza runs `kubectl-eks_token` with these keys pinned in its env.
 fn kubeconfig(tb: &Testbed, keys: &AwsKeys, extra_args: &[&str], name: &str) -> PathBuf {
-    let mut args = vec!["--cluster-name".to_owned(), tb.cluster_name().to_owned()];
-    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
-    let env = json!([
-        {"name": "AWS_REGION", "value": "us-east-1"},
-        {"name": "AWS_ENDPOINT_URL", "value": tb.aws_endpoint().unwrap()},
-        {"name": "AWS_ACCESS_KEY_ID", "value": keys.access_key_id},
-        {"name": "AWS_SECRET_ACCESS_KEY", "value": keys.secret_access_key},
-    ]);
-    let cluster = tb.cluster_arn().to_owned();
-    let config = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {
-            "server": tb.server_url(),
-            "certificate-authority": tb.dir().join("ca.pem").display().to_string(),
-        }}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
-        "current-context": cluster,
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": token_bin().display().to_string(),
-            "args": args,
-            "env": env,
-            "interactiveMode": "Never",
-        }}}],
-    });
+    let mut args = vec!["--cluster-name", tb.cluster_name()];
+    args.extend_from_slice(extra_args);
+    let endpoint = tb.aws_endpoint().unwrap();
+    let env = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key.as_str()),
+    ];
+    let config = exec_kubeconfig(
+        &tb.server_url(),
+        &tb.dir().join("ca.pem"),
+        tb.cluster_arn(),
+        name,
+        &token_bin().display().to_string(),
+        &args,
+        &env,
+    );
     let path = tb.dir().join(format!("kubeconfig-whoami-{name}"));
-    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 
