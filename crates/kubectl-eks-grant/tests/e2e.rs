@@ -1088,7 +1088,8 @@ fn access_entries_add_list_revoke_on_an_api_cluster() {
     );
 
     let out = ok(&grant(&["revoke", &bob.arn]));
-    assert!(out.contains("ACCESS ENTRIES   1 entry removed"), "{out}");
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("ACCESS ENTRIES 1 entry removed"), "{out}");
     eventually("bob is out", &|| {
         !kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"])
             .status
