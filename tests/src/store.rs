@@ -860,7 +860,8 @@ impl Store {
     }
 
     /// The namespace controller: every namespace Terminating for [`NAMESPACE_FINALIZE_DELAY`]
-    /// loses its objects, then is removed. Returns how many namespaces went.
+    /// loses its objects and its `kubernetes` finalizer, then is removed unless
+    /// `metadata.finalizers` still holds it. Returns how many namespaces went.
     pub fn finalize_namespaces(&mut self, now: jiff::Timestamp) -> usize {
         let due: Vec<String> = self
             .objects
@@ -879,8 +880,8 @@ impl Store {
             })
             .map(|((_, _, name), _)| name.clone())
             .collect();
+        let mut removed = 0;
         for ns in &due {
-            self.terminating_since.remove(ns);
             let contents: Vec<Key> = self
                 .objects
                 .keys()
@@ -895,17 +896,45 @@ impl Store {
                     }
                 }
             }
-            if let Some(obj) = self
-                .objects
-                .remove(&("namespaces", String::new(), ns.clone()))
-            {
-                self.next_revision();
-                if let Some(kind) = Kind::by_kind("Namespace") {
-                    self.emit(kind, ChangeType::Deleted, &obj);
+            let key = ("namespaces", String::new(), ns.clone());
+            let Some(kind) = Kind::by_kind("Namespace") else {
+                continue;
+            };
+            // The controller's own finalizer (`spec.finalizers: [kubernetes]`) is done; other
+            // finalizers in metadata keep the namespace Terminating until their owners remove
+            // them.
+            let held = self.objects.get(&key).is_some_and(|n| {
+                n["metadata"]["finalizers"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty())
+            });
+            if held {
+                let pending = self.objects.get(&key).is_some_and(|n| {
+                    n["spec"]["finalizers"]
+                        .as_array()
+                        .is_some_and(|f| !f.is_empty())
+                });
+                if pending {
+                    let rv = self.next_revision();
+                    let updated = self.objects.get_mut(&key).map(|n| {
+                        n["spec"]["finalizers"] = json!([]);
+                        n["metadata"]["resourceVersion"] = json!(rv);
+                        n.clone()
+                    });
+                    if let Some(updated) = updated {
+                        self.emit(kind, ChangeType::Modified, &updated);
+                    }
                 }
+                continue;
+            }
+            if let Some(obj) = self.objects.remove(&key) {
+                self.terminating_since.remove(ns);
+                self.next_revision();
+                self.emit(kind, ChangeType::Deleted, &obj);
+                removed += 1;
             }
         }
-        due.len()
+        removed
     }
 
     /// What the clusterrole-aggregation controller does (pkg/controller/clusterroleaggregation):
