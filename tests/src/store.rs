@@ -48,7 +48,8 @@ const HISTORY: usize = 4096;
 /// its contents and it (kube-controller-manager takes seconds; deletes of its objects in the
 /// meantime still succeed, as `kubectl delete -f` of a List holding the namespace relies on).
 /// Long enough that a test on a loaded 2-core machine still sees the Terminating phase (1 s
-/// was not: the field-selector read came after the namespace had gone).
+/// was not: the field-selector read came after the namespace had gone; the fidelity test now
+/// also holds the namespace with a finalizer of its own).
 pub const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// A watch event type.
