@@ -1258,9 +1258,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(again.code, 409);
         assert_eq!(s.finalize_namespaces(now()), 0, "not yet due");
-        let later = now()
-            .checked_add(jiff::SignedDuration::from_secs(2))
-            .unwrap();
+        let delay = jiff::SignedDuration::try_from(NAMESPACE_FINALIZE_DELAY).unwrap();
+        let later = now().checked_add(delay).unwrap();
         assert_eq!(s.finalize_namespaces(later), 1);
         assert_eq!(
             s.get(kind("configmaps"), "team", "x").unwrap_err().code,
