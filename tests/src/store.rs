@@ -48,7 +48,8 @@ const HISTORY: usize = 4096;
 /// its contents and it (kube-controller-manager takes seconds; deletes of its objects in the
 /// meantime still succeed, as `kubectl delete -f` of a List holding the namespace relies on).
 /// Long enough that a test on a loaded 2-core machine still sees the Terminating phase (1 s
-/// was not: the field-selector read came after the namespace had gone).
+/// was not: the field-selector read came after the namespace had gone; the fidelity test now
+/// also holds the namespace with a finalizer of its own).
 pub const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// A watch event type.
@@ -862,7 +863,8 @@ impl Store {
     }
 
     /// The namespace controller: every namespace Terminating for [`NAMESPACE_FINALIZE_DELAY`]
-    /// loses its objects, then is removed. Returns how many namespaces went.
+    /// loses its objects and its `kubernetes` finalizer, then is removed unless
+    /// `metadata.finalizers` still holds it. Returns how many namespaces went.
     pub fn finalize_namespaces(&mut self, now: jiff::Timestamp) -> usize {
         let due: Vec<String> = self
             .objects
@@ -881,8 +883,8 @@ impl Store {
             })
             .map(|((_, _, name), _)| name.clone())
             .collect();
+        let mut removed = 0;
         for ns in &due {
-            self.terminating_since.remove(ns);
             let contents: Vec<Key> = self
                 .objects
                 .keys()
@@ -897,17 +899,45 @@ impl Store {
                     }
                 }
             }
-            if let Some(obj) = self
-                .objects
-                .remove(&("namespaces", String::new(), ns.clone()))
-            {
-                self.next_revision();
-                if let Some(kind) = Kind::by_kind("Namespace") {
-                    self.emit(kind, ChangeType::Deleted, &obj);
+            let key = ("namespaces", String::new(), ns.clone());
+            let Some(kind) = Kind::by_kind("Namespace") else {
+                continue;
+            };
+            // The controller's own finalizer (`spec.finalizers: [kubernetes]`) is done; other
+            // finalizers in metadata keep the namespace Terminating until their owners remove
+            // them.
+            let held = self.objects.get(&key).is_some_and(|n| {
+                n["metadata"]["finalizers"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty())
+            });
+            if held {
+                let pending = self.objects.get(&key).is_some_and(|n| {
+                    n["spec"]["finalizers"]
+                        .as_array()
+                        .is_some_and(|f| !f.is_empty())
+                });
+                if pending {
+                    let rv = self.next_revision();
+                    let updated = self.objects.get_mut(&key).map(|n| {
+                        n["spec"]["finalizers"] = json!([]);
+                        n["metadata"]["resourceVersion"] = json!(rv);
+                        n.clone()
+                    });
+                    if let Some(updated) = updated {
+                        self.emit(kind, ChangeType::Modified, &updated);
+                    }
                 }
+                continue;
+            }
+            if let Some(obj) = self.objects.remove(&key) {
+                self.terminating_since.remove(ns);
+                self.next_revision();
+                self.emit(kind, ChangeType::Deleted, &obj);
+                removed += 1;
             }
         }
-        due.len()
+        removed
     }
 
     /// What the clusterrole-aggregation controller does (pkg/controller/clusterroleaggregation):
@@ -1228,11 +1258,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(again.code, 409);
         assert_eq!(s.finalize_namespaces(now()), 0, "not yet due");
-        let later = now()
-            .checked_add(jiff::SignedDuration::try_from(NAMESPACE_FINALIZE_DELAY).unwrap())
-            .unwrap()
-            .checked_add(jiff::SignedDuration::from_secs(1))
-            .unwrap();
+        let delay = jiff::SignedDuration::try_from(NAMESPACE_FINALIZE_DELAY).unwrap();
+        let later = now().checked_add(delay).unwrap();
         assert_eq!(s.finalize_namespaces(later), 1);
         assert_eq!(
             s.get(kind("configmaps"), "team", "x").unwrap_err().code,

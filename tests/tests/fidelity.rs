@@ -875,8 +875,21 @@ items:
     assert_eq!(ca("other"), ca("kube-system"));
     assert!(ca("team").is_some());
 
-    // Deleting a namespace marks it Terminating and returns it; its objects are still there,
-    // new ones are refused, and the status.phase field selector sees it.
+    // Deleting a namespace marks it Terminating; new objects are refused and the status.phase
+    // field selector sees it. A finalizer of our own holds it there (as any controller's would
+    // on EKS), so what follows does not race the namespace controller.
+    kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "patch",
+            "namespace",
+            "team",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["example.com/hold"]}}"#,
+        ],
+    );
     let out = kubectl_ok(&tb, &a, &["delete", "namespace", "team", "--wait=false"]);
     assert_eq!(out, "namespace \"team\" deleted\n");
     let deleted = json_of(&kubectl_ok(
@@ -886,7 +899,6 @@ items:
     ));
     assert_eq!(deleted["status"]["phase"], "Terminating", "{deleted}");
     assert!(deleted["metadata"]["deletionTimestamp"].is_string());
-    assert!(tb.get_object("ConfigMap", "team", "settings").is_some());
     let out = kubectl(&tb, &a, &["create", "configmap", "late", "-n", "team"]);
     assert_eq!(
         stderr(&out),
@@ -904,14 +916,35 @@ items:
         ],
     );
     assert_eq!(terminating, "namespace/team\n");
-    // kubectl waits (by watching) until the namespace controller has removed it.
+    // The controller empties it and drops its own finalizer; ours still holds it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while tb.get_object("ConfigMap", "team", "settings").is_some() {
+        assert!(std::time::Instant::now() < deadline, "never emptied");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let ns = tb
+        .get_object("Namespace", "", "team")
+        .expect("held by its finalizer");
+    assert_eq!(ns["spec"]["finalizers"], json!([]));
+    // Releasing it lets it go; kubectl waits for that by watching.
+    kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "patch",
+            "namespace",
+            "team",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":null}}"#,
+        ],
+    );
     kubectl_ok(
         &tb,
         &a,
         &["wait", "--for=delete", "namespace/team", "--timeout=20s"],
     );
     assert!(tb.get_object("Namespace", "", "team").is_none());
-    assert!(tb.get_object("ConfigMap", "team", "settings").is_none());
 
     // So `delete -f` of a List holding a namespace and its objects succeeds, as on EKS.
     let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], list);
@@ -971,13 +1004,14 @@ fn watches_stream_changes() {
     ));
     let from = rv(&list).to_string();
     assert!(!from.is_empty(), "{list}");
-    // A raw watch from the list's resourceVersion, ended by the server after 3 seconds.
+    // A raw watch from the list's resourceVersion; read until the deletion shows (the server
+    // would end it after 60 seconds).
     let kubeconfig = tb.dir().join("kubeconfig-watch");
     std::fs::write(&kubeconfig, tb.kubeconfig_for(&a, true)).unwrap();
     let path = format!(
-        "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=3"
+        "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=60"
     );
-    let watcher = std::process::Command::new(
+    let mut watcher = std::process::Command::new(
         std::env::var("EKS_TESTBED_KUBECTL").unwrap_or_else(|_| "kubectl".into()),
     )
     .env_clear()
@@ -986,9 +1020,28 @@ fn watches_stream_changes() {
     .env("KUBECONFIG", &kubeconfig)
     .args(["get", "--raw", &path])
     .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
     .spawn()
     .expect("kubectl runs");
+    let stdout_pipe = watcher.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut events = Vec::new();
+        for l in std::io::BufReader::new(stdout_pipe).lines() {
+            let e = json_of(&l.unwrap());
+            let name = e["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let event = (e["type"].as_str().unwrap().to_string(), name);
+            let done = event.0 == "DELETED";
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        events
+    });
     kubectl_ok(&tb, &a, &["create", "configmap", "x", "-n", "default"]);
     kubectl_ok(
         &tb,
@@ -997,19 +1050,9 @@ fn watches_stream_changes() {
     );
     kubectl_ok(&tb, &a, &["create", "configmap", "y", "-n", "kube-public"]);
     kubectl_ok(&tb, &a, &["delete", "configmap", "x", "-n", "default"]);
-    let out = watcher.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let events: Vec<(String, String)> = stdout(&out)
-        .lines()
-        .map(|l| {
-            let e = json_of(l);
-            let name = e["object"]["metadata"]["name"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            (e["type"].as_str().unwrap().to_string(), name)
-        })
-        .collect();
+    let events = reader.join().unwrap();
+    let _ = watcher.kill();
+    let _ = watcher.wait();
     let expected = [("ADDED", "x"), ("MODIFIED", "x"), ("DELETED", "x")]
         .map(|(t, n)| (t.to_string(), n.to_string()));
     assert_eq!(events, expected);
