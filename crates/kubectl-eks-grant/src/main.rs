@@ -34,10 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => eks_auth::cli::fail(err.as_ref(), eks_auth::cli::exit::FAILURE),
     }
 }
 
@@ -70,7 +67,7 @@ fn run(cli: Cli) -> Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let cluster = connect_with(&cli.kube.target()).await?;
-        let backend = Backend::for_cluster(&cluster);
+        let backend = Backend::select(&cluster, &cli.store).await?;
         match req {
             Req::Add(g) => commands::add::run(&cluster, &backend, format, g).await,
             Req::Revoke(r) => commands::revoke::run(&cluster, &backend, format, r).await,

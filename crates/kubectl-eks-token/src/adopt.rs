@@ -18,7 +18,8 @@ use anyhow::{Context, Result, bail};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::cli::AdoptArgs;
-use crate::{env, kubeconfig, secure_fs};
+use crate::{kubeconfig, secure_fs};
+use eks_auth::env;
 
 /// The suffix of the kept previous version, beside the kubeconfig.
 pub const BACKUP_SUFFIX: &str = ".before-adopt";

@@ -507,6 +507,58 @@ fn no_credentials_is_an_actionable_error() {
     );
 }
 
+/// issue 15: without any credentials the error says so and lists the ways to provide them; it
+/// does not pass on why the EC2 instance metadata service (asked last) did not answer.
+#[test]
+fn no_credentials_is_not_reported_as_an_imds_error() {
+    let sb = Sandbox::new();
+    let out = run(sb
+        .bare()
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1")
+        .args(["--cluster-name", CLUSTER, "--region", REGION, "--no-cache"]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: no AWS credentials found\n\nhint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
+         or run `aws configure` (it writes ~/.aws/credentials); or name a profile with `--profile \
+         NAME` or AWS_PROFILE (`aws configure sso --profile NAME` sets up an SSO one); or, on EC2, \
+         ECS or EKS, give the instance or task an IAM role\n"
+    );
+}
+
+/// issue 15: a profile that is in neither shared file fails as the aws CLI fails ("The config
+/// profile (nosuch) could not be found"), named by `--profile` or by AWS_PROFILE, even with keys
+/// in the environment that could have signed.
+#[test]
+fn an_unknown_profile_fails_as_the_aws_cli_does() {
+    let sb = Sandbox::new();
+    let config = sb.home().join("aws-config");
+    fs::write(&config, "[profile dev]\nregion = us-west-2\n").unwrap();
+    let expected = "error: the config profile (nosuch) could not be found\n\nhint: the profiles \
+                    are: dev; create `nosuch` with `aws configure --profile nosuch`, or `aws \
+                    configure sso --profile nosuch` for SSO\n";
+    let out = run(sb.token_cmd().env("AWS_CONFIG_FILE", &config).args([
+        "--profile",
+        "nosuch",
+        "--no-cache",
+    ]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+
+    let out = run(sb
+        .token_cmd()
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "nosuch")
+        .arg("--no-cache"));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}
+
 #[test]
 fn expired_sso_session_names_the_login_command() {
     let sb = Sandbox::new();

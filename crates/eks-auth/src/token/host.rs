@@ -126,12 +126,12 @@ pub fn check_host(host: &str, partition: &str, region: &str) -> Result<String, H
     }
     let host_region = labels[1];
     if !sdk_hosts(host_region).iter().any(|h| h == host) {
-        let defaults = if valid_region_label(region) {
+        let defaults: Vec<String> = if valid_region_label(region) {
             [sts_domain(partition), sts_dual_stack_domain(partition)]
                 .into_iter()
                 .flatten()
                 .map(|d| format!("sts.{region}.{d}"))
-                .collect::<Vec<_>>()
+                .collect()
         } else {
             Vec::new()
         };
