@@ -17,6 +17,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 import standin_sigv4 as sigv4
+from standin_eks import EksFront
 from standin_world import AdminError, World
 
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -41,6 +42,7 @@ class Front:
         self.world = world
         self.clock = clock
         self._moto = None
+        self.eks = EksFront(world)
 
     # ---- moto, as is ----
 
@@ -75,19 +77,36 @@ class Front:
         raw_query = environ.get("QUERY_STRING", "")
         if sigv4.is_presigned_get_caller_identity(method, raw_query, "HTTP_AUTHORIZATION" in environ):
             return self._presigned(environ, start_response)
-        if sigv4.header_signed_service(environ.get("HTTP_AUTHORIZATION", "")) == "sts":
+        service = sigv4.header_signed_service(environ.get("HTTP_AUTHORIZATION", ""))
+        if service == "sts":
             refused = self._check_header_signed_sts(environ, start_response)
             if refused is not None:
                 return refused
+        if service == "eks":  # access entries and accessConfig: standin_eks.py
+            caller = self.world.lookup_key(sigv4.header_access_key_id(environ.get("HTTP_AUTHORIZATION", "")))
+            answered = self.eks.handle(environ, start_response, self._call_moto, _read_body, caller)
+            if answered is not None:
+                return answered
+        status, headers, data = self._call_moto(environ)
+        start_response(status, headers)
+        return [data]
+
+    def _call_moto(self, environ) -> tuple[str, list, bytes]:
         app = self._moto_app()
+        answer: list = []
+
+        def capture(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+
         with self.world.lock:
-            body = app(environ, start_response)
+            body = app(environ, capture)
             try:
-                return [b"".join(body)]
+                data = b"".join(body)
             finally:
                 close = getattr(body, "close", None)
                 if close is not None:
                     close()
+        return answer[0], answer[1], data
 
     # ---- presigned GetCallerIdentity ----
 
@@ -159,8 +178,13 @@ class Front:
                     body.get("creator_arn"),
                     role_arn=body.get("role_arn"),
                     version=body.get("version"),
+                    auth_mode=body.get("auth_mode"),
+                    bootstrap_admin=body.get("bootstrap_cluster_creator_admin_permissions"),
                 ),
             ),
+            "/_testbed/roles/delete": ("POST", lambda body: self.world.delete_role(body.get("name"))),
+            "/_testbed/eks/access": ("POST", lambda body: self.eks.admin_access(body.get("cluster"))),
+            "/_testbed/eks/faults": ("POST", lambda body: self.eks.admin_faults(body)),
         }
         route = routes.get(path)
         if route is None:

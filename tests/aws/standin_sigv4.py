@@ -107,6 +107,18 @@ def header_signed_service(authorization: str) -> str | None:
     return None
 
 
+def header_access_key_id(authorization: str) -> str:
+    """The access key id of a SigV4 Authorization header's credential (empty if none)."""
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        return ""
+    for part in rest.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "Credential":
+            return value.split("/", 1)[0]
+    return ""
+
+
 def parse_query(raw_query: str) -> list[tuple[str, str]]:
     """Decoded (key, value) pairs in order, duplicates kept."""
     pairs = []

@@ -30,6 +30,10 @@ class World:
         self.lock = threading.RLock()
         # cluster name -> creator ARN, as told by POST /_testbed/clusters
         self.cluster_creators: dict[str, str] = {}
+        from standin_eks import AccessState
+
+        # EKS access entries and authentication modes (moto has none).
+        self.access = AccessState(self)
 
     # moto is imported lazily: the process prints READY before paying for it.
     @property
@@ -156,12 +160,64 @@ class World:
                 raise AdminError(409, f"role `{name}` already exists") from err
             return {"arn": role.arn, "role_id": role.id}
 
+    # ---- IAM principals, for access entries ----
+
+    def iam_principal(self, arn: str) -> dict | None:
+        """The IAM user or role whose ARN is exactly `arn` (a role's path included, as EKS
+        wants it), with its unique id; None when IAM has no such principal."""
+        with self.lock:
+            iam = self._iam()
+            for user in list(iam.users.values()):
+                if user.arn == arn:
+                    return self._principal("user", user.name, user.arn, user.id)
+            for role in list(iam.roles.values()):
+                if role.arn == arn:
+                    return self._principal("role", role.name, role.arn, role.id)
+        return None
+
+    def iam_principal_for(self, arn: str | None) -> dict | None:
+        """The IAM user or role behind a caller ARN: itself, or the role of an assumed-role
+        session (found by name: STS ARNs carry no path)."""
+        if not arn:
+            return None
+        principal = self.iam_principal(arn)
+        if principal is not None:
+            return principal
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+            role_name = parts[5].split("/")[1]
+            with self.lock:
+                for role in list(self._iam().roles.values()):
+                    if role.name == role_name:
+                        return self._principal("role", role.name, role.arn, role.id)
+        return None
+
+    def _principal(self, kind: str, name: str, arn: str, unique_id: str) -> dict:
+        return {"kind": kind, "name": name, "arn": arn, "id": unique_id, "account": ACCOUNT_ID,
+                "partition": self.partition}
+
+    def delete_role(self, name: str) -> dict:
+        """Delete a role (and detach nothing: the testbed's roles have no policies), so that a
+        test can recreate it under the same ARN with a new unique id."""
+        from moto.iam.exceptions import NoSuchEntity
+
+        _require_name(name, "role")
+        with self.lock:
+            try:
+                self._iam().delete_role(name)
+            except NoSuchEntity as err:
+                raise AdminError(404, f"role `{name}` does not exist") from err
+        return {"deleted": name}
+
     def create_cluster(self, name: str, endpoint: str, ca_pem: str, creator_arn: str | None,
-                       role_arn: str | None = None, version: str | None = None) -> dict:
+                       role_arn: str | None = None, version: str | None = None,
+                       auth_mode: str | None = None, bootstrap_admin: bool | None = None) -> dict:
         from moto.eks.exceptions import ResourceInUseException
         from moto.eks.models import eks_backends
 
         _require_name(name, "cluster")
+        if auth_mode is not None and auth_mode not in ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API"):
+            raise AdminError(400, f"`auth_mode` must be CONFIG_MAP, API_AND_CONFIG_MAP or API, not `{auth_mode}`")
         if not isinstance(endpoint, str) or not endpoint.startswith("https://"):
             raise AdminError(400, f"`endpoint` must be an https:// URL, got `{endpoint}`")
         if not isinstance(ca_pem, str) or "-----BEGIN CERTIFICATE-----" not in ca_pem:
@@ -187,7 +243,11 @@ class World:
             cluster.certificate_authority = {"data": base64.b64encode(ca_pem.encode()).decode()}
             if creator_arn:
                 self.cluster_creators[name] = creator_arn
-            return {"arn": cluster.arn, "endpoint": endpoint, "creator_arn": creator_arn}
+            mode = auth_mode or "CONFIG_MAP"
+            self.access.register(name, mode, True if bootstrap_admin is None else bool(bootstrap_admin),
+                                 creator_arn)
+            return {"arn": cluster.arn, "endpoint": endpoint, "creator_arn": creator_arn,
+                    "authentication_mode": mode}
 
 
 def _require_name(name: object, what: str) -> None:
