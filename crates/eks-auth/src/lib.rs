@@ -18,3 +18,5 @@ pub mod token;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod iam;

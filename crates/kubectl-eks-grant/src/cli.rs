@@ -45,6 +45,8 @@ pub struct Cli {
     pub kube: KubeArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub backend: crate::backend::BackendArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -138,7 +140,7 @@ pub fn completer() -> Completer {
     })
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AddArgs {
     /// IAM user or role ARN; an assumed-role ARN (as `aws sts get-caller-identity` prints) is mapped as its role.
     #[arg(value_name = "ARN")]
@@ -161,9 +163,12 @@ pub struct AddArgs {
     /// Go ahead despite the lockout guard or an ARN from an account the cluster does not use.
     #[arg(long)]
     pub force: bool,
+    /// Access entries: associate this AWS-managed access policy (name or ARN; repeatable).
+    #[arg(long = "policy", value_name = "NAME|ARN")]
+    pub policies: Vec<String>,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RevokeArgs {
     /// IAM user or role ARN (an assumed-role ARN revokes its role).
     #[arg(value_name = "ARN")]
@@ -174,6 +179,9 @@ pub struct RevokeArgs {
     /// Go ahead despite the lockout guard.
     #[arg(long)]
     pub force: bool,
+    /// Access entries: disassociate only this access policy (name or ARN), keep the entry.
+    #[arg(long, value_name = "NAME|ARN")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,8 @@
 //! Thin main: parse, validate into domain types, build a current-thread runtime, run, map the
 //! result to an exit code (0 success, also for "unchanged"; 1 error; 2 usage).
 
+mod access_entries;
+mod backend;
 mod cli;
 mod commands;
 mod diff;
@@ -18,7 +20,8 @@ use clap::{CommandFactory, Parser};
 use eks_auth::cli::write_completion_script;
 use eks_auth::kube::connect;
 
-use crate::cli::{Cli, Command};
+use crate::backend::{BackendChoice, Store};
+use crate::cli::{AddArgs, Cli, Command, RevokeArgs};
 use crate::request::{Grant, Revoke};
 
 fn main() -> ExitCode {
@@ -38,10 +41,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let format = cli.output.output;
-    // Validated before any I/O.
+    let explicit_aws_auth = cli.backend.backend == BackendChoice::AwsAuth;
+    // Validated before any I/O: the whole aws-auth request when that store is asked for, the
+    // ARN alone otherwise (the rest depends on the store the cluster's mode picks).
     enum Req {
-        Add(Grant),
-        Revoke(Revoke),
+        Add(AddArgs),
+        Revoke(RevokeArgs),
         List,
         Check(String, String),
         Undo(bool, bool),
@@ -53,8 +58,26 @@ fn run(cli: Cli) -> Result<()> {
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
             return Ok(());
         }
-        Command::Add(a) => Req::Add(Grant::from_args(a)?),
-        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r)?),
+        Command::Add(a) => {
+            if explicit_aws_auth {
+                aws_auth_only(&a.policies)?;
+                Grant::from_args(a.clone())?;
+            } else {
+                access_entries::plan::Principal::parse(&a.arn)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            Req::Add(a)
+        }
+        Command::Revoke(r) => {
+            if explicit_aws_auth {
+                aws_auth_only(r.policy.as_slice())?;
+                Revoke::from_args(r.clone())?;
+            } else {
+                access_entries::plan::Principal::parse(&r.arn)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            Req::Revoke(r)
+        }
         Command::List => Req::List,
         Command::Check(c) => Req::Check(c.arn, c.namespace),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
@@ -64,13 +87,49 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let cluster = connect(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref()).await?;
-        match req {
-            Req::Add(g) => commands::add(&cluster, format, g).await,
-            Req::Revoke(r) => commands::revoke(&cluster, format, r).await,
-            Req::List => commands::list(&cluster, format).await,
-            Req::Check(arn, ns) => commands::check(&cluster, format, &arn, &ns).await,
-            Req::Undo(dry_run, force) => commands::undo(&cluster, format, dry_run, force).await,
+        let kubeconfig = cli.kube.kubeconfig.as_deref();
+        let cluster = connect(kubeconfig, cli.kube.context.as_deref()).await?;
+        // `check` asks the API server itself, whatever the store.
+        let store = match &req {
+            Req::Check(..) => Store::AwsAuth,
+            _ => backend::choose(&cli.backend, &cluster, kubeconfig).await?,
+        };
+        match (store, req) {
+            (Store::AccessEntries(t), Req::Add(a)) => {
+                access_entries::add(&cluster, &t, format, &a).await
+            }
+            (Store::AccessEntries(t), Req::Revoke(r)) => {
+                access_entries::revoke(&cluster, &t, format, &r).await
+            }
+            (Store::AccessEntries(t), Req::List) => {
+                access_entries::list(&cluster, &t, format).await
+            }
+            (Store::AccessEntries(t), Req::Undo(dry_run, force)) => {
+                access_entries::journal::undo(&cluster, &t, format, dry_run, force).await
+            }
+            (_, Req::Add(a)) => {
+                aws_auth_only(&a.policies)?;
+                commands::add(&cluster, format, Grant::from_args(a)?).await
+            }
+            (_, Req::Revoke(r)) => {
+                aws_auth_only(r.policy.as_slice())?;
+                commands::revoke(&cluster, format, Revoke::from_args(r)?).await
+            }
+            (_, Req::List) => commands::list(&cluster, format).await,
+            (_, Req::Check(arn, ns)) => commands::check(&cluster, format, &arn, &ns).await,
+            (_, Req::Undo(dry_run, force)) => {
+                commands::undo(&cluster, format, dry_run, force).await
+            }
         }
     })
+}
+
+/// `--policy` is an access-entry flag.
+fn aws_auth_only(policies: &[String]) -> Result<()> {
+    if let Some(p) = policies.first() {
+        anyhow::bail!(
+            "`--policy {p}` associates an EKS access policy, but this command edits aws-auth\n\nhint: on a cluster in API or API_AND_CONFIG_MAP mode leave out `--backend aws-auth`; on a CONFIG_MAP cluster use `--preset` (or `kubectl eks-grant migrate` first)"
+        );
+    }
+    Ok(())
 }

@@ -296,7 +296,7 @@ impl AwsAuth {
 
     /// The effective entries (one per ARN key) whose groups include `group`, as
     /// (list, index, ARN or key).
-    fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
+    pub fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
         let mut roles = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for i in (0..self.roles().len()).rev() {
