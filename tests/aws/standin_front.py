@@ -183,6 +183,10 @@ class Front:
                 ),
             ),
             "/_testbed/roles/delete": ("POST", lambda body: self.world.delete_role(body.get("name"))),
+            "/_testbed/assume-role": (
+                "POST",
+                lambda body: self.world.assume_role(body.get("role_arn"), body.get("session_name")),
+            ),
             "/_testbed/eks/access": ("POST", lambda body: self.eks.admin_access(body.get("cluster"))),
             "/_testbed/eks/faults": ("POST", lambda body: self.eks.admin_faults(body)),
         }

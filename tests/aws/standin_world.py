@@ -209,6 +209,24 @@ class World:
                 raise AdminError(404, f"role `{name}` does not exist") from err
         return {"deleted": name}
 
+    def assume_role(self, role_arn: str, session_name: str) -> dict:
+        """Temporary keys for `role_arn` (moto's STS AssumeRole; the trust policy is not
+        checked, as moto checks none)."""
+        from moto.sts.models import sts_backends
+
+        if not isinstance(role_arn, str) or ":role/" not in role_arn:
+            raise AdminError(400, "`role_arn` must be a role ARN")
+        if not isinstance(session_name, str) or not session_name:
+            raise AdminError(400, "`session_name` must be a non-empty string")
+        with self.lock:
+            if self.iam_principal(role_arn) is None:
+                raise AdminError(404, f"role `{role_arn}` does not exist")
+            role = sts_backends[ACCOUNT_ID][self.partition].assume_role(
+                region_name=self.region, role_session_name=session_name, role_arn=role_arn,
+                policy="", duration=3600, external_id="")
+            return {"arn": role.arn, "user_id": role.user_id, "access_key_id": role.access_key_id,
+                    "secret_access_key": role.secret_access_key, "session_token": role.session_token}
+
     def create_cluster(self, name: str, endpoint: str, ca_pem: str, creator_arn: str | None,
                        role_arn: str | None = None, version: str | None = None,
                        auth_mode: str | None = None, bootstrap_admin: bool | None = None) -> dict:

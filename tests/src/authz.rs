@@ -104,3 +104,99 @@ impl Authorizer for Rbac {
         }
     }
 }
+
+/// EKS with access entries: [`Rbac`] (with `system:masters`), then the access-policy authorizer
+/// over the policies of the caller's access entry (`eks_auth::access::authorize`); the first
+/// allow wins, so the grants are the union of both. The caller's entry is found by the IAM
+/// unique id the authenticator put in the user's `uid` (`aws-iam-authenticator:ACCOUNT:ID[:SESSION]`)
+/// or `extra.principalId`, so a SubjectAccessReview that carries them sees policy grants; one
+/// that names only a username and groups, and an impersonated user, get RBAC alone (EKS user
+/// guide, access-policies.html: impersonating "forces the use of Kubernetes RBAC authorization").
+/// SelfSubjectRulesReview lists RBAC only, as on EKS (same page: `kubectl auth can-i --list`
+/// does not show access policy permissions).
+#[derive(Debug)]
+pub struct EksAccessPolicies {
+    pub access: std::sync::Arc<crate::access::AccessCache>,
+}
+
+/// The IAM unique id of an authenticated EKS user, from its `uid` or `extra.principalId`.
+fn principal_id(user: &User) -> Option<&str> {
+    let from_uid = user
+        .uid
+        .strip_prefix("aws-iam-authenticator:")
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_account, id)| id);
+    let from_extra = user
+        .extra
+        .get("principalId")
+        .and_then(|v| v.first())
+        .map(String::as_str);
+    from_uid
+        .or(from_extra)
+        .map(eks_auth::access::principal_id)
+        .filter(|id| !id.is_empty())
+}
+
+impl EksAccessPolicies {
+    fn policy_decision(&self, user: &User, attrs: &Attributes) -> Option<Decision> {
+        let snapshot = self.access.cached();
+        if !snapshot.mode.uses_access_entries() {
+            return None;
+        }
+        let entry = snapshot.entry_by_id(principal_id(user)?)?;
+        let allowed_by = if attrs.resource_request {
+            eks_auth::access::authorize(&entry.policies, &attrs.resource())
+        } else {
+            eks_auth::access::authorize_non_resource(&entry.policies, &attrs.non_resource())
+        }?;
+        Some(Decision {
+            allowed: true,
+            reason: format!(
+                "EKS access policy: allowed by {} (scope {}) associated with the access entry of {}",
+                allowed_by.policy_name(),
+                allowed_by.scope,
+                entry.principal_arn
+            ),
+        })
+    }
+}
+
+impl Authorizer for EksAccessPolicies {
+    fn authorize(&self, rbac: &RbacObjects, user: &User, attrs: &Attributes) -> Decision {
+        let by_rbac = Rbac.authorize(rbac, user, attrs);
+        if by_rbac.allowed {
+            return by_rbac;
+        }
+        self.policy_decision(user, attrs).unwrap_or(by_rbac)
+    }
+
+    fn rules_review(&self, rbac: &RbacObjects, user: &User, namespace: &str) -> Value {
+        Rbac.rules_review(rbac, user, namespace)
+    }
+
+    fn forbidden(&self, user: &User, attrs: &Attributes, reason: &str) -> ApiError {
+        Rbac.forbidden(user, attrs, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_id_from_uid_or_extra() {
+        let mut user = User {
+            username: "x".into(),
+            uid: "aws-iam-authenticator:123456789012:AROAEXAMPLE:alice".into(),
+            ..User::default()
+        };
+        assert_eq!(principal_id(&user), Some("AROAEXAMPLE"));
+        user.uid = "aws-iam-authenticator:123456789012:AIDAEXAMPLE".into();
+        assert_eq!(principal_id(&user), Some("AIDAEXAMPLE"));
+        user.uid = String::new();
+        assert_eq!(principal_id(&user), None);
+        user.extra
+            .insert("principalId".into(), vec!["AROAOTHER:s".into()]);
+        assert_eq!(principal_id(&user), Some("AROAOTHER"));
+    }
+}

@@ -150,7 +150,8 @@ impl AwsSide {
         self.addr
     }
 
-    fn admin(&self, path: &str, body: &Value) -> Result<Value, AwsSideError> {
+    /// Calls the admin API (`POST path` with a JSON body; see tests/aws/README.md).
+    pub fn admin(&self, path: &str, body: &Value) -> Result<Value, AwsSideError> {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         let host = self.addr.to_string();
         let headers = [
@@ -207,15 +208,38 @@ impl AwsSide {
         })
     }
 
-    /// Registers the EKS cluster with the API server's endpoint and CA; returns its ARN.
+    /// Temporary keys of a session of `role_arn` named `session_name` (moto's AssumeRole).
+    pub fn assume_role(&self, role_arn: &str, session_name: &str) -> Result<AwsKeys, AwsSideError> {
+        let v = self.admin(
+            "/_testbed/assume-role",
+            &json!({"role_arn": role_arn, "session_name": session_name}),
+        )?;
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        Ok(AwsKeys {
+            access_key_id: s("access_key_id"),
+            secret_access_key: s("secret_access_key"),
+            session_token: Some(s("session_token")),
+        })
+    }
+
+    /// Deletes an IAM role (to recreate it under the same ARN with a new unique id).
+    pub fn delete_role(&self, name: &str) -> Result<(), AwsSideError> {
+        self.admin("/_testbed/roles/delete", &json!({"name": name}))
+            .map(|_| ())
+    }
+
+    /// Registers the EKS cluster with the API server's endpoint and CA, in `auth_mode` (the
+    /// creator gets its admin access entry when the mode uses entries); returns its ARN.
     pub fn register_cluster(
         &self,
         name: &str,
         endpoint: &str,
         ca_pem: &str,
         creator_arn: &str,
+        auth_mode: eks_auth::access::AuthenticationMode,
     ) -> Result<String, AwsSideError> {
-        let body = json!({"name": name, "endpoint": endpoint, "ca_pem": ca_pem, "creator_arn": creator_arn});
+        let body = json!({"name": name, "endpoint": endpoint, "ca_pem": ca_pem,
+            "creator_arn": creator_arn, "auth_mode": auth_mode.as_str()});
         let v = self.admin("/_testbed/clusters", &body)?;
         Ok(v["arn"].as_str().unwrap_or_default().to_string())
     }

@@ -1,20 +1,24 @@
 //! EKS authentication of `k8s-aws-v1.` bearer tokens, as aws-iam-authenticator does it:
 //! `eks_auth::token::verify` (the checks before STS), the presigned GetCallerIdentity sent to the
-//! STS stand-in with the signed Host and `x-k8s-aws-id: <cluster>`, the caller's ARN mapped
-//! through the stored aws-auth ConfigMap by `eks_auth::mapping::map_identity` (the cluster creator
-//! is `system:masters` without an entry), and the user's `extra` and `uid` as the authenticator
-//! sets them (pkg/server/server.go).
+//! STS stand-in with the signed Host and `x-k8s-aws-id: <cluster>`, then the caller resolved by
+//! the cluster's authentication mode with `eks_auth::access::resolve`: CONFIG_MAP maps through
+//! the stored aws-auth ConfigMap (the cluster creator is `system:masters` without an entry),
+//! API_AND_CONFIG_MAP tries the access entries first (matched on the IAM unique id STS reports)
+//! and aws-auth after, API reads access entries only. The user's `extra` and `uid` are set as the
+//! authenticator sets them (pkg/server/server.go).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use eks_auth::access::{self, Ignored};
 use eks_auth::arn::Arn;
 use eks_auth::aws_auth::AwsAuth;
-use eks_auth::mapping::{Identity, map_identity};
+use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::token::{CLUSTER_ID_HEADER, TOKEN_PREFIX, VerifyRules, verify};
 
+use crate::access::AccessCache;
 use crate::auth::{AuthError, Authenticator, BoxFuture, User};
 use crate::http1;
 use crate::store::Store;
@@ -39,6 +43,8 @@ pub struct EksAuthenticator {
     store: Arc<Mutex<Store>>,
     /// The cluster creator's ARN, known once the AWS side has created it.
     creator: Arc<Mutex<Option<String>>>,
+    /// The authentication mode and access entries, from the AWS side.
+    access: Arc<AccessCache>,
     /// token -> identity and when the entry expires. Tokens are secrets: never printed.
     cache: Mutex<HashMap<String, (CallerIdentity, Instant)>>,
 }
@@ -84,12 +90,14 @@ impl EksAuthenticator {
         sts: SocketAddr,
         store: Arc<Mutex<Store>>,
         creator: Arc<Mutex<Option<String>>>,
+        access: Arc<AccessCache>,
     ) -> EksAuthenticator {
         EksAuthenticator {
             cluster_name: cluster_name.to_string(),
             sts,
             store,
             creator,
+            access,
             cache: Mutex::default(),
         }
     }
@@ -172,11 +180,23 @@ impl EksAuthenticator {
             .unwrap_or_else(|e| e.into_inner())
             .as_deref()
             .and_then(|a| a.parse().ok());
-        let mapped = map_identity(&identity, &aws_auth, creator.as_ref())
-            .map_err(|e| AuthError::Rejected(e.to_string()))?
-            .ok_or_else(|| {
-                AuthError::Rejected(format!("ARN is not mapped: `{}`", identity.canonical_arn()))
-            })?;
+        let snapshot = self.access.fresh().await.map_err(AuthError::Rejected)?;
+        let resolution = access::resolve(
+            &identity,
+            snapshot.mode,
+            &snapshot.entries,
+            &aws_auth,
+            creator.as_ref(),
+            &MapOptions::default(),
+        )
+        .map_err(|e| AuthError::Rejected(e.to_string()))?;
+        let Some(mapped) = resolution.resolved else {
+            return Err(AuthError::Rejected(unmapped_reason(
+                &identity,
+                snapshot.mode,
+                &resolution.ignored,
+            )));
+        };
         let extra = BTreeMap::from([
             (
                 "accessKeyId".to_string(),
@@ -203,6 +223,31 @@ impl EksAuthenticator {
             extra,
         })
     }
+}
+
+/// Why nobody let the caller in: the authenticator's "ARN is not mapped", and for the request
+/// log what was passed over (an aws-auth entry in API mode, a stale access entry).
+fn unmapped_reason(
+    identity: &Identity,
+    mode: access::AuthenticationMode,
+    ignored: &[Ignored],
+) -> String {
+    let mut reason = format!("ARN is not mapped: `{}`", identity.canonical_arn());
+    if mode != access::AuthenticationMode::ConfigMap {
+        reason.push_str(&format!(" (authentication mode {mode})"));
+    }
+    for i in ignored {
+        match i {
+            Ignored::AwsAuthIgnoredByMode(source) => {
+                reason.push_str(&format!("; {source} ignored in mode {mode}"));
+            }
+            Ignored::StalePrincipalId { entry_id, .. } => reason.push_str(&format!(
+                "; the access entry for this ARN was made for the principal id `{entry_id}`, not this one (the principal was recreated)"
+            )),
+            _ => {}
+        }
+    }
+    reason
 }
 
 impl Authenticator for EksAuthenticator {

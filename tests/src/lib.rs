@@ -4,6 +4,7 @@
 //! [`Testbed::start`] runs both on free ports for one test; the `eks-testbed up` binary runs them
 //! for a shell. See tests/README.md for what is faithful to EKS and what is not.
 
+pub mod access;
 pub mod auth;
 pub mod authz;
 pub mod aws_side;

@@ -46,6 +46,13 @@ struct UpArgs {
     /// Start without the aws-auth ConfigMap (as a cluster without node groups).
     #[arg(long)]
     no_aws_auth: bool,
+    /// The cluster's authentication mode: which of aws-auth and EKS access entries count. In
+    /// API_AND_CONFIG_MAP and API the creator gets an access entry with
+    /// AmazonEKSClusterAdminPolicy; the mode moves forward later with
+    /// `aws eks update-cluster-config --access-config authenticationMode=...`.
+    #[arg(long, value_name = "MODE", default_value = "CONFIG_MAP",
+          value_parser = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"])]
+    auth_mode: String,
 }
 
 fn main() -> std::process::ExitCode {
@@ -73,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         request_log_file: args.request_log,
         seed_aws_auth: !args.no_aws_auth,
         aws: true,
+        auth_mode: args.auth_mode.parse().context("reading --auth-mode")?,
         aws_log_to_stderr: false,
         ..TestbedOptions::default()
     })

@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use eks_auth::access::AuthenticationMode;
 use serde_json::{Value, json};
 
+use crate::access::{AccessCache, AccessSnapshot};
 use crate::auth::{Authenticator, StaticTokenError, StaticTokens};
+use crate::authz::Authorizer;
 use crate::aws_side::{AwsKeys, AwsRole, AwsSide, AwsSideError, AwsUser};
 use crate::eks_authn::EksAuthenticator;
 use crate::env_vars;
@@ -45,6 +48,10 @@ pub struct TestbedOptions {
     pub creator_name: String,
     /// Send the AWS side's log to stderr instead of `DIR/aws.log`.
     pub aws_log_to_stderr: bool,
+    /// The cluster's `accessConfig.authenticationMode` at creation (default CONFIG_MAP). In the
+    /// API modes the creator has an access entry with AmazonEKSClusterAdminPolicy instead of the
+    /// implicit `system:masters`.
+    pub auth_mode: AuthenticationMode,
 }
 
 impl Default for TestbedOptions {
@@ -60,6 +67,7 @@ impl Default for TestbedOptions {
             aws: true,
             creator_name: "cluster-creator".into(),
             aws_log_to_stderr: false,
+            auth_mode: AuthenticationMode::ConfigMap,
         }
     }
 }
@@ -149,6 +157,8 @@ pub struct Testbed {
     started_in: Duration,
     /// Set when `kubectl-eks_token` is not built: DIR/kubeconfig uses this static token.
     creator_token: Option<String>,
+    /// The access entries and mode as the API server sees them (with the AWS side only).
+    access: Option<Arc<AccessCache>>,
 }
 
 impl std::fmt::Debug for Testbed {
@@ -267,13 +277,21 @@ impl Testbed {
             None => None,
         };
         let mut authenticators: Vec<Arc<dyn Authenticator>> = vec![Arc::new(static_tokens)];
+        let mut authorizer: Arc<dyn Authorizer> = Arc::new(crate::authz::Rbac);
+        let mut access = None;
         if let Some(aws) = &aws {
+            let cache = Arc::new(AccessCache::new(aws.addr(), &options.cluster_name));
             authenticators.push(Arc::new(EksAuthenticator::new(
                 &options.cluster_name,
                 aws.addr(),
                 store.clone(),
                 creator_arn.clone(),
+                cache.clone(),
             )));
+            authorizer = Arc::new(crate::authz::EksAccessPolicies {
+                access: cache.clone(),
+            });
+            access = Some(cache);
         }
         let log = Arc::new(match &options.request_log_file {
             Some(path) => RequestLog::with_file(path).map_err(io_dir(path))?,
@@ -282,7 +300,7 @@ impl Testbed {
         let state = Arc::new(State {
             store: store.clone(),
             authenticators,
-            authorizer: Arc::new(crate::authz::Rbac),
+            authorizer,
             log: log.clone(),
             server_address: addr.to_string(),
         });
@@ -326,6 +344,7 @@ impl Testbed {
             kubeconfigs: AtomicUsize::new(0),
             started_in: Duration::ZERO,
             creator_token,
+            access,
         };
         if let Some(aws) = &testbed.aws {
             let creator = aws.create_user(&options.creator_name, "/")?;
@@ -335,6 +354,7 @@ impl Testbed {
                 &testbed.server_url(),
                 &testbed.ca_pem,
                 &creator.arn,
+                options.auth_mode,
             )?;
             testbed.creator = Some(creator);
         }
@@ -456,6 +476,54 @@ impl Testbed {
     /// Creates an IAM role that any principal in the account may assume.
     pub fn create_role(&self, name: &str, path: &str) -> Result<AwsRole, TestbedError> {
         Ok(self.aws()?.create_role(name, path)?)
+    }
+
+    /// Temporary keys for a session of `role_arn` (the AWS side's AssumeRole).
+    pub fn assume_role(&self, role_arn: &str, session_name: &str) -> Result<AwsKeys, TestbedError> {
+        Ok(self.aws()?.assume_role(role_arn, session_name)?)
+    }
+
+    /// Deletes an IAM role; creating it again gives the same ARN and a new unique id.
+    pub fn delete_role(&self, name: &str) -> Result<(), TestbedError> {
+        Ok(self.aws()?.delete_role(name)?)
+    }
+
+    /// Calls the AWS side's admin API (`/_testbed/...`, tests/aws/README.md).
+    pub fn aws_admin(&self, path: &str, body: &Value) -> Result<Value, TestbedError> {
+        Ok(self.aws()?.admin(path, body)?)
+    }
+
+    /// The mode and access entries as the API server last read them (a CONFIG_MAP view before
+    /// the first EKS request).
+    pub fn access_snapshot(&self) -> AccessSnapshot {
+        self.access
+            .as_ref()
+            .map(|a| (*a.cached()).clone())
+            .unwrap_or_else(AccessSnapshot::config_map)
+    }
+
+    /// Runs the real AWS CLI (`aws ARGS --endpoint-url AWS-SIDE`) with `keys`, hermetically
+    /// (no config or credentials files, HOME inside the testbed's directory).
+    pub fn aws_cli(&self, keys: &AwsKeys, args: &[&str]) -> Result<Output, TestbedError> {
+        let endpoint = self.aws_endpoint().ok_or(TestbedError::NoAws)?;
+        let mut cmd = Command::new("aws");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.join("home"))
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env(env_vars::AWS_DEFAULT_REGION, &self.options.region)
+            .env(env_vars::AWS_ACCESS_KEY_ID, &keys.access_key_id)
+            .env(env_vars::AWS_SECRET_ACCESS_KEY, &keys.secret_access_key)
+            .args(args)
+            .args(["--endpoint-url", &endpoint, "--output", "json"]);
+        if let Some(token) = &keys.session_token {
+            cmd.env(env_vars::AWS_SESSION_TOKEN, token);
+        }
+        cmd.output().map_err(|source| TestbedError::Run {
+            program: "aws".into(),
+            source,
+        })
     }
 
     /// Everything the API server has answered so far.
