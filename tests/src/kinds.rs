@@ -16,7 +16,51 @@ pub struct Kind {
     pub verbs: &'static [&'static str],
     /// Stored and served with CRUD (false for review kinds: create only, nothing stored).
     pub stored: bool,
+    /// Known to discovery and authorization only (pods, deployments, events, ...): lists are
+    /// empty, a get is 404, writes are 405. kubectl maps resource names through discovery
+    /// (`auth can-i`, `create role --resource`, `describe`'s events, `get all`).
+    pub empty: bool,
+    /// Discovery categories (`all`).
+    pub categories: &'static [&'static str],
 }
+
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// A kind served by discovery only (see [`Kind::empty`]).
+const fn empty_kind(
+    group: &'static str,
+    resource: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+) -> Kind {
+    Kind {
+        group,
+        version: "v1",
+        resource,
+        singular,
+        kind,
+        namespaced,
+        short_names,
+        verbs: ALL_VERBS,
+        stored: false,
+        empty: true,
+        categories,
+    }
+}
+
+const ALL: &[&str] = &["all"];
 
 const CRUD_VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update"];
 const CREATE_ONLY: &[&str] = &["create"];
@@ -24,6 +68,9 @@ const CREATE_ONLY: &[&str] = &["create"];
 const RBAC: &str = "rbac.authorization.k8s.io";
 const AUTHN: &str = "authentication.k8s.io";
 const AUTHZ: &str = "authorization.k8s.io";
+const APPS: &str = "apps";
+const BATCH: &str = "batch";
+const EVENTS: &str = "events.k8s.io";
 
 /// Every kind the server knows, in discovery order.
 pub static KINDS: &[Kind] = &[
@@ -37,6 +84,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &["cm"],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: "",
@@ -48,6 +97,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &["ns"],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: RBAC,
@@ -59,6 +110,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: RBAC,
@@ -70,6 +123,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: RBAC,
@@ -81,6 +136,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: RBAC,
@@ -92,6 +149,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CRUD_VERBS,
         stored: true,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: AUTHN,
@@ -103,6 +162,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: AUTHZ,
@@ -114,6 +175,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: AUTHZ,
@@ -125,6 +188,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: AUTHZ,
@@ -136,6 +201,8 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,
+        empty: false,
+        categories: &[],
     },
     Kind {
         group: AUTHZ,
@@ -147,11 +214,196 @@ pub static KINDS: &[Kind] = &[
         short_names: &[],
         verbs: CREATE_ONLY,
         stored: false,
+        empty: false,
+        categories: &[],
     },
+    // Discovery only (names, scope, short names and categories as kube-apiserver v1.32 lists them).
+    empty_kind(
+        "",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        true,
+        &["ep"],
+        &[],
+    ),
+    empty_kind("", "events", "event", "Event", true, &["ev"], &[]),
+    empty_kind(
+        "",
+        "limitranges",
+        "limitrange",
+        "LimitRange",
+        true,
+        &["limits"],
+        &[],
+    ),
+    empty_kind("", "nodes", "node", "Node", false, &["no"], &[]),
+    empty_kind(
+        "",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        true,
+        &["pvc"],
+        &[],
+    ),
+    empty_kind(
+        "",
+        "persistentvolumes",
+        "persistentvolume",
+        "PersistentVolume",
+        false,
+        &["pv"],
+        &[],
+    ),
+    empty_kind("", "pods", "pod", "Pod", true, &["po"], ALL),
+    empty_kind(
+        "",
+        "replicationcontrollers",
+        "replicationcontroller",
+        "ReplicationController",
+        true,
+        &["rc"],
+        ALL,
+    ),
+    empty_kind(
+        "",
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        true,
+        &["quota"],
+        &[],
+    ),
+    empty_kind("", "secrets", "secret", "Secret", true, &[], &[]),
+    empty_kind(
+        "",
+        "serviceaccounts",
+        "serviceaccount",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        &[],
+    ),
+    empty_kind("", "services", "service", "Service", true, &["svc"], ALL),
+    empty_kind(
+        APPS,
+        "controllerrevisions",
+        "controllerrevision",
+        "ControllerRevision",
+        true,
+        &[],
+        &[],
+    ),
+    empty_kind(
+        APPS,
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        true,
+        &["ds"],
+        ALL,
+    ),
+    empty_kind(
+        APPS,
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+        &["deploy"],
+        ALL,
+    ),
+    empty_kind(
+        APPS,
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        ALL,
+    ),
+    empty_kind(
+        APPS,
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+        &["sts"],
+        ALL,
+    ),
+    empty_kind(BATCH, "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL),
+    empty_kind(BATCH, "jobs", "job", "Job", true, &[], ALL),
+    empty_kind(EVENTS, "events", "event", "Event", true, &["ev"], &[]),
 ];
 
 /// API groups (other than the core group) in discovery order.
-pub const GROUPS: &[&str] = &[RBAC, AUTHN, AUTHZ];
+pub const GROUPS: &[&str] = &[APPS, EVENTS, AUTHN, AUTHZ, BATCH, RBAC];
+
+/// Subresources listed in discovery (parent resource, subresource, kind, verbs); none is served.
+const SUBRESOURCES: &[(&str, &str, &str, &str, &[&str])] = &[
+    ("", "pods", "attach", "PodAttachOptions", &["create", "get"]),
+    ("", "pods", "exec", "PodExecOptions", &["create", "get"]),
+    ("", "pods", "log", "Pod", &["get"]),
+    (
+        "",
+        "pods",
+        "portforward",
+        "PodPortForwardOptions",
+        &["create", "get"],
+    ),
+    ("", "pods", "status", "Pod", &["get", "patch", "update"]),
+    ("", "namespaces", "finalize", "Namespace", &["update"]),
+    (
+        "",
+        "namespaces",
+        "status",
+        "Namespace",
+        &["get", "patch", "update"],
+    ),
+    (
+        "",
+        "services",
+        "proxy",
+        "ServiceProxyOptions",
+        &["create", "delete", "get", "patch", "update"],
+    ),
+    (
+        APPS,
+        "deployments",
+        "scale",
+        "Scale",
+        &["get", "patch", "update"],
+    ),
+    (
+        APPS,
+        "deployments",
+        "status",
+        "Deployment",
+        &["get", "patch", "update"],
+    ),
+    (
+        APPS,
+        "statefulsets",
+        "scale",
+        "Scale",
+        &["get", "patch", "update"],
+    ),
+    (
+        APPS,
+        "replicasets",
+        "scale",
+        "Scale",
+        &["get", "patch", "update"],
+    ),
+    (BATCH, "jobs", "status", "Job", &["get", "patch", "update"]),
+    (
+        BATCH,
+        "cronjobs",
+        "status",
+        "CronJob",
+        &["get", "patch", "update"],
+    ),
+];
 
 impl Kind {
     /// `configmaps` or `clusterroles.rbac.authorization.k8s.io` (schema.GroupResource.String).
@@ -243,7 +495,7 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     if version != "v1" || !(group.is_empty() || GROUPS.contains(&group)) {
         return None;
     }
-    let resources: Vec<Value> = KINDS
+    let mut resources: Vec<(String, Value)> = KINDS
         .iter()
         .filter(|k| k.group == group)
         .map(|k| {
@@ -257,9 +509,23 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             if !k.short_names.is_empty() {
                 r["shortNames"] = json!(k.short_names);
             }
-            r
+            if !k.categories.is_empty() {
+                r["categories"] = json!(k.categories);
+            }
+            (k.resource.to_string(), r)
         })
         .collect();
+    for (g, parent, sub, kind, verbs) in SUBRESOURCES.iter().filter(|s| s.0 == group) {
+        let namespaced = KINDS
+            .iter()
+            .find(|k| k.group == *g && k.resource == *parent)
+            .is_some_and(|k| k.namespaced);
+        let name = format!("{parent}/{sub}");
+        let r = json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": verbs});
+        resources.push((name, r));
+    }
+    resources.sort_by(|a, b| a.0.cmp(&b.0));
+    let resources: Vec<Value> = resources.into_iter().map(|(_, r)| r).collect();
     let gv = if group.is_empty() {
         "v1".to_string()
     } else {
@@ -281,7 +547,12 @@ fn gv_path(group: &str, version: &str) -> String {
 /// `GET /openapi/v3`: where each group version's document is.
 pub fn openapi_v3_root() -> Value {
     let mut paths = serde_json::Map::new();
-    for group in std::iter::once("").chain(GROUPS.iter().copied()) {
+    // Group versions with stored kinds only: the others' documents would be empty.
+    let stored = |g: &str| KINDS.iter().any(|k| k.group == g && k.stored);
+    for group in std::iter::once("")
+        .chain(GROUPS.iter().copied())
+        .filter(|g| stored(g))
+    {
         let p = gv_path(group, "v1");
         paths.insert(
             p.clone(),
@@ -389,7 +660,8 @@ pub fn table(kind: &Kind, items: &[Value], resource_version: &str, now: jiff::Ti
             age_col,
         ],
         "clusterroles" | "roles" => vec![name_col, created_col],
-        _ => binding_cols(),
+        "clusterrolebindings" | "rolebindings" => binding_cols(),
+        _ => vec![name_col, age_col],
     };
     let rows: Vec<Value> = items
         .iter()
@@ -412,7 +684,7 @@ pub fn table(kind: &Kind, items: &[Value], resource_version: &str, now: jiff::Ti
                     vec![json!(name), json!(count), json!(age)]
                 }
                 "clusterroles" | "roles" => vec![json!(name), json!(created)],
-                _ => {
+                "clusterrolebindings" | "rolebindings" => {
                     let role_ref = &obj["roleRef"];
                     let role = format!(
                         "{}/{}",
@@ -429,6 +701,7 @@ pub fn table(kind: &Kind, items: &[Value], resource_version: &str, now: jiff::Ti
                         json!(sas),
                     ]
                 }
+                _ => vec![json!(name), json!(age)],
             };
             let mut partial = json!({
                 "kind": "PartialObjectMetadata",

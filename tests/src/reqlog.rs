@@ -11,6 +11,10 @@ pub struct LoggedRequest {
     pub query: String,
     /// The authenticated username, `system:anonymous`, or empty for a refused token.
     pub user: String,
+    /// The user the request acted as through impersonation (`kubectl --as`), as kube-apiserver's
+    /// audit log records `impersonatedUser`; empty without impersonation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub impersonated_user: String,
     pub status: u16,
     /// Why authentication failed (for a 401), worded without secrets; empty otherwise.
     #[serde(default, skip_serializing_if = "String::is_empty")]

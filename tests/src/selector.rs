@@ -97,12 +97,35 @@ impl LabelSelector {
     }
 }
 
-/// A parsed `fieldSelector`: only `metadata.name` and `metadata.namespace` (what every kind supports).
+/// A parsed `fieldSelector`: `metadata.name` and `metadata.namespace` for every kind, plus the
+/// fields a kind's registry adds (namespaces: `status.phase`; events: `involvedObject.*`,
+/// `reason`, `type`, ... as pkg/registry/core/event/strategy.go lists them).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
+/// The field selector fields of a kind beyond `metadata.name` and `metadata.namespace`.
+fn extra_fields(kind: &crate::kinds::Kind) -> &'static [&'static str] {
+    match (kind.group, kind.resource) {
+        ("", "namespaces") => &["status.phase"],
+        ("", "events") => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        _ => &[],
+    }
+}
+
 impl FieldSelector {
-    pub fn parse(s: &str) -> Result<FieldSelector, SelectorError> {
+    pub fn parse(s: &str, kind: &crate::kinds::Kind) -> Result<FieldSelector, SelectorError> {
         let mut reqs = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, eq, value) = if let Some((k, v)) = part.split_once("!=") {
@@ -115,7 +138,10 @@ impl FieldSelector {
                 return Err(SelectorError(part.to_string()));
             };
             let field = field.trim();
-            if field != "metadata.name" && field != "metadata.namespace" {
+            let known = field == "metadata.name"
+                || field == "metadata.namespace"
+                || extra_fields(kind).contains(&field);
+            if !known {
                 return Err(SelectorError(format!("field label not supported: {field}")));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
@@ -123,13 +149,14 @@ impl FieldSelector {
         Ok(FieldSelector(reqs))
     }
 
-    pub fn matches(&self, name: &str, namespace: &str) -> bool {
+    /// Whether the object's fields (a missing one reads as empty) satisfy every requirement.
+    pub fn matches(&self, obj: &serde_json::Value) -> bool {
         self.0.iter().all(|(field, eq, value)| {
-            let actual = if field == "metadata.name" {
-                name
-            } else {
-                namespace
-            };
+            let actual = field
+                .split('.')
+                .fold(obj, |v, part| &v[part])
+                .as_str()
+                .unwrap_or_default();
             (actual == value) == *eq
         })
     }
@@ -173,14 +200,25 @@ mod tests {
 
     #[test]
     fn field_selector_forms() {
-        let f = FieldSelector::parse("metadata.name=x").unwrap();
-        assert!(f.matches("x", "default"));
-        assert!(!f.matches("y", "default"));
-        assert!(
-            FieldSelector::parse("metadata.namespace!=kube-system")
+        let kind = |r: &str| {
+            crate::kinds::KINDS
+                .iter()
+                .find(|k| k.resource == r && k.group.is_empty())
                 .unwrap()
-                .matches("x", "default")
+        };
+        let obj = |name: &str, ns: &str| serde_json::json!({"metadata": {"name": name, "namespace": ns}, "status": {"phase": "Active"}});
+        let f = FieldSelector::parse("metadata.name=x", kind("configmaps")).unwrap();
+        assert!(f.matches(&obj("x", "default")));
+        assert!(!f.matches(&obj("y", "default")));
+        assert!(
+            FieldSelector::parse("metadata.namespace!=kube-system", kind("configmaps"))
+                .unwrap()
+                .matches(&obj("x", "default"))
         );
-        assert!(FieldSelector::parse("spec.x=1").is_err());
+        assert!(FieldSelector::parse("spec.x=1", kind("configmaps")).is_err());
+        assert!(FieldSelector::parse("status.phase=Active", kind("configmaps")).is_err());
+        let phase = FieldSelector::parse("status.phase=Terminating", kind("namespaces")).unwrap();
+        assert!(!phase.matches(&obj("x", "")));
+        assert!(FieldSelector::parse("involvedObject.kind=ConfigMap", kind("events")).is_ok());
     }
 }

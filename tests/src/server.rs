@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{AuthError, Authenticator, User};
 use crate::authz::{Attributes, Authorizer};
+use crate::decode::{FieldValidation, Route, decode};
 use crate::kinds::{self, Kind};
 use crate::reqlog::{LoggedRequest, RequestLog};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -83,42 +84,92 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
     let headers = req.headers().clone();
+    let respond = |who: Who<'_>, reply: Reply| finish(state, &method, &path, &query, who, reply);
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             let err = ApiError::bad_request("the request body could not be read or is too large");
-            return finish(state, &method, &path, &query, "", "", (err.code, err.body));
+            return respond(Who::default(), Reply::json(err.code, err.body));
         }
     };
     let user = match authenticate(state, &headers).await {
         Ok(user) => user,
         Err(reason) => {
             let err = ApiError::unauthorized();
-            return finish(
-                state,
-                &method,
-                &path,
-                &query,
-                "",
-                &reason,
-                (err.code, err.body),
-            );
+            let who = Who {
+                auth_error: &reason,
+                ..Who::default()
+            };
+            return respond(who, Reply::json(err.code, err.body));
         }
     };
-    let result = process(state, &user, &method, &path, &query, &headers, &body);
-    let (code, body) = match result {
-        Ok(ok) => ok,
-        Err(err) => (err.code, err.body),
+    // Impersonation comes after authentication and before authorization, as in kube-apiserver's
+    // handler chain; the log keeps both names, as its audit log does.
+    let impersonated = {
+        let rbac = state.store.lock().unwrap_or_else(|e| e.into_inner()).rbac();
+        crate::impersonate::impersonate(state.authorizer.as_ref(), &rbac, &user, &headers)
     };
-    finish(
-        state,
-        &method,
-        &path,
-        &query,
-        &user.username,
-        "",
-        (code, body),
-    )
+    let impersonated = match impersonated {
+        Ok(i) => i,
+        Err(err) => {
+            let who = Who {
+                user: &user.username,
+                ..Who::default()
+            };
+            return respond(who, Reply::json(err.code, err.body));
+        }
+    };
+    let acting = impersonated.as_ref().unwrap_or(&user);
+    let result = process(state, acting, &method, &path, &query, &headers, &body);
+    let reply = match result {
+        Ok(ok) => ok,
+        Err(err) => Reply::json(err.code, err.body),
+    };
+    let who = Who {
+        user: &user.username,
+        impersonated_user: impersonated.as_ref().map_or("", |u| u.username.as_str()),
+        auth_error: "",
+    };
+    respond(who, reply)
+}
+
+/// Who a logged request came from.
+#[derive(Debug, Default, Clone, Copy)]
+struct Who<'a> {
+    /// The authenticated user (empty for a refused token).
+    user: &'a str,
+    /// The user it acted as through impersonation, if any.
+    impersonated_user: &'a str,
+    /// Why authentication failed.
+    auth_error: &'a str,
+}
+
+/// What a request is answered with.
+#[derive(Debug, Clone, PartialEq)]
+struct Reply {
+    code: u16,
+    body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    Json(Value),
+    /// `text/plain` (health checks).
+    Text(String),
+    /// Any other media type (the protobuf OpenAPI v2 document).
+    Bytes {
+        content_type: &'static str,
+        data: Vec<u8>,
+    },
+}
+
+impl Reply {
+    fn json(code: u16, body: Value) -> Reply {
+        Reply {
+            code,
+            body: Body::Json(body),
+        }
+    }
 }
 
 fn finish(
@@ -126,26 +177,28 @@ fn finish(
     method: &Method,
     path: &str,
     query: &str,
-    user: &str,
-    auth_error: &str,
-    (code, body): (u16, Value),
+    who: Who<'_>,
+    reply: Reply,
 ) -> Response<Full<Bytes>> {
     state.log.record(LoggedRequest {
         method: method.to_string(),
         path: path.to_string(),
         query: query.to_string(),
-        user: user.to_string(),
-        status: code,
-        auth_error: auth_error.to_string(),
+        user: who.user.to_string(),
+        impersonated_user: who.impersonated_user.to_string(),
+        status: reply.code,
+        auth_error: who.auth_error.to_string(),
     });
-    if let Value::String(text) = &body {
-        return Response::builder()
-            .status(code)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(text.clone())))
-            .expect("static response parts are valid");
-    }
-    json_response(code, &body)
+    let (content_type, data) = match reply.body {
+        Body::Json(v) => return json_response(reply.code, &v),
+        Body::Text(t) => ("text/plain; charset=utf-8", t.into_bytes()),
+        Body::Bytes { content_type, data } => (content_type, data),
+    };
+    Response::builder()
+        .status(reply.code)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(data)))
+        .expect("static response parts are valid")
 }
 
 /// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
@@ -250,7 +303,7 @@ fn process(
     query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(u16, Value), ApiError> {
+) -> Result<Reply, ApiError> {
     let params = query_params(query);
     let target = parse_target(path);
     let attrs = match &target {
@@ -285,7 +338,7 @@ fn process(
         return Err(state.authorizer.forbidden(user, &attrs, &decision.reason));
     }
     match target {
-        Target::NonResource => non_resource(state, method, path),
+        Target::NonResource => non_resource(state, method, path, &params, headers),
         Target::Resource {
             group,
             version,
@@ -308,19 +361,29 @@ fn process(
                 namespace,
                 name,
                 params,
+                query,
                 headers,
                 body,
             };
             if kind.stored {
                 objects(&ctx, method)
+            } else if kind.empty {
+                empty_kind(&ctx, method)
             } else {
                 review(&ctx, &rbac, method)
             }
+            .map(|(code, body)| Reply::json(code, body))
         }
     }
 }
 
-fn non_resource(state: &State, method: &Method, path: &str) -> Result<(u16, Value), ApiError> {
+fn non_resource(
+    state: &State,
+    method: &Method,
+    path: &str,
+    params: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Reply, ApiError> {
     if method != Method::GET {
         return Err(ApiError::path_not_found());
     }
@@ -332,12 +395,62 @@ fn non_resource(state: &State, method: &Method, path: &str) -> Result<(u16, Valu
         ["apis"] => Some(kinds::group_list()),
         ["apis", g] => kinds::group(g),
         ["apis", g, v] => kinds::resource_list(g, v),
-        ["healthz" | "livez" | "readyz"] => Some(Value::String("ok".into())),
+        ["healthz" | "livez" | "readyz"] => {
+            let text = health_report(parts[0], params.contains_key("verbose"));
+            return Ok(Reply {
+                code: 200,
+                body: Body::Text(text),
+            });
+        }
+        ["openapi", "v2"] => {
+            let doc = crate::openapi::document();
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if crate::openapi::PROTOBUF_ACCEPTED
+                .iter()
+                .any(|t| accept.contains(t))
+            {
+                return Ok(Reply {
+                    code: 200,
+                    body: Body::Bytes {
+                        content_type: crate::openapi::PROTOBUF_CONTENT_TYPE,
+                        data: crate::openapi::encode(&doc),
+                    },
+                });
+            }
+            Some(doc)
+        }
         ["openapi", "v3"] => Some(kinds::openapi_v3_root()),
         ["openapi", "v3", rest @ ..] => kinds::openapi_v3_group_version(&rest.join("/")),
         _ => None,
     };
-    doc.map(|d| (200, d)).ok_or_else(ApiError::path_not_found)
+    doc.map(|d| Reply::json(200, d))
+        .ok_or_else(ApiError::path_not_found)
+}
+
+/// `/healthz`, `/livez`, `/readyz`: `ok`, or with `?verbose` one line per check and a summary,
+/// as k8s.io/apiserver/pkg/server/healthz words it (the checks are those of kube-apiserver that
+/// mean something here; all pass while the server serves).
+fn health_report(endpoint: &str, verbose: bool) -> String {
+    if !verbose {
+        return "ok".into();
+    }
+    let mut checks = vec!["ping", "log", "etcd"];
+    if endpoint == "readyz" {
+        checks.extend(["etcd-readiness", "informer-sync"]);
+    }
+    checks.extend([
+        "poststarthook/start-apiserver-admission-initializer",
+        "poststarthook/rbac/bootstrap-roles",
+    ]);
+    if endpoint == "readyz" {
+        checks.push("shutdown");
+    }
+    let mut out: String = checks.iter().map(|c| format!("[+]{c} ok\n")).collect();
+    out.push_str(&format!("{endpoint} check passed\n"));
+    out
 }
 
 struct Ctx<'a> {
@@ -348,6 +461,8 @@ struct Ctx<'a> {
     namespace: String,
     name: String,
     params: BTreeMap<String, String>,
+    /// The raw query (for parameters that may repeat, such as `dryRun`).
+    query: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
 }
@@ -366,8 +481,14 @@ impl Ctx<'_> {
             .any(|part| part.contains("as=Table"))
     }
 
-    fn dry_run(&self) -> bool {
-        self.params.get("dryRun").is_some_and(|v| v == "All")
+    /// Whether the query asks for a dry run (`dryRun=All`, possibly repeated); any other value
+    /// is refused as metav1 validation's ValidateDryRun refuses it, naming the options kind.
+    fn query_dry_run(&self, options_kind: &str) -> Result<bool, ApiError> {
+        let values: Vec<String> = url::form_urlencoded::parse(self.query.as_bytes())
+            .filter(|(k, _)| k == "dryRun")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        check_dry_run(&values, options_kind)
     }
 
     /// The object namespace for store calls (empty for cluster-scoped kinds).
@@ -402,16 +523,61 @@ impl Ctx<'_> {
         }
     }
 
-    /// Runs a write against the store, or against a scratch copy for `dryRun=All`.
-    fn write<T>(&self, op: impl FnOnce(&mut Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    /// `fieldValidation`, refused as metav1 ValidateFieldValidation refuses an unknown value.
+    fn field_validation(&self, options_kind: &str) -> Result<FieldValidation, ApiError> {
+        let value = self.params.get("fieldValidation").map(String::as_str);
+        FieldValidation::parse(value).ok_or_else(|| {
+            let err = crate::status::FieldError::not_supported(
+                "fieldValidation",
+                value.unwrap_or_default(),
+                &["", "Ignore", "Strict", "Warn"],
+            );
+            ApiError::invalid_options(options_kind, &[err])
+        })
+    }
+
+    /// Runs a write against the store, or for a dry run against a scratch copy that is dropped.
+    fn write<T>(
+        &self,
+        dry_run: bool,
+        op: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
-        if self.dry_run() {
+        if dry_run {
             let mut scratch = store.clone();
             op(&mut scratch)
         } else {
             op(&mut store)
         }
     }
+}
+
+/// metav1 validation's ValidateDryRun: only `All` is a dry-run value.
+fn check_dry_run(values: &[String], options_kind: &str) -> Result<bool, ApiError> {
+    if values.iter().any(|v| v != "All") {
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        let err = crate::status::FieldError::not_supported_raw(
+            "dryRun",
+            &format!("[]string{{{}}}", quoted.join(", ")),
+            &["All"],
+        );
+        return Err(ApiError::invalid_options(options_kind, &[err]));
+    }
+    Ok(!values.is_empty())
+}
+
+/// What a dry run answers (registry.DryRunnableStorage): a create is not stored, so it has no
+/// resourceVersion; an update or patch keeps the resourceVersion of the object it started from.
+fn dry_run_answer(mut obj: Value, before: Option<&Value>) -> Value {
+    match before.map(|b| b["metadata"]["resourceVersion"].clone()) {
+        Some(rv) if !rv.is_null() => obj["metadata"]["resourceVersion"] = rv,
+        _ => {
+            if let Some(m) = obj["metadata"].as_object_mut() {
+                m.remove("resourceVersion");
+            }
+        }
+    }
+    obj
 }
 
 fn strip_type_meta(mut obj: Value) -> Value {
@@ -438,9 +604,11 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             let labels =
                 LabelSelector::parse(ctx.params.get("labelSelector").map_or("", String::as_str))
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            let fields =
-                FieldSelector::parse(ctx.params.get("fieldSelector").map_or("", String::as_str))
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let fields = FieldSelector::parse(
+                ctx.params.get("fieldSelector").map_or("", String::as_str),
+                kind,
+            )
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let store = ctx.state.store.lock().unwrap_or_else(|e| e.into_inner());
             let scope = if kind.namespaced && !ns.is_empty() {
                 Some(ns.as_str())
@@ -478,20 +646,30 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             Ok((200, obj))
         }
         (Method::POST, true) => {
-            let body = ctx.body_json()?;
-            let obj = ctx.write(|s| {
+            let dry = ctx.query_dry_run("CreateOptions")?;
+            let validation = ctx.field_validation("CreateOptions")?;
+            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let obj = ctx.write(dry, |s| {
                 check_escalation(s, ctx.user, kind, &ns, &body, false)?;
                 s.create(kind, &ns, &body, now)
             })?;
-            Ok((201, obj))
+            Ok((201, if dry { dry_run_answer(obj, None) } else { obj }))
         }
         (Method::PUT, false) => {
-            let body = ctx.body_json()?;
-            let (obj, created) = ctx.write(|s| {
-                let exists = s.get(kind, &ns, &ctx.name).is_ok();
-                check_escalation(s, ctx.user, kind, &ns, &body, exists)?;
+            let dry = ctx.query_dry_run("UpdateOptions")?;
+            let validation = ctx.field_validation("UpdateOptions")?;
+            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let (obj, created, before) = ctx.write(dry, |s| {
+                let before = s.get(kind, &ns, &ctx.name).ok();
+                check_escalation(s, ctx.user, kind, &ns, &body, before.is_some())?;
                 s.update(kind, &ns, &ctx.name, &body, now)
+                    .map(|(o, c)| (o, c, before))
             })?;
+            let obj = if dry {
+                dry_run_answer(obj, before.as_ref())
+            } else {
+                obj
+            };
             Ok((if created { 201 } else { 200 }, obj))
         }
         (Method::PATCH, false) => {
@@ -501,23 +679,48 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 "application/strategic-merge-patch+json" => PatchType::Strategic,
                 other => return Err(ApiError::unsupported_media_type(other)),
             };
+            let dry = ctx.query_dry_run("PatchOptions")?;
+            let validation = ctx.field_validation("PatchOptions")?;
             let patch = ctx.body_json()?;
-            let obj = ctx.write(|s| {
+            let route = match patch_type {
+                PatchType::Merge => Route::MergePatch,
+                PatchType::Strategic => Route::StrategicPatch(&patch),
+            };
+            let (obj, before) = ctx.write(dry, |s| {
+                let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
+                let candidate = decode(kind, &candidate, validation, route)?;
                 check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
                 s.update(kind, &ns, &ctx.name, &candidate, now)
-                    .map(|(o, _)| o)
+                    .map(|(o, _)| (o, before))
             })?;
-            Ok((200, obj))
+            Ok((
+                200,
+                if dry {
+                    dry_run_answer(obj, Some(&before))
+                } else {
+                    obj
+                },
+            ))
         }
         (Method::DELETE, false) => {
-            let options: Value = if ctx.body.is_empty() {
-                json!({})
+            // DeleteOptions come from the body when there is one, else from the query
+            // (handlers/delete.go); kubectl sends `{"dryRun":["All"],...}` in the body.
+            let (options, dry) = if ctx.body.is_empty() {
+                (json!({}), ctx.query_dry_run("DeleteOptions")?)
             } else {
-                ctx.body_json()?
+                let options = ctx.body_json()?;
+                let values: Vec<String> = match &options["dryRun"] {
+                    Value::Null => Vec::new(),
+                    v => serde_json::from_value(v.clone()).map_err(|_| {
+                        ApiError::bad_request("DeleteOptions.dryRun is not a list of strings")
+                    })?,
+                };
+                let dry = check_dry_run(&values, "DeleteOptions")?;
+                (options, dry)
             };
             let pre = &options["preconditions"];
-            let deleted = ctx.write(|s| {
+            let deleted = ctx.write(dry, |s| {
                 s.delete(
                     kind,
                     &ns,
@@ -541,6 +744,54 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             kind,
             &m.as_str().to_ascii_lowercase(),
         )),
+    }
+}
+
+/// A kind known to discovery only: every list is empty, every get is 404, writes are 405.
+fn empty_kind(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
+    let kind = ctx.kind;
+    let watch = ctx
+        .params
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
+    match (method.clone(), ctx.name.is_empty()) {
+        (Method::GET, true) if !watch => {
+            LabelSelector::parse(ctx.params.get("labelSelector").map_or("", String::as_str))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            FieldSelector::parse(
+                ctx.params.get("fieldSelector").map_or("", String::as_str),
+                kind,
+            )
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let rv = ctx
+                .state
+                .store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .revision();
+            if ctx.wants_table() {
+                let now = jiff::Timestamp::now();
+                return Ok((200, kinds::table(kind, &[], &rv, now)));
+            }
+            Ok((
+                200,
+                json!({
+                    "kind": format!("{}List", kind.kind),
+                    "apiVersion": kind.api_version(),
+                    "metadata": {"resourceVersion": rv},
+                    "items": [],
+                }),
+            ))
+        }
+        (Method::GET, false) => Err(ApiError::not_found(kind, &ctx.name)),
+        (m, _) => {
+            let verb = if watch {
+                "watch".to_string()
+            } else {
+                verb_for(&m, &ctx.name, &ctx.params)
+            };
+            Err(ApiError::method_not_supported(kind, &verb))
+        }
     }
 }
 

@@ -75,10 +75,27 @@ impl ApiError {
 
     /// 422: `ConfigMap "x" is invalid: metadata.name: Required value: ...`.
     pub fn invalid(kind: &Kind, name: &str, errors: &[FieldError]) -> ApiError {
-        let qualified_kind = if kind.group.is_empty() {
-            kind.kind.to_string()
+        ApiError::invalid_group_kind(kind.group, kind.kind, name, errors)
+    }
+
+    /// 422 for request options (`CreateOptions.meta.k8s.io "" is invalid: dryRun: ...`), as the
+    /// handlers answer when metav1 validation refuses them.
+    pub fn invalid_options(options_kind: &str, errors: &[FieldError]) -> ApiError {
+        ApiError::invalid_group_kind("meta.k8s.io", options_kind, "", errors)
+    }
+
+    /// 422 for any group and kind (errors.NewInvalid); an empty kind prints as `""`'s owner does,
+    /// as nothing (` "" is invalid: ...`, what a patch that does not decode gets).
+    pub fn invalid_group_kind(
+        group: &str,
+        kind_name: &str,
+        name: &str,
+        errors: &[FieldError],
+    ) -> ApiError {
+        let qualified_kind = if group.is_empty() {
+            kind_name.to_string()
         } else {
-            format!("{}.{}", kind.kind, kind.group)
+            format!("{kind_name}.{group}")
         };
         let message = match errors {
             [] => format!("{qualified_kind} \"{name}\" is invalid"),
@@ -95,9 +112,9 @@ impl ApiError {
             .iter()
             .map(|e| json!({"reason": e.kind.cause_type(), "message": e.body(), "field": e.field}))
             .collect();
-        let mut d = json!({"name": name, "kind": kind.kind, "causes": causes});
-        if !kind.group.is_empty() {
-            d["group"] = json!(kind.group);
+        let mut d = json!({"name": name, "kind": kind_name, "causes": causes});
+        if !group.is_empty() {
+            d["group"] = json!(group);
         }
         ApiError::new(422, "Invalid", message, Some(d))
     }
@@ -199,6 +216,8 @@ pub struct FieldError {
     pub kind: FieldErrorKind,
     pub field: String,
     pub value: Option<String>,
+    /// Whether `value` prints quoted (`%q` of a string) or as is (`%#v` of a slice, a number).
+    pub quoted: bool,
     pub detail: String,
 }
 
@@ -208,6 +227,7 @@ impl FieldError {
             kind: FieldErrorKind::Required,
             field: field.into(),
             value: None,
+            quoted: true,
             detail: detail.into(),
         }
     }
@@ -216,6 +236,7 @@ impl FieldError {
             kind: FieldErrorKind::Invalid,
             field: field.into(),
             value: Some(value.into()),
+            quoted: true,
             detail: detail.into(),
         }
     }
@@ -225,7 +246,15 @@ impl FieldError {
             kind: FieldErrorKind::NotSupported,
             field: field.into(),
             value: Some(value.into()),
+            quoted: true,
             detail: format!("supported values: {}", quoted.join(", ")),
+        }
+    }
+    /// NotSupported with a value already printed as Go's `%#v` prints it (`[]string{"x"}`).
+    pub fn not_supported_raw(field: &str, value: &str, supported: &[&str]) -> FieldError {
+        FieldError {
+            quoted: false,
+            ..FieldError::not_supported(field, value, supported)
         }
     }
     pub fn forbidden(field: &str, detail: &str) -> FieldError {
@@ -233,6 +262,7 @@ impl FieldError {
             kind: FieldErrorKind::Forbidden,
             field: field.into(),
             value: None,
+            quoted: true,
             detail: detail.into(),
         }
     }
@@ -246,8 +276,10 @@ impl FieldError {
             FieldErrorKind::Forbidden => "Forbidden",
         };
         let mut s = head.to_string();
-        if let Some(v) = &self.value {
-            s = format!("{s}: \"{v}\"");
+        match &self.value {
+            Some(v) if self.quoted => s = format!("{s}: \"{v}\""),
+            Some(v) => s = format!("{s}: {v}"),
+            None => {}
         }
         if !self.detail.is_empty() {
             s = format!("{s}: {}", self.detail);

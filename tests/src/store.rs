@@ -85,11 +85,40 @@ fn labels_of(obj: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// metav1.LabelSelectorAsSelector then Matches: matchLabels and matchExpressions (In, NotIn,
+/// Exists, DoesNotExist); an empty selector matches everything.
+fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let match_labels = selector["matchLabels"].as_object();
+    let labels_ok = match_labels
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str());
+    let exprs = selector["matchExpressions"].as_array();
+    let exprs_ok = exprs.into_iter().flatten().all(|e| {
+        let key = e["key"].as_str().unwrap_or_default();
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let have = labels.get(key).map(String::as_str);
+        match e["operator"].as_str().unwrap_or_default() {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && exprs_ok
+}
+
 const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const CONFIG_KEY_MSG: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
-fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -98,7 +127,7 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn is_dns_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
@@ -207,7 +236,32 @@ fn validate(kind: &Kind, obj: &Value) -> Vec<FieldError> {
                             ));
                         }
                     }
-                    "ServiceAccount" => {}
+                    // rbac validation's ValidateRoleBindingSubject
+                    "ServiceAccount" => {
+                        let name = s["name"].as_str().unwrap_or_default();
+                        if !name.is_empty() && !is_dns_subdomain(name) {
+                            errs.push(FieldError::invalid(
+                                &format!("subjects[{i}].name"),
+                                name,
+                                DNS1123_SUBDOMAIN_MSG,
+                            ));
+                        }
+                        let ag = s["apiGroup"].as_str().unwrap_or_default();
+                        if !ag.is_empty() {
+                            errs.push(FieldError::not_supported(
+                                &format!("subjects[{i}].apiGroup"),
+                                ag,
+                                &[""],
+                            ));
+                        }
+                        let ns = s["namespace"].as_str().unwrap_or_default();
+                        if !kind.namespaced && ns.is_empty() {
+                            errs.push(FieldError::required(
+                                &format!("subjects[{i}].namespace"),
+                                "",
+                            ));
+                        }
+                    }
                     other => errs.push(FieldError::not_supported(
                         &format!("subjects[{i}].kind"),
                         other,
@@ -305,9 +359,9 @@ impl Store {
         self.objects
             .range((kind.resource, String::new(), String::new())..)
             .take_while(|((r, _, _), _)| *r == kind.resource)
-            .filter(|((_, ns, name), obj)| {
+            .filter(|((_, ns, _), obj)| {
                 namespace.is_none_or(|want| !kind.namespaced || ns == want)
-                    && fields.matches(name, ns)
+                    && fields.matches(obj)
                     && labels.matches(&labels_of(obj))
             })
             .map(|(_, v)| v.clone())
@@ -359,6 +413,7 @@ impl Store {
         }
         meta.remove("managedFields");
         meta.remove("selfLink");
+        crate::decode::set_defaults(kind, &mut obj);
         Ok(obj)
     }
 
@@ -409,6 +464,9 @@ impl Store {
         meta["creationTimestamp"] = json!(format_time(now));
         meta["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, obj.clone());
+        if kind.resource == "clusterroles" {
+            self.aggregate_cluster_roles();
+        }
         Ok(obj)
     }
 
@@ -480,6 +538,9 @@ impl Store {
         }
         obj["metadata"]["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, obj.clone());
+        if kind.resource == "clusterroles" {
+            self.aggregate_cluster_roles();
+        }
         Ok((obj, false))
     }
 
@@ -561,7 +622,58 @@ impl Store {
             self.objects.retain(|(_, ns, _), _| ns != name);
         }
         self.next_revision();
+        if kind.resource == "clusterroles" {
+            self.aggregate_cluster_roles();
+        }
         Ok(removed)
+    }
+
+    /// What the clusterrole-aggregation controller does (pkg/controller/clusterroleaggregation):
+    /// the rules of a ClusterRole with an aggregationRule become, for each selector in turn, the
+    /// rules of the other ClusterRoles it selects in name order, each rule once. Repeated until
+    /// nothing changes, as the controller's resyncs converge (admin aggregates edit).
+    fn aggregate_cluster_roles(&mut self) {
+        for _ in 0..10 {
+            let roles: Vec<Value> = self
+                .objects
+                .range(("clusterroles", String::new(), String::new())..)
+                .take_while(|((r, _, _), _)| *r == "clusterroles")
+                .map(|(_, v)| v.clone())
+                .collect();
+            let mut changed = false;
+            for role in roles.iter().filter(|r| r["aggregationRule"].is_object()) {
+                let name = meta_str(role, "name");
+                let mut rules: Vec<Value> = Vec::new();
+                let selectors = role["aggregationRule"]["clusterRoleSelectors"].as_array();
+                for selector in selectors.into_iter().flatten() {
+                    // `roles` is in name order already (the store's key order).
+                    let selected = roles.iter().filter(|other| {
+                        meta_str(other, "name") != name
+                            && selector_matches(selector, &labels_of(other))
+                    });
+                    for rule in
+                        selected.flat_map(|o| o["rules"].as_array().cloned().unwrap_or_default())
+                    {
+                        if !rules.contains(&rule) {
+                            rules.push(rule);
+                        }
+                    }
+                }
+                let current = role["rules"].as_array().cloned().unwrap_or_default();
+                if current != rules {
+                    let key = ("clusterroles", String::new(), name.to_string());
+                    let rv = self.next_revision();
+                    if let Some(stored) = self.objects.get_mut(&key) {
+                        stored["rules"] = Value::Array(rules);
+                        stored["metadata"]["resourceVersion"] = json!(rv);
+                    }
+                    changed = true;
+                }
+            }
+            if !changed {
+                return;
+            }
+        }
     }
 
     /// The `data` of ConfigMap `kube-system/aws-auth`, if it exists.

@@ -9,6 +9,7 @@ pub mod arn;
 pub mod aws_auth;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod env;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod mapping;

@@ -8,8 +8,8 @@ use eks_auth::aws_auth::{AwsAuth, DataKey, Upsert};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{
     AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, Access, Attributes, Caller, Cluster, Edit, ModifyError,
-    ModifyOptions, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller, fetch_history,
-    list_rbac, modify_aws_auth_data_from, subject_access,
+    ModifyOptions, PARALLEL_REVIEWS, data_sha256, delete_aws_auth, fetch_aws_auth, fetch_caller,
+    fetch_history, list_rbac, modify_aws_auth_data_from, subject_access_each,
 };
 use eks_auth::mapping::{Identity, map_identity};
 use eks_auth::rbac::{RbacObjects, UserInfo, compact_string, preset, presets};
@@ -670,7 +670,8 @@ pub async fn check(
             vec![]
         }
     };
-    let mut set = tokio::task::JoinSet::new();
+    let mut asked: Vec<(usize, &str)> = Vec::new();
+    let mut questions: Vec<Attributes> = Vec::new();
     for (row, (group, resource, namespaced)) in CHECKED.iter().enumerate() {
         for verb in VERBS {
             let (res, sub) = resource
@@ -684,21 +685,18 @@ pub async fn check(
                 namespace: namespaced.then(|| namespace.to_owned()),
                 ..Default::default()
             };
-            let client = client.clone();
-            let user = mapped.username.clone();
-            let groups = groups.clone();
-            set.spawn(async move {
-                let access = subject_access(
-                    &client,
-                    &user,
-                    &groups,
-                    Attributes::Resource(Box::new(attrs)),
-                )
-                .await;
-                (row, *verb, access)
-            });
+            asked.push((row, verb));
+            questions.push(Attributes::Resource(Box::new(attrs)));
         }
     }
+    let answers = subject_access_each(
+        client,
+        &mapped.username,
+        &groups,
+        questions,
+        PARALLEL_REVIEWS,
+    )
+    .await;
     let mut access: Vec<CheckRow> = CHECKED
         .iter()
         .map(|(g, r, namespaced)| CheckRow {
@@ -715,8 +713,7 @@ pub async fn check(
             verbs: BTreeMap::new(),
         })
         .collect();
-    while let Some(joined) = set.join_next().await {
-        let (row, verb, answer) = joined.context("a SubjectAccessReview task failed")?;
+    for ((row, verb), answer) in asked.into_iter().zip(answers) {
         let Access { allowed, .. } =
             answer.with_context(|| format!("asking the API server in context `{ctx}`"))?;
         access[row].verbs.insert(verb.to_owned(), allowed);

@@ -10,7 +10,7 @@ use eks_auth::aws::{self, AssumeRoleRequest, AwsError, AwsOptions};
 use eks_auth::mapping::Identity;
 use eks_auth::token::{self, VerifyRules};
 
-use crate::env;
+use eks_auth::env;
 use crate::exec::{ExecSource, ExecTool};
 use crate::kubeconfig::{PluginError, run_plugin};
 use crate::report::{AwsSection, AwsSource, TokenFacts};

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::env;
+use eks_auth::env;
 
 /// The exec plugin a kubeconfig user runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use kube::config::{ExecConfig, Kubeconfig};
 
-use crate::env;
+use eks_auth::env;
 use crate::exec::{ClusterArn, ExecStanza};
 use crate::report::ContextInfo;
 
@@ -78,14 +78,7 @@ pub fn stanza(exec: &ExecConfig) -> ExecStanza {
 /// Reads the kubeconfig (`--kubeconfig`, else `$KUBECONFIG` merged, else `~/.kube/config`) and
 /// picks the context (`--context`, else the current one).
 pub fn load(path: Option<&Path>, context: Option<&str>) -> anyhow::Result<Loaded> {
-    let kubeconfig = match path {
-        Some(p) => Kubeconfig::read_from(p)
-            .with_context(|| format!("reading kubeconfig `{}`", p.display()))?,
-        None => Kubeconfig::read().context(format!(
-            "reading the kubeconfig (`${}` or `~/.kube/config`)",
-            env::KUBECONFIG
-        ))?,
-    };
+    let kubeconfig = eks_auth::kube::read_kubeconfig(path)?;
     let name = match context
         .map(str::to_owned)
         .or(kubeconfig.current_context.clone())

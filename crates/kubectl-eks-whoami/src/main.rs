@@ -3,9 +3,7 @@
 
 mod aws_identity;
 mod cli;
-mod cluster;
 mod diagnose;
-mod env;
 mod exec;
 mod kubeconfig;
 mod mapping_view;
@@ -64,7 +62,7 @@ fn main() -> ExitCode {
         }
     };
     let color = std::io::stdout().is_terminal()
-        && std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty());
+        && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
     let text = match render::render(&report, cli.output.output, color) {
         Ok(t) => t,
         Err(err) => {

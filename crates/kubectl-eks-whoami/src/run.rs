@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use eks_auth::aws_auth::AwsAuth;
+use eks_auth::kube::{self as k8s, KubeError, RbacLists};
 use eks_auth::rbac::{BindingKind, RbacObjects, UserInfo};
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use kube::Client;
 
 use crate::aws_identity;
 use crate::cli::Cli;
-use crate::cluster::{self, RbacLists, RequestError};
 use crate::diagnose::{self, Facts, Refusal};
-use crate::env;
+use eks_auth::env;
 use crate::exec::{self, Ambient};
 use crate::kubeconfig::{self, UserAuth};
 use crate::mapping_view::{self, AwsAuthInput, KubeUser};
@@ -30,20 +30,13 @@ pub enum Outcome {
     Unauthenticated,
 }
 
-/// How many access reviews may be in flight at once.
-const PARALLEL_REVIEWS: usize = 16;
-
-fn process_env(var: &str) -> Option<String> {
-    std::env::var(var).ok()
-}
-
 /// Does it all.
 pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outcome)> {
     let loaded = kubeconfig::load(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref())?;
     let ambient = Ambient {
-        aws_profile: process_env(env::AWS_PROFILE),
-        aws_region: process_env(env::AWS_REGION),
-        aws_default_region: process_env(env::AWS_DEFAULT_REGION),
+        aws_profile: env::var(env::AWS_PROFILE),
+        aws_region: env::var(env::AWS_REGION),
+        aws_default_region: env::var(env::AWS_DEFAULT_REGION),
     };
     let exec_source = match &loaded.user {
         UserAuth::Exec(e) => Some(exec::parse(&kubeconfig::stanza(e), &ambient)),
@@ -76,7 +69,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         exec_pair,
         static_token,
         &clusters,
-        &process_env,
+        &env::var,
         SystemTime::now(),
     )
     .await;
@@ -118,17 +111,18 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     }
 
     progress.step("asking the API server who you are");
-    let client = cluster::connect(
+    let client = k8s::connect_to(
         loaded.kubeconfig.clone(),
-        &context_name,
+        Some(&context_name),
         resolved.token.as_deref(),
     )
-    .await?;
-    let reviewed = match cluster::self_subject_review(&client).await {
+    .await?
+    .client;
+    let reviewed = match k8s::fetch_caller(&client).await {
         Ok(user) => user,
-        Err(err) if err.code == Some(401) => {
+        Err(err) if err.code() == Some(401) => {
             kubernetes.status = KubeStatus::Unauthenticated;
-            kubernetes.error = Some(err.message.clone());
+            kubernetes.error = Some(err.reason());
             report.kubernetes = kubernetes;
             report.mapping =
                 mapping_view::explain(identity.as_ref(), AwsAuthInput::Unavailable, None);
@@ -154,14 +148,8 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     kubernetes.groups = reviewed.groups.clone();
     kubernetes.extra = reviewed.extra.clone();
     // EKS tells which access key it saw; it should be the one whoami resolved.
-    if let (Some(seen), Some(mine)) = (
-        reviewed
-            .extra
-            .get("accessKeyId")
-            .or_else(|| reviewed.extra.get("accesskeyid"))
-            .and_then(|v| v.first()),
-        aws.access_key_id.as_ref(),
-    ) && seen != mine
+    if let (Some(seen), Some(mine)) = (reviewed.access_key_id(), aws.access_key_id.as_deref())
+        && seen != mine
     {
         aws.notes.push(format!(
             "the API server saw access key `{seen}`, but whoami resolved `{mine}`: kubectl and \
@@ -171,18 +159,18 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
 
     let mut refusals: Vec<Refusal> = Vec::new();
     progress.step("reading aws-auth");
-    let aws_auth_data = cluster::fetch_aws_auth(&client).await;
+    let aws_auth_data = k8s::fetch_aws_auth(&client).await;
     let parsed;
     let aws_auth_input = match &aws_auth_data {
-        Ok(Some(data)) => {
-            parsed = AwsAuth::parse(data).map_err(|e| format!("{:#}", anyhow::Error::new(e)));
+        Ok(obj) if obj.exists() => {
+            parsed = AwsAuth::parse(&obj.data).map_err(|e| format!("{:#}", anyhow::Error::new(e)));
             match &parsed {
                 Ok(doc) => AwsAuthInput::Read(doc),
                 Err(e) => AwsAuthInput::Invalid(e),
             }
         }
-        Ok(None) => AwsAuthInput::Absent,
-        Err(e) if e.code == Some(403) => {
+        Ok(_) => AwsAuthInput::Absent,
+        Err(e) if e.code() == Some(403) => {
             refusals.push(Refusal {
                 verb: "get".into(),
                 group: String::new(),
@@ -198,27 +186,22 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     let kube_user = KubeUser {
         username: reviewed.username.clone(),
         groups: reviewed.groups.clone(),
-        session_name: reviewed
-            .extra
-            .get("sessionName")
-            .or_else(|| reviewed.extra.get("sessionname"))
-            .and_then(|v| v.first())
-            .cloned(),
+        session_name: reviewed.session_name().map(str::to_owned),
     };
     report.mapping = mapping_view::explain(identity.as_ref(), aws_auth_input, Some(&kube_user));
     if let Err(e) = &aws_auth_data
-        && e.code != Some(403)
+        && e.code() != Some(403)
     {
-        report
-            .mapping
-            .notes
-            .push(format!("reading ConfigMap `kube-system/aws-auth`: {e}"));
+        report.mapping.notes.push(format!(
+            "reading ConfigMap `kube-system/aws-auth`: {}",
+            e.reason()
+        ));
     }
 
     if cli.all {
         let user = UserInfo::new(reviewed.username.clone(), reviewed.groups.clone());
         progress.step("listing RBAC bindings and roles");
-        let lists = cluster::list_rbac(&client).await;
+        let lists = k8s::list_rbac_each(&client).await;
         let (bindings, objects) = bindings_section(&user, &lists, &mut refusals);
         report.bindings = Some(bindings);
         let namespace = cli.namespace.clone();
@@ -251,8 +234,8 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     Ok((report, Outcome::Identified))
 }
 
-fn refusal_for(err: &RequestError, resource: &str, all_namespaces: bool) -> Option<Refusal> {
-    (err.code == Some(403)).then(|| Refusal {
+fn refusal_for(err: &KubeError, resource: &str, all_namespaces: bool) -> Option<Refusal> {
+    (err.code() == Some(403)).then(|| Refusal {
         verb: "list".into(),
         group: eks_auth::rbac::RBAC_GROUP.into(),
         resource: resource.into(),
@@ -273,9 +256,11 @@ fn bindings_section(
         complete: true,
         ..Default::default()
     };
-    let mut note = |err: &RequestError, what: &str, resource: &str, all_ns: bool| {
+    let mut note = |err: &KubeError, what: &str, resource: &str, all_ns: bool| {
         section.complete = false;
-        section.errors.push(format!("listing {what}: {err}"));
+        section
+            .errors
+            .push(format!("listing {what}: {}", err.reason()));
         if let Some(r) = refusal_for(err, resource, all_ns) {
             refusals.push(r);
         }
@@ -292,12 +277,7 @@ fn bindings_section(
     if let Err(e) = &lists.roles {
         note(e, "Roles in all namespaces", "roles", true);
     }
-    let objects = RbacObjects {
-        cluster_role_bindings: lists.cluster_role_bindings.clone().unwrap_or_default(),
-        role_bindings: lists.role_bindings.clone().unwrap_or_default(),
-        cluster_roles: lists.cluster_roles.clone().unwrap_or_default(),
-        roles: lists.roles.clone().unwrap_or_default(),
-    };
+    let objects = lists.objects();
     let aggregated = objects.aggregated();
     let roles_readable = |kind: &str| match kind {
         "ClusterRole" => lists.cluster_roles.is_ok(),
@@ -354,11 +334,7 @@ fn bindings_section(
                 &b.name,
             ))
     });
-    let all_listed = lists.cluster_role_bindings.is_ok()
-        && lists.role_bindings.is_ok()
-        && lists.cluster_roles.is_ok()
-        && lists.roles.is_ok();
-    (section, all_listed.then_some(objects))
+    (section, lists.complete().then_some(objects))
 }
 
 /// `resource/subresource` into its parts.
@@ -402,13 +378,13 @@ async fn permissions_section(
         non_resource: Vec::new(),
         notes: Vec::new(),
     };
-    let status = match cluster::rules_review(client, &reviewed_ns).await {
+    let status = match k8s::fetch_own_rules(client, &reviewed_ns).await {
         Ok(s) => s,
         Err(e) => {
             section.incomplete = true;
             section
                 .notes
-                .push(format!("SelfSubjectRulesReview failed: {e}"));
+                .push(format!("SelfSubjectRulesReview failed: {}", e.reason()));
             return section;
         }
     };
@@ -490,7 +466,7 @@ async fn permissions_section(
                 })
                 .collect();
             let asked = questions.len();
-            let answers = cluster::access_reviews(client, questions, PARALLEL_REVIEWS, &|d, t| {
+            let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|d, t| {
                 progress.step(&format!("checking cluster-wide access {d}/{t}"));
             })
             .await;
@@ -498,10 +474,10 @@ async fn permissions_section(
             let mut failed = 0;
             for (cell, answer) in cells.into_iter().zip(answers) {
                 match answer {
-                    Ok(true) => {
+                    Ok(access) if access.allowed => {
                         allowed.insert((cell.0, cell.1, cell.2));
                     }
-                    Ok(false) => {}
+                    Ok(_) => {}
                     Err(_) => failed += 1,
                 }
             }

@@ -1,0 +1,165 @@
+//! I/O: the kubeconfig read the way kubectl reads it, and a client for one of its contexts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use kube::config::{ExecConfig, KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use super::error::KubeError;
+use crate::arn::ClusterArn;
+
+/// A client and the name of the context it was built from (for messages).
+#[derive(Clone)]
+pub struct Cluster {
+    /// The client.
+    pub client: Client,
+    /// The kubeconfig context in use.
+    pub context: String,
+    /// The EKS cluster ARN the context's cluster entry is named after, when it is (as
+    /// `aws eks update-kubeconfig` and `kubectl eks-token update-kubeconfig` name it): the only
+    /// place the cluster's account is known without AWS credentials.
+    pub cluster_arn: Option<ClusterArn>,
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cluster")
+            .field("context", &self.context)
+            .field("cluster_arn", &self.cluster_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the kubeconfig as kubectl does: `--kubeconfig PATH` alone when given, otherwise
+/// `$KUBECONFIG` (a list of files, merged) or `~/.kube/config`.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, KubeError> {
+    match path {
+        Some(path) => Kubeconfig::read_from(path).map_err(|source| KubeError::ReadKubeconfig {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Kubeconfig::read().map_err(KubeError::ReadDefaultKubeconfig),
+    }
+}
+
+/// Builds a client the way kubectl picks its configuration: the kubeconfig of
+/// [`read_kubeconfig`], `--context NAME` or the current context. Exec credential plugins
+/// (`kubectl-eks_token`) run as kubectl runs them.
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+) -> Result<Cluster, KubeError> {
+    connect_to(read_kubeconfig(kubeconfig)?, context, None).await
+}
+
+/// [`connect`] over a kubeconfig already read. With `token`, the context's own credentials are
+/// replaced by that bearer token (eks-whoami presents the token it already made, so the exec
+/// plugin does not run twice).
+pub async fn connect_to(
+    config: Kubeconfig,
+    context: Option<&str>,
+    token: Option<&str>,
+) -> Result<Cluster, KubeError> {
+    let context_name = context
+        .map(str::to_owned)
+        .or_else(|| config.current_context.clone())
+        .unwrap_or_else(|| "(current)".to_owned());
+    let cluster_arn = config
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| ClusterArn::parse(&c.cluster));
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..Default::default()
+    };
+    let mut client_config = Config::from_custom_kubeconfig(config, &options)
+        .await
+        .map_err(|source| KubeError::LoadContext {
+            context: context_name.clone(),
+            source,
+        })?;
+    match token {
+        Some(token) => {
+            client_config.auth_info.exec = None;
+            client_config.auth_info.token = Some(token.to_owned().into());
+            client_config.auth_info.token_file = None;
+        }
+        None => {
+            if let Some(exec) = &client_config.auth_info.exec {
+                check_exec_command(exec, &context_name)?;
+            }
+        }
+    }
+    let client = Client::try_from(client_config).map_err(|source| KubeError::BuildClient {
+        context: context_name.clone(),
+        source,
+    })?;
+    Ok(Cluster {
+        client,
+        context: context_name,
+        cluster_arn,
+    })
+}
+
+/// Fails early, naming the command, when the exec plugin cannot be started: kube's client would
+/// only say "unable to run auth exec: No such file or directory" on every request.
+fn check_exec_command(exec: &ExecConfig, context: &str) -> Result<(), KubeError> {
+    let Some(command) = exec.command.as_deref() else {
+        return Ok(());
+    };
+    // The child's PATH decides the lookup when the stanza sets one (std's `Command` on Unix).
+    let path_var = exec
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.get("name").map(String::as_str) == Some("PATH"))
+        .and_then(|e| e.get("value").cloned())
+        .or_else(|| std::env::var(crate::env::PATH).ok());
+    if find_command(command, path_var.as_deref()).is_some() {
+        return Ok(());
+    }
+    Err(KubeError::ExecNotFound {
+        context: context.to_owned(),
+        command: command.to_owned(),
+        install_hint: exec.install_hint.clone(),
+    })
+}
+
+/// Where `command` is found as `Command::new` finds it: a name with a `/` as a path, a bare name
+/// in the directories of `path_var`.
+pub fn find_command(command: &str, path_var: Option<&str>) -> Option<PathBuf> {
+    if command.is_empty() {
+        return None;
+    }
+    if command.contains('/') {
+        let path = PathBuf::from(command);
+        return path.is_file().then_some(path);
+    }
+    std::env::split_paths(path_var?)
+        .map(|dir| dir.join(command))
+        .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_found_on_the_path_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("kubectl-eks_token");
+        std::fs::write(&bin, "").unwrap();
+        let path = format!("/nonexistent:{}", dir.path().display());
+        assert_eq!(
+            find_command("kubectl-eks_token", Some(&path)),
+            Some(bin.clone())
+        );
+        assert_eq!(find_command("aws-nothere", Some(&path)), None);
+        assert_eq!(find_command("kubectl-eks_token", None), None);
+        assert_eq!(find_command(bin.to_str().unwrap(), None), Some(bin));
+        assert_eq!(find_command("/nonexistent/aws", Some(&path)), None);
+    }
+}

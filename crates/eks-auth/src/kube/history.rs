@@ -1,0 +1,202 @@
+//! I/O: where the previous versions of aws-auth are kept.
+//!
+//! A ring of [`HISTORY_SLOTS`] ConfigMaps `kube-system/aws-auth-history-<revision % 10>`.
+//! Every write through [`super::modify_aws_auth_data`] bumps the revision annotation on aws-auth
+//! ([`REVISION_ANNOTATION`]) and, *before* it writes aws-auth, stores the data it is about to
+//! replace in the slot of the new revision: the slot's `data` is the previous aws-auth `data`,
+//! key for key and byte for byte, so `undo` restores it exactly. One ConfigMap per version (not one
+//! ConfigMap holding all of them) because a ConfigMap is limited to 1 MiB and an aws-auth of
+//! 5,000 entries is about half of that. The slot is written without a read (an unconditional
+//! update, which the API server allows for ConfigMaps), so the happy path of a grant costs one GET
+//! and two PUTs. A slot also records the SHA-256 of the data that replaced it, so `undo` can tell
+//! when aws-auth was changed by someone else since (kubectl edit, eksctl) and refuse to clobber it.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Client;
+use kube::api::PostParams;
+
+use super::aws_auth_store::{
+    AWS_AUTH_NAMESPACE, ChangeRecord, EXISTED_ANNOTATION, HISTORY_PREFIX, HISTORY_SLOTS,
+    LAST_CHANGE_ANNOTATION, PREVIOUS_RESOURCE_VERSION_ANNOTATION, REPLACED_BY_SHA256_ANNOTATION,
+    REVISION_ANNOTATION, config_maps,
+};
+use super::error::{ApiError, KubeError, request_error};
+use crate::rbac::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+
+/// One kept version of aws-auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySlot {
+    /// The revision whose write replaced this data.
+    pub revision: u64,
+    /// aws-auth's data before that write, byte for byte.
+    pub data: BTreeMap<String, String>,
+    /// Whether aws-auth existed before that write.
+    pub existed: bool,
+    /// Its resourceVersion then.
+    pub previous_resource_version: Option<String>,
+    /// SHA-256 ([`data_sha256`]) of the data that write put in place.
+    pub replaced_by_sha256: String,
+    /// The record of that write.
+    pub record: Option<ChangeRecord>,
+}
+
+/// Name of the history slot of a revision.
+pub fn history_slot_name(revision: u64) -> String {
+    format!("{HISTORY_PREFIX}{}", revision % HISTORY_SLOTS)
+}
+
+fn history_config_map(slot: &HistorySlot) -> ConfigMap {
+    let mut annotations = BTreeMap::new();
+    annotations.insert(REVISION_ANNOTATION.to_owned(), slot.revision.to_string());
+    annotations.insert(EXISTED_ANNOTATION.to_owned(), slot.existed.to_string());
+    annotations.insert(
+        REPLACED_BY_SHA256_ANNOTATION.to_owned(),
+        slot.replaced_by_sha256.clone(),
+    );
+    if let Some(rv) = &slot.previous_resource_version {
+        annotations.insert(PREVIOUS_RESOURCE_VERSION_ANNOTATION.to_owned(), rv.clone());
+    }
+    if let Some(record) = &slot.record {
+        annotations.insert(
+            LAST_CHANGE_ANNOTATION.to_owned(),
+            serde_json::to_string(record).expect("a ChangeRecord serialises"),
+        );
+    }
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(history_slot_name(slot.revision)),
+            namespace: Some(AWS_AUTH_NAMESPACE.to_owned()),
+            labels: Some(BTreeMap::from([(
+                MANAGED_BY_LABEL.to_owned(),
+                MANAGED_BY_VALUE.to_owned(),
+            )])),
+            annotations: Some(annotations),
+            ..Default::default()
+        },
+        data: Some(slot.data.clone()),
+        ..Default::default()
+    }
+}
+
+fn history_slot_from(cm: &ConfigMap) -> Option<HistorySlot> {
+    let annotations = cm.metadata.annotations.as_ref()?;
+    Some(HistorySlot {
+        revision: annotations.get(REVISION_ANNOTATION)?.parse().ok()?,
+        data: cm.data.clone().unwrap_or_default(),
+        existed: annotations.get(EXISTED_ANNOTATION).map(String::as_str) != Some("false"),
+        previous_resource_version: annotations
+            .get(PREVIOUS_RESOURCE_VERSION_ANNOTATION)
+            .cloned(),
+        replaced_by_sha256: annotations.get(REPLACED_BY_SHA256_ANNOTATION)?.clone(),
+        record: annotations
+            .get(LAST_CHANGE_ANNOTATION)
+            .and_then(|r| serde_json::from_str(r).ok()),
+    })
+}
+
+/// Stores a version in its slot: an unconditional PUT (no resourceVersion: last writer wins,
+/// which is right because two writers of one revision read the same version), POST when the slot
+/// does not exist yet.
+pub async fn write_history(client: &Client, slot: &HistorySlot) -> Result<(), KubeError> {
+    let api = config_maps(client);
+    let cm = history_config_map(slot);
+    let name = history_slot_name(slot.revision);
+    let object = format!("ConfigMap `{AWS_AUTH_NAMESPACE}/{name}`");
+    for _ in 0..3 {
+        match api.replace(&name, &PostParams::default(), &cm).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                match api.create(&PostParams::default(), &cm).await {
+                    Ok(_) => return Ok(()),
+                    // created by a concurrent writer in between: replace it
+                    Err(kube::Error::Api(status)) if status.code == 409 => continue,
+                    Err(err) => return Err(request_error("creating", object, err)),
+                }
+            }
+            Err(err) => return Err(request_error("writing", object, err)),
+        }
+    }
+    Err(KubeError::Request {
+        action: "writing",
+        object,
+        source: ApiError::Status {
+            code: 409,
+            reason: "Conflict".to_owned(),
+            message: "the history slot was created and deleted repeatedly".to_owned(),
+        },
+    })
+}
+
+/// Reads the history slot of `revision`; `None` when it is absent or holds another revision
+/// (overwritten: older than [`HISTORY_SLOTS`] writes).
+pub async fn fetch_history(
+    client: &Client,
+    revision: u64,
+) -> Result<Option<HistorySlot>, KubeError> {
+    let name = history_slot_name(revision);
+    let cm = config_maps(client).get_opt(&name).await.map_err(|e| {
+        request_error(
+            "reading",
+            format!("ConfigMap `{AWS_AUTH_NAMESPACE}/{name}`"),
+            e,
+        )
+    })?;
+    Ok(cm
+        .as_ref()
+        .and_then(history_slot_from)
+        .filter(|slot| slot.revision == revision))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn slot_names_form_a_ring_of_ten() {
+        assert_eq!(history_slot_name(1), "aws-auth-history-1");
+        assert_eq!(history_slot_name(10), "aws-auth-history-0");
+        assert_eq!(history_slot_name(23), "aws-auth-history-3");
+    }
+
+    #[test]
+    fn history_slot_round_trips_through_a_config_map() {
+        let slot = HistorySlot {
+            revision: 12,
+            data: data(&[
+                ("mapRoles", "# keep me\n- rolearn: x\n"),
+                ("other", "  odd  "),
+            ]),
+            existed: true,
+            previous_resource_version: Some("981".to_owned()),
+            replaced_by_sha256: "abc".to_owned(),
+            record: Some(ChangeRecord {
+                revision: 12,
+                by: "kubernetes-admin".to_owned(),
+                at: "2025-01-02T03:04:05Z".to_owned(),
+                change: "add".to_owned(),
+            }),
+        };
+        let cm = history_config_map(&slot);
+        assert_eq!(cm.metadata.name.as_deref(), Some("aws-auth-history-2"));
+        assert_eq!(
+            cm.metadata
+                .labels
+                .as_ref()
+                .unwrap()
+                .get(MANAGED_BY_LABEL)
+                .map(String::as_str),
+            Some("kubectl-eks-grant")
+        );
+        assert_eq!(history_slot_from(&cm), Some(slot));
+    }
+}
