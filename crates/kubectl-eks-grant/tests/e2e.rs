@@ -45,6 +45,8 @@ fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
+        // These scenarios are the aws-auth store's; auto (DescribeCluster) has its own in access_entries.rs.
+        .args(["--backend", "aws-auth"])
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)

@@ -10,10 +10,10 @@ use eks_auth::aws::{self, AssumeRoleRequest, AwsError, AwsOptions};
 use eks_auth::mapping::Identity;
 use eks_auth::token::{self, VerifyRules};
 
-use eks_auth::env;
 use crate::exec::{ExecSource, ExecTool};
 use crate::kubeconfig::{PluginError, run_plugin};
 use crate::report::{AwsSection, AwsSource, TokenFacts};
+use eks_auth::env;
 
 /// What was learnt about the AWS side. `Debug` hides the token.
 #[derive(Default)]

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use kube::config::{ExecConfig, Kubeconfig};
 
-use eks_auth::env;
 use crate::exec::{ClusterArn, ExecStanza};
 use crate::report::ContextInfo;
+use eks_auth::env;
 
 /// How the context's user authenticates. `Debug` shows no secret: the exec stanza prints as
 /// [`ExecStanza`] does (env names only), the token not at all.

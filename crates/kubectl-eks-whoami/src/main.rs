@@ -61,8 +61,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let color = std::io::stdout().is_terminal()
-        && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
+    let color = std::io::stdout().is_terminal() && !eks_auth::env::is_set(eks_auth::env::NO_COLOR);
     let text = match render::render(&report, cli.output.output, color) {
         Ok(t) => t,
         Err(err) => {

@@ -13,7 +13,6 @@ use kube::Client;
 use crate::aws_identity;
 use crate::cli::Cli;
 use crate::diagnose::{self, Facts, Refusal};
-use eks_auth::env;
 use crate::exec::{self, Ambient};
 use crate::kubeconfig::{self, UserAuth};
 use crate::mapping_view::{self, AwsAuthInput, KubeUser};
@@ -22,6 +21,7 @@ use crate::progress::Progress;
 use crate::report::{
     Access, BindingView, BindingsSection, KubeSection, KubeStatus, PermissionsSection, Report,
 };
+use eks_auth::env;
 
 /// How the run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,393 @@
+//! End to end: `kubectl-eks_grant` on EKS access entries, against the stand-in EKS in each
+//! authentication mode, with real kubectl for the people it lets in.
+//!
+//! eks-grant runs as the cluster creator would: the testbed's own kubeconfig (the cluster named
+//! by its EKS ARN, an exec stanza of `kubectl-eks_token`) and the creator's AWS keys in the
+//! environment, so `--backend auto` really asks the stand-in's DescribeCluster. Needs
+//! `cargo build --workspace --bins`, kubectl, and python3 with tests/aws/requirements.txt.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use eks_auth::access::AuthenticationMode;
+use eks_testbed::{Creds, Testbed, TestbedOptions};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_grant");
+const ACCOUNT: &str = "123456789012";
+const VIEW: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+const ADMIN: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+fn start(mode: AuthenticationMode) -> Testbed {
+    Testbed::start(TestbedOptions {
+        auth_mode: mode,
+        ..TestbedOptions::default()
+    })
+    .expect("the testbed starts")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// eks-grant as the cluster creator: the testbed's env (AWS endpoint, region, keys, KUBECONFIG).
+fn grant(tb: &Testbed, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", tb.dir().join("home"))
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (k, v) in tb.env() {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("kubectl-eks_grant runs")
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+#[track_caller]
+fn fails(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a failure\nstdout:\n{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stdout), "", "stdout stays empty on error");
+    text(&out.stderr)
+}
+
+/// The entries as the AWS side holds them: (principal, username, groups, [(policy, scope)]).
+fn entries(tb: &Testbed) -> Value {
+    let v = tb
+        .aws_admin(
+            "/_testbed/eks/access",
+            &serde_json::json!({"cluster": tb.cluster_name()}),
+        )
+        .unwrap();
+    v["entries"].clone()
+}
+
+fn entry_of(tb: &Testbed, principal: &str) -> Option<Value> {
+    entries(tb)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["principalArn"] == principal)
+        .cloned()
+}
+
+fn aws_auth(tb: &Testbed) -> Value {
+    tb.get_object("ConfigMap", "kube-system", "aws-auth")
+        .map(|c| c["data"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn eventually(
+    tb: &Testbed,
+    creds: &Creds,
+    args: &[&str],
+    want: impl Fn(&Output) -> bool,
+) -> Output {
+    let started = Instant::now();
+    loop {
+        let out = tb.kubectl(creds, args).expect("kubectl runs");
+        if want(&out) || started.elapsed() > Duration::from_secs(10) {
+            return out;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn api_mode_grant_lets_a_pathed_role_in_with_the_policy_rights_and_aws_auth_untouched() {
+    let tb = start(AuthenticationMode::Api);
+    tb.put_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}))
+        .unwrap();
+    tb.put_object(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}}))
+        .unwrap();
+    let role = tb.create_role("dev", "/team/").unwrap();
+    assert_eq!(role.arn, format!("arn:aws:iam::{ACCOUNT}:role/team/dev"));
+    let session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice");
+    let aws_auth_before = aws_auth(&tb);
+
+    // Dry run: the calls are printed, nothing is written.
+    let out = grant(
+        &tb,
+        &[
+            "add",
+            &session,
+            "--preset",
+            "view",
+            "-n",
+            "team-a",
+            "--dry-run",
+        ],
+    );
+    let stdout = ok(&out);
+    assert!(
+        text(&out.stderr).contains(
+            "store: access entries; cluster `testbed` is in API mode: EKS ignores aws-auth"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "aws eks create-access-entry --cluster-name testbed --principal-arn {}",
+            role.arn
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--access-scope type=namespace,namespaces=team-a"),
+        "{stdout}"
+    );
+    assert!(
+        entry_of(&tb, &role.arn).is_none(),
+        "a dry run writes nothing"
+    );
+
+    // The assumed-role ARN becomes the role's full ARN, path included (IAM GetRole).
+    let out = grant(
+        &tb,
+        &[
+            "add", &session, "--preset", "view", "-n", "team-a", "-o", "json",
+        ],
+    );
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["result"], "created");
+    assert_eq!(report["principal"], role.arn.as_str());
+    assert!(
+        text(&out.stderr).contains("lives under path `/team/`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let e = entry_of(&tb, &role.arn).expect("the entry exists");
+    assert_eq!(e["type"], "STANDARD");
+    assert_eq!(e["policies"][0]["policyArn"], VIEW);
+    assert_eq!(e["policies"][0]["accessScope"]["type"], "namespace");
+    assert_eq!(e["policies"][0]["accessScope"]["namespaces"][0], "team-a");
+    assert_eq!(aws_auth(&tb), aws_auth_before, "aws-auth is untouched");
+
+    // The person gets in with the policy's rights: read team-a, not team-b, no writes.
+    let alice = Creds::Aws(tb.assume_role(&role.arn, "alice").unwrap());
+    let out = eventually(&tb, &alice, &["get", "pods", "-n", "team-a"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = tb
+        .kubectl(&alice, &["get", "pods", "-n", "team-b"])
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("forbidden"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tb
+        .kubectl(&alice, &["create", "configmap", "x", "-n", "team-a"])
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("forbidden"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The same add again changes nothing.
+    let before = entries(&tb);
+    let report: Value = serde_json::from_str(&ok(&grant(
+        &tb,
+        &[
+            "add", &session, "--preset", "view", "-n", "team-a", "-o", "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(report["result"], "unchanged");
+    assert_eq!(report["calls"], serde_json::json!([]));
+    assert_eq!(entries(&tb), before);
+
+    // A second namespace widens the scope in place (no delete and recreate).
+    ok(&grant(
+        &tb,
+        &["add", &role.arn, "--preset", "view", "-n", "team-b"],
+    ));
+    let e = entry_of(&tb, &role.arn).unwrap();
+    assert_eq!(
+        e["policies"][0]["accessScope"]["namespaces"],
+        serde_json::json!(["team-a", "team-b"])
+    );
+    let out = eventually(&tb, &alice, &["get", "pods", "-n", "team-b"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A `system:` group is refused before any write, pointing at the cluster-admin preset.
+    let before = entries(&tb);
+    let bob = tb.create_user("bob").unwrap();
+    let err = fails(&grant(&tb, &["add", &bob.arn, "--group", "system:masters"]));
+    assert!(err.contains("hint: use `--preset cluster-admin`"), "{err}");
+    assert_eq!(entries(&tb), before, "nothing was written");
+
+    // list shows the entry with its policy and scope; aws-auth's mappings are ignored in API mode.
+    let list: Value = serde_json::from_str(&ok(&grant(&tb, &["list", "-o", "json"]))).unwrap();
+    assert_eq!(list["mode"], "API");
+    let rows = list["rows"].as_array().unwrap();
+    let dev = rows
+        .iter()
+        .find(|r| r["principal"] == role.arn.as_str())
+        .unwrap();
+    assert_eq!(
+        dev["policies"][0],
+        "AmazonEKSViewPolicy (namespaces team-a, team-b)"
+    );
+    assert_eq!(dev["effect"], "active");
+    assert!(
+        rows.iter()
+            .filter(|r| r["store"] != "access-entry")
+            .all(|r| r["effect"] == "ignored"),
+        "{rows:?}"
+    );
+
+    // revoke deletes the entry; undo brings it back as it was.
+    let out = grant(&tb, &["revoke", &session]);
+    ok(&out);
+    assert!(entry_of(&tb, &role.arn).is_none());
+    let out = eventually(&tb, &alice, &["get", "pods", "-n", "team-a"], |o| {
+        !o.status.success()
+    });
+    assert!(
+        text(&out.stderr).contains("You must be logged in"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&grant(&tb, &["undo"]));
+    let e = entry_of(&tb, &role.arn).expect("undo restores the entry");
+    assert_eq!(e["policies"][0]["policyArn"], VIEW);
+    assert_eq!(
+        e["policies"][0]["accessScope"]["namespaces"],
+        serde_json::json!(["team-a", "team-b"])
+    );
+    let out = eventually(&tb, &alice, &["get", "pods", "-n", "team-a"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Undo again reverts the widening add (the last change not yet undone before the revoke).
+    ok(&grant(&tb, &["undo"]));
+    let e = entry_of(&tb, &role.arn).unwrap();
+    assert_eq!(
+        e["policies"][0]["accessScope"]["namespaces"],
+        serde_json::json!(["team-a"])
+    );
+}
+
+#[test]
+fn the_lockout_guard_keeps_the_last_cluster_admin() {
+    let tb = start(AuthenticationMode::Api);
+    let creator = tb.creator().unwrap().arn.clone();
+    let e = entry_of(&tb, &creator).expect("the creator's bootstrap entry");
+    assert_eq!(e["policies"][0]["policyArn"], ADMIN);
+
+    // Removing the only admin (the caller itself) is refused, and nothing is written.
+    let before = entries(&tb);
+    let err = fails(&grant(&tb, &["revoke", &creator]));
+    assert!(
+        err.contains("nobody holds AmazonEKSClusterAdminPolicy"),
+        "{err}"
+    );
+    assert!(err.contains("your own principal"), "{err}");
+    let err = fails(&grant(
+        &tb,
+        &[
+            "revoke",
+            &creator,
+            "--policy",
+            "AmazonEKSClusterAdminPolicy",
+        ],
+    ));
+    assert!(err.contains("nobody holds"), "{err}");
+    assert_eq!(entries(&tb), before);
+
+    // With a second admin, removing the first is no longer a lockout (the caller's own access
+    // still is: --force).
+    let ops = tb.create_user("ops").unwrap();
+    ok(&grant(&tb, &["add", &ops.arn, "--preset", "cluster-admin"]));
+    let err = fails(&grant(&tb, &["revoke", &creator]));
+    assert!(!err.contains("nobody holds"), "{err}");
+    assert!(err.contains("your own principal"), "{err}");
+    ok(&grant(&tb, &["revoke", &creator, "--force"]));
+    assert!(entry_of(&tb, &creator).is_none());
+}
+
+#[test]
+fn api_and_config_map_list_shows_the_shadowed_aws_auth_entry_and_config_map_stays_on_aws_auth() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    let bob = tb.create_user("bob").unwrap();
+    let carol = tb.create_user("carol").unwrap();
+    let mut cm = tb
+        .get_object("ConfigMap", "kube-system", "aws-auth")
+        .unwrap();
+    cm["data"]["mapUsers"] = Value::String(format!(
+        "- userarn: {}\n  username: bob\n  groups: [readers]\n- userarn: {}\n  username: carol\n  groups: [readers]\n",
+        bob.arn, carol.arn
+    ));
+    tb.put_object(cm).unwrap();
+    let out = grant(&tb, &["add", &bob.arn, "--policy", "AmazonEKSEditPolicy"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("API_AND_CONFIG_MAP mode: an access entry wins over aws-auth")
+    );
+    let list: Value = serde_json::from_str(&ok(&grant(&tb, &["list", "-o", "json"]))).unwrap();
+    let rows = list["rows"].as_array().unwrap();
+    let bob_map = rows
+        .iter()
+        .find(|r| r["store"] == "mapUsers" && r["principal"] == bob.arn.as_str())
+        .unwrap();
+    assert_eq!(bob_map["effect"], "shadowed");
+    assert!(
+        bob_map["why"]
+            .as_str()
+            .unwrap()
+            .contains("wins over aws-auth")
+    );
+    let carol_map = rows
+        .iter()
+        .find(|r| r["principal"] == carol.arn.as_str())
+        .unwrap();
+    assert_eq!(carol_map["effect"], "active");
+    let table = ok(&grant(&tb, &["list"]));
+    assert!(table.contains("AmazonEKSEditPolicy (cluster)"), "{table}");
+
+    // A CONFIG_MAP cluster: auto edits aws-auth and says why; --policy has no place there.
+    let tb = start(AuthenticationMode::ConfigMap);
+    let dave = tb.create_user("dave").unwrap();
+    let out = grant(&tb, &["add", &dave.arn, "--group", "readers"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("store: aws-auth; cluster `testbed` is in CONFIG_MAP mode"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        aws_auth(&tb)["mapUsers"]
+            .as_str()
+            .unwrap()
+            .contains(&dave.arn)
+    );
+    let err = fails(&grant(
+        &tb,
+        &["add", &dave.arn, "--policy", "AmazonEKSViewPolicy"],
+    ));
+    assert!(err.contains("edits aws-auth"), "{err}");
+    let err = fails(&grant(&tb, &["--backend", "access-entries", "list"]));
+    assert!(err.contains("CONFIG_MAP mode"), "{err}");
+}
