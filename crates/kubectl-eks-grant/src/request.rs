@@ -292,6 +292,7 @@ mod tests {
             namespaces: vec![],
             dry_run: false,
             force: false,
+            policies: vec![],
         }
     }
 
@@ -433,6 +434,7 @@ mod tests {
             arn: "arn:aws:iam::111122223333:role/a/R".to_owned(),
             dry_run: false,
             force: false,
+            policy: None,
         })
         .unwrap();
         assert_eq!(r.principal.to_string(), "arn:aws:iam::111122223333:role/R");

@@ -368,7 +368,7 @@ mod tests {
                 ("mapRoles[0]".into(), "EC2_LINUX arn:aws:iam::111122223333:role/node system:node:{{EC2PrivateDNSName}} [] ".into()),
                 ("mapRoles[1]".into(), "STANDARD arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/Admin admin:{{SessionName}} [ops] AmazonEKSClusterAdminPolicy".into()),
                 ("mapRoles[2]".into(), "stays: IAM has no such role any more: nothing can use this mapping".into()),
-                ("mapRoles[3]".into(), "stays: group `system:node-proxier` cannot be given by an access entry (EKS refuses `system:` groups)".into()),
+                ("mapRoles[3]".into(), "FARGATE_LINUX arn:aws:iam::111122223333:role/proxy system:node:{{SessionName}} [] ".into()),
                 ("mapUsers[0]".into(), "STANDARD arn:aws:iam::111122223333:user/bob bob [readers] ".into()),
                 ("mapUsers[1]".into(), "stays: username `system:eve` starts with the reserved prefix `system:` (reserved: system:, eks:, aws:, amazon:, iam:)".into()),
                 ("mapAccounts[0]".into(), "stays: account mappings have no access-entry equivalent: give each principal its own entry".into()),
@@ -397,7 +397,7 @@ mod tests {
             .into_iter()
             .map(|i| i.source)
             .collect();
-        assert_eq!(losers, ["mapRoles[3]", "mapUsers[1]"]);
+        assert_eq!(losers, ["mapUsers[1]"]);
         assert_eq!(would_lose_access(&first, &[]).len(), 5);
     }
 }
