@@ -23,6 +23,7 @@ pub mod status;
 pub mod store;
 pub mod testbed;
 pub mod tls;
+pub mod watch;
 
 pub use aws_side::{AwsKeys, AwsRole, AwsUser};
 pub use reqlog::LoggedRequest;

@@ -44,6 +44,19 @@ pub async fn serve(
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tokio::pin!(shutdown);
+    // The namespace controller: empties and removes namespaces whose deletion is due.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            let now = jiff::Timestamp::now();
+            store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .finalize_namespaces(now);
+        }
+    });
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => return,
@@ -68,18 +81,19 @@ pub async fn serve(
     }
 }
 
-fn json_response(code: u16, body: &Value) -> Response<Full<Bytes>> {
+/// Response bodies: whole ones, or a watch's stream.
+type ResponseBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+fn json_response(code: u16, body: &Value) -> Response<ResponseBody> {
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, "application/json")
         .header("Cache-Control", "no-cache, private")
-        .body(Full::new(Bytes::from(
-            serde_json::to_vec(body).unwrap_or_default(),
-        )))
+        .body(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())).boxed())
         .expect("static response parts are valid")
 }
 
-async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(state: &State, req: Request<Incoming>) -> Response<ResponseBody> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -145,14 +159,16 @@ struct Who<'a> {
 }
 
 /// What a request is answered with.
-#[derive(Debug, Clone, PartialEq)]
-struct Reply {
-    code: u16,
-    body: Body,
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) code: u16,
+    pub(crate) body: Body,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Body {
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// A watch: JSON event lines as they happen.
+    Stream(tokio::sync::mpsc::Receiver<Bytes>),
     Json(Value),
     /// `text/plain` (health checks).
     Text(String),
@@ -179,7 +195,7 @@ fn finish(
     query: &str,
     who: Who<'_>,
     reply: Reply,
-) -> Response<Full<Bytes>> {
+) -> Response<ResponseBody> {
     state.log.record(LoggedRequest {
         method: method.to_string(),
         path: path.to_string(),
@@ -189,15 +205,19 @@ fn finish(
         status: reply.code,
         auth_error: who.auth_error.to_string(),
     });
-    let (content_type, data) = match reply.body {
+    let (content_type, body) = match reply.body {
         Body::Json(v) => return json_response(reply.code, &v),
-        Body::Text(t) => ("text/plain; charset=utf-8", t.into_bytes()),
-        Body::Bytes { content_type, data } => (content_type, data),
+        Body::Text(t) => (
+            "text/plain; charset=utf-8",
+            Full::new(Bytes::from(t)).boxed(),
+        ),
+        Body::Bytes { content_type, data } => (content_type, Full::new(Bytes::from(data)).boxed()),
+        Body::Stream(rx) => ("application/json", BodyExt::boxed(crate::watch::Stream(rx))),
     };
     Response::builder()
         .status(reply.code)
         .header(header::CONTENT_TYPE, content_type)
-        .body(Full::new(Bytes::from(data)))
+        .body(body)
         .expect("static response parts are valid")
 }
 
@@ -365,6 +385,20 @@ fn process(
                 headers,
                 body,
             };
+            let watch = ctx
+                .params
+                .get("watch")
+                .is_some_and(|w| w == "true" || w == "1");
+            if watch && method == Method::GET && ctx.name.is_empty() && (kind.stored || kind.empty)
+            {
+                return crate::watch::start(
+                    &ctx.state.store,
+                    kind,
+                    ctx.object_namespace(),
+                    &ctx.params,
+                    ctx.wants_table(),
+                );
+            }
             if kind.stored {
                 objects(&ctx, method)
             } else if kind.empty {
@@ -544,7 +578,7 @@ impl Ctx<'_> {
     ) -> Result<T, ApiError> {
         let mut store = self.state.store.lock().unwrap_or_else(|e| e.into_inner());
         if dry_run {
-            let mut scratch = store.clone();
+            let mut scratch = store.scratch();
             op(&mut scratch)
         } else {
             op(&mut store)
@@ -690,6 +724,21 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                 let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
                 let candidate = decode(kind, &candidate, validation, route)?;
+                // A patch may not change the uid (ValidateObjectMetaUpdate).
+                let uid = |o: &Value| {
+                    o["metadata"]["uid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                if uid(&candidate) != uid(&before) {
+                    let err = crate::status::FieldError::invalid(
+                        "metadata.uid",
+                        &uid(&candidate),
+                        "field is immutable",
+                    );
+                    return Err(ApiError::invalid(kind, &ctx.name, &[err]));
+                }
                 check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
                 s.update(kind, &ns, &ctx.name, &candidate, now)
                     .map(|(o, _)| (o, before))
@@ -727,8 +776,14 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                     &ctx.name,
                     pre["resourceVersion"].as_str(),
                     pre["uid"].as_str(),
+                    now,
                 )
             })?;
+            if kind.resource == "namespaces" {
+                // A namespace is not gone yet (its finalizer holds it): the registry answers with
+                // the object, Terminating.
+                return Ok((200, deleted));
+            }
             let mut details =
                 json!({"name": ctx.name, "kind": kind.resource, "uid": deleted["metadata"]["uid"]});
             if !kind.group.is_empty() {

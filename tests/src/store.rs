@@ -31,6 +31,58 @@ pub struct Store {
     objects: BTreeMap<Key, Value>,
     revision: u64,
     rbac: Option<std::sync::Arc<RbacObjects>>,
+    /// Recent changes, oldest first, for watches that start from a resourceVersion.
+    history: std::collections::VecDeque<Change>,
+    /// When each Terminating namespace was deleted, to the nanosecond (deletionTimestamp has
+    /// whole seconds).
+    terminating_since: BTreeMap<String, jiff::Timestamp>,
+    /// Where new changes are announced to running watches (absent in a dry run's scratch copy).
+    watchers: Option<tokio::sync::broadcast::Sender<Change>>,
+}
+
+/// How many changes the history keeps (kube-apiserver's watch cache keeps a window too; a watch
+/// from an older resourceVersion gets 410 Gone).
+const HISTORY: usize = 4096;
+
+/// How long a deleted namespace stays `Terminating` before the namespace controller has removed
+/// its contents and it (kube-controller-manager takes seconds; deletes of its objects in the
+/// meantime still succeed, as `kubectl delete -f` of a List holding the namespace relies on).
+pub const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A watch event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change to one object, as a watch reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub revision: u64,
+    pub resource: &'static str,
+    pub namespace: String,
+    pub change: ChangeType,
+    pub object: Value,
+}
+
+/// A watch started on the store: what happened since its resourceVersion (or the current
+/// objects as ADDED), then everything announced after.
+#[derive(Debug)]
+pub struct WatchStart {
+    pub initial: Vec<Change>,
+    pub receiver: tokio::sync::broadcast::Receiver<Change>,
 }
 
 /// How a PATCH body is applied.
@@ -83,6 +135,21 @@ fn labels_of(obj: &Value) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A failed storage precondition as kube-apiserver reports it: storage.NewInvalidObjError for
+/// the object's etcd key (default prefix `/registry`), turned into a 409 by
+/// storeerr.InterpretUpdateError / InterpretDeleteError.
+fn precondition_failed(kind: &Kind, namespace: &str, name: &str, cause: &str) -> ApiError {
+    let key = if kind.namespaced {
+        format!("/registry/{}/{namespace}/{name}", kind.resource)
+    } else {
+        format!("/registry/{}/{name}", kind.resource)
+    };
+    let storage = format!(
+        "StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: {cause}"
+    );
+    ApiError::conflict_because(kind, name, &storage)
 }
 
 /// metav1.LabelSelectorAsSelector then Matches: matchLabels and matchExpressions (In, NotIn,
@@ -328,6 +395,80 @@ impl Store {
         )
     }
 
+    /// A copy for a dry run: writes to it change nothing and announce nothing.
+    pub fn scratch(&self) -> Store {
+        Store {
+            watchers: None,
+            history: std::collections::VecDeque::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Records a change at the current revision and announces it to watches.
+    fn emit(&mut self, kind: &Kind, change: ChangeType, object: &Value) {
+        let c = Change {
+            revision: self.revision,
+            resource: kind.resource,
+            namespace: meta_str(object, "namespace").to_string(),
+            change,
+            object: object.clone(),
+        };
+        if let Some(tx) = &self.watchers {
+            // No receiver is not an error: nobody is watching.
+            let _ = tx.send(c.clone());
+        }
+        self.history.push_back(c);
+        if self.history.len() > HISTORY {
+            self.history.pop_front();
+        }
+    }
+
+    /// Starts a watch of `kind` (in `namespace`, or all): from resourceVersion `from` (the
+    /// changes after it), or for `None` the current objects as ADDED events first. `Err` with
+    /// the oldest revision still known when `from` is older than the history.
+    pub fn watch(
+        &mut self,
+        kind: &'static Kind,
+        namespace: Option<&str>,
+        from: Option<u64>,
+    ) -> Result<WatchStart, u64> {
+        let in_scope = |ns: &str| namespace.is_none_or(|want| !kind.namespaced || ns == want);
+        let initial = match from {
+            None => self
+                .objects
+                .range((kind.resource, String::new(), String::new())..)
+                .take_while(|((r, _, _), _)| *r == kind.resource)
+                .filter(|((_, ns, _), _)| in_scope(ns))
+                .map(|((_, ns, _), obj)| Change {
+                    revision: self.revision,
+                    resource: kind.resource,
+                    namespace: ns.clone(),
+                    change: ChangeType::Added,
+                    object: obj.clone(),
+                })
+                .collect(),
+            Some(rv) => {
+                let oldest = self.history.front().map_or(self.revision, |c| c.revision);
+                if rv + 1 < oldest && rv < self.revision {
+                    return Err(oldest);
+                }
+                self.history
+                    .iter()
+                    .filter(|c| c.revision > rv && c.resource == kind.resource)
+                    .filter(|c| in_scope(&c.namespace))
+                    .cloned()
+                    .collect()
+            }
+        };
+        let tx = self
+            .watchers
+            .get_or_insert_with(|| tokio::sync::broadcast::channel(1024).0);
+        Ok(WatchStart {
+            initial,
+            receiver: tx.subscribe(),
+        })
+    }
+
     fn next_revision(&mut self) -> String {
         self.revision += 1;
         // Any write may touch RBAC (a namespace deletion cascades): rebuild the snapshot lazily.
@@ -450,6 +591,19 @@ impl Store {
             let ns_kind = Kind::by_kind("Namespace").expect("namespaces are served");
             return Err(ApiError::not_found(ns_kind, namespace));
         }
+        if kind.namespaced && self.namespace_terminating(namespace) {
+            // NamespaceLifecycle admission
+            let message = format!(
+                "{} \"{name}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+                kind.qualified_resource()
+            );
+            return Err(ApiError::forbidden(
+                message,
+                kind.group,
+                kind.resource,
+                &name,
+            ));
+        }
         let key = Store::key(kind, namespace, &name);
         if self.objects.contains_key(&key) {
             return Err(ApiError::already_exists(kind, &name));
@@ -464,6 +618,10 @@ impl Store {
         meta["creationTimestamp"] = json!(format_time(now));
         meta["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, obj.clone());
+        self.emit(kind, ChangeType::Added, &obj);
+        if kind.resource == "namespaces" {
+            self.publish_root_ca(&name, now);
+        }
         if kind.resource == "clusterroles" {
             self.aggregate_cluster_roles();
         }
@@ -499,6 +657,16 @@ impl Store {
             }
             return self.create(kind, namespace, &obj, now).map(|o| (o, true));
         };
+        // A body that names a uid makes it a precondition (rest.DefaultUpdatedObjectInfo), checked
+        // before the resourceVersion.
+        let body_uid = meta_str(&obj, "uid");
+        if !body_uid.is_empty() && body_uid != meta_str(current, "uid") {
+            let cause = format!(
+                "Precondition failed: UID in precondition: {body_uid}, UID in object meta: {}",
+                meta_str(current, "uid")
+            );
+            return Err(precondition_failed(kind, namespace, name, &cause));
+        }
         let wanted_rv = meta_str(&obj, "resourceVersion");
         if !wanted_rv.is_empty() && wanted_rv != meta_str(current, "resourceVersion") {
             return Err(ApiError::conflict(kind, name));
@@ -538,6 +706,7 @@ impl Store {
         }
         obj["metadata"]["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, obj.clone());
+        self.emit(kind, ChangeType::Modified, &obj);
         if kind.resource == "clusterroles" {
             self.aggregate_cluster_roles();
         }
@@ -586,6 +755,7 @@ impl Store {
         name: &str,
         precondition_rv: Option<&str>,
         precondition_uid: Option<&str>,
+        now: jiff::Timestamp,
     ) -> Result<Value, ApiError> {
         let key = Store::key(kind, namespace, name);
         let current = self
@@ -599,7 +769,7 @@ impl Store {
                 "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
                 meta_str(current, "uid")
             );
-            return Err(ApiError::conflict_because(kind, name, &cause));
+            return Err(precondition_failed(kind, namespace, name, &cause));
         }
         if let Some(rv) = precondition_rv
             && rv != meta_str(current, "resourceVersion")
@@ -608,7 +778,7 @@ impl Store {
                 "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
                 meta_str(current, "resourceVersion")
             );
-            return Err(ApiError::conflict_because(kind, name, &cause));
+            return Err(precondition_failed(kind, namespace, name, &cause));
         }
         if kind.resource == "namespaces" && IMMORTAL_NAMESPACES.contains(&name) {
             // NamespaceLifecycle admission (plugin/pkg/admission/namespace/lifecycle)
@@ -616,16 +786,126 @@ impl Store {
                 format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted");
             return Err(ApiError::forbidden(message, "", "namespaces", name));
         }
-        let removed = self.objects.remove(&key).expect("checked above");
         if kind.resource == "namespaces" {
-            // The namespace controller empties a deleted namespace; here it happens at once.
-            self.objects.retain(|(_, ns, _), _| ns != name);
+            return self.terminate_namespace(kind, name, now);
         }
+        let removed = self.objects.remove(&key).expect("checked above");
         self.next_revision();
+        self.emit(kind, ChangeType::Deleted, &removed);
         if kind.resource == "clusterroles" {
             self.aggregate_cluster_roles();
         }
         Ok(removed)
+    }
+
+    /// A namespace's deletion as the namespace registry does it: the `kubernetes` finalizer keeps
+    /// it, `Terminating` with a deletionTimestamp, until the namespace controller has emptied it
+    /// ([`Store::finalize_namespaces`]). Deleting it again is a 409 worded as the registry's.
+    fn terminate_namespace(
+        &mut self,
+        kind: &'static Kind,
+        name: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Value, ApiError> {
+        let key = Store::key(kind, "", name);
+        if self.namespace_terminating(name) {
+            return Err(ApiError::conflict_because(
+                kind,
+                name,
+                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+            ));
+        }
+        let rv = self.next_revision();
+        let obj = self.objects.get_mut(&key).expect("checked by the caller");
+        obj["metadata"]["deletionTimestamp"] = json!(format_time(now));
+        obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        obj["metadata"]["resourceVersion"] = json!(rv);
+        obj["status"]["phase"] = json!("Terminating");
+        let obj = obj.clone();
+        self.terminating_since.insert(name.to_string(), now);
+        self.emit(kind, ChangeType::Modified, &obj);
+        Ok(obj)
+    }
+
+    /// kube-controller-manager's root-ca-cert-publisher: every namespace gets a
+    /// `kube-root-ca.crt` ConfigMap with the cluster CA (taken here from kube-system's copy).
+    fn publish_root_ca(&mut self, namespace: &str, now: jiff::Timestamp) {
+        let Some(cm_kind) = Kind::by_kind("ConfigMap") else {
+            return;
+        };
+        let source = (
+            "configmaps",
+            "kube-system".to_string(),
+            "kube-root-ca.crt".to_string(),
+        );
+        let Some(ca) = self
+            .objects
+            .get(&source)
+            .map(|cm| cm["data"]["ca.crt"].clone())
+        else {
+            return;
+        };
+        let body = json!({"metadata": {"name": "kube-root-ca.crt",
+            "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+            "data": {"ca.crt": ca}});
+        // Cannot fail: the namespace was just created and the name is valid.
+        let _ = self.create(cm_kind, namespace, &body, now);
+    }
+
+    /// Whether namespace `ns` is being deleted.
+    pub fn namespace_terminating(&self, ns: &str) -> bool {
+        self.objects
+            .get(&("namespaces", String::new(), ns.to_string()))
+            .is_some_and(|n| n["status"]["phase"] == "Terminating")
+    }
+
+    /// The namespace controller: every namespace Terminating for [`NAMESPACE_FINALIZE_DELAY`]
+    /// loses its objects, then is removed. Returns how many namespaces went.
+    pub fn finalize_namespaces(&mut self, now: jiff::Timestamp) -> usize {
+        let due: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|((r, _, _), _)| *r == "namespaces")
+            .filter(|(_, n)| n["status"]["phase"] == "Terminating")
+            .filter(|((_, _, name), n)| {
+                let since = self.terminating_since.get(name).copied().or_else(|| {
+                    meta_str(n, "deletionTimestamp")
+                        .parse::<jiff::Timestamp>()
+                        .ok()
+                });
+                let delay =
+                    jiff::SignedDuration::try_from(NAMESPACE_FINALIZE_DELAY).unwrap_or_default();
+                since.is_some_and(|t| t.checked_add(delay).is_ok_and(|end| end <= now))
+            })
+            .map(|((_, _, name), _)| name.clone())
+            .collect();
+        for ns in &due {
+            self.terminating_since.remove(ns);
+            let contents: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|(_, n, _)| n == ns)
+                .cloned()
+                .collect();
+            for key in contents {
+                if let Some(obj) = self.objects.remove(&key) {
+                    self.next_revision();
+                    if let Some(kind) = Kind::by_kind(obj["kind"].as_str().unwrap_or_default()) {
+                        self.emit(kind, ChangeType::Deleted, &obj);
+                    }
+                }
+            }
+            if let Some(obj) = self
+                .objects
+                .remove(&("namespaces", String::new(), ns.clone()))
+            {
+                self.next_revision();
+                if let Some(kind) = Kind::by_kind("Namespace") {
+                    self.emit(kind, ChangeType::Deleted, &obj);
+                }
+            }
+        }
+        due.len()
     }
 
     /// What the clusterrole-aggregation controller does (pkg/controller/clusterroleaggregation):
@@ -663,9 +943,13 @@ impl Store {
                 if current != rules {
                     let key = ("clusterroles", String::new(), name.to_string());
                     let rv = self.next_revision();
-                    if let Some(stored) = self.objects.get_mut(&key) {
+                    let updated = self.objects.get_mut(&key).map(|stored| {
                         stored["rules"] = Value::Array(rules);
                         stored["metadata"]["resourceVersion"] = json!(rv);
+                        stored.clone()
+                    });
+                    if let (Some(updated), Some(kind)) = (updated, Kind::by_kind("ClusterRole")) {
+                        self.emit(kind, ChangeType::Modified, &updated);
                     }
                     changed = true;
                 }
@@ -896,7 +1180,7 @@ mod tests {
     }
 
     #[test]
-    fn namespace_delete_cascades_and_default_is_immortal() {
+    fn namespace_delete_terminates_then_empties_and_default_is_immortal() {
         let mut s = store_with_default();
         s.create(
             kind("namespaces"),
@@ -912,14 +1196,47 @@ mod tests {
             now(),
         )
         .unwrap();
-        s.delete(kind("namespaces"), "", "team", None, None)
+        let terminating = s
+            .delete(kind("namespaces"), "", "team", None, None, now())
             .unwrap();
+        assert_eq!(terminating["status"]["phase"], "Terminating");
+        assert_eq!(
+            terminating["metadata"]["deletionTimestamp"],
+            "2026-01-02T03:04:05Z"
+        );
+        // Its objects stay until the namespace controller runs; new ones are refused.
+        assert!(s.get(kind("configmaps"), "team", "x").is_ok());
+        let err = s
+            .create(
+                kind("configmaps"),
+                "team",
+                &json!({"metadata": {"name": "y"}}),
+                now(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.message()),
+            (
+                403,
+                "configmaps \"y\" is forbidden: unable to create new content in namespace team because it is being terminated"
+            )
+        );
+        let again = s
+            .delete(kind("namespaces"), "", "team", None, None, now())
+            .unwrap_err();
+        assert_eq!(again.code, 409);
+        assert_eq!(s.finalize_namespaces(now()), 0, "not yet due");
+        let later = now()
+            .checked_add(jiff::SignedDuration::from_secs(2))
+            .unwrap();
+        assert_eq!(s.finalize_namespaces(later), 1);
         assert_eq!(
             s.get(kind("configmaps"), "team", "x").unwrap_err().code,
             404
         );
+        assert_eq!(s.get(kind("namespaces"), "", "team").unwrap_err().code, 404);
         let err = s
-            .delete(kind("namespaces"), "", "default", None, None)
+            .delete(kind("namespaces"), "", "default", None, None, now())
             .unwrap_err();
         assert_eq!(
             (err.code, err.message()),

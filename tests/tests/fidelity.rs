@@ -845,3 +845,180 @@ fn aggregated_cluster_roles_show_their_rules() {
         "{view}"
     );
 }
+
+#[test]
+fn namespaces_terminate_before_they_go() {
+    let tb = start(&[]);
+    let a = admin();
+    let list = "apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: team}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: team}, data: {a: b}}
+";
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], list);
+    assert!(out.status.success(), "{}", stderr(&out));
+    kubectl_ok(&tb, &a, &["create", "namespace", "other"]);
+    // Every namespace gets the cluster CA, as the root-ca-cert-publisher controller does.
+    let ca = |ns: &str| {
+        tb.get_object("ConfigMap", ns, "kube-root-ca.crt")
+            .map(|cm| cm["data"].clone())
+    };
+    assert_eq!(ca("other"), ca("kube-system"));
+    assert!(ca("team").is_some());
+
+    // Deleting a namespace marks it Terminating and returns it; its objects are still there,
+    // new ones are refused, and the status.phase field selector sees it.
+    let out = kubectl_ok(&tb, &a, &["delete", "namespace", "team", "--wait=false"]);
+    assert_eq!(out, "namespace \"team\" deleted\n");
+    let deleted = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "namespace", "team", "-o", "json"],
+    ));
+    assert_eq!(deleted["status"]["phase"], "Terminating", "{deleted}");
+    assert!(deleted["metadata"]["deletionTimestamp"].is_string());
+    assert!(tb.get_object("ConfigMap", "team", "settings").is_some());
+    let out = kubectl(&tb, &a, &["create", "configmap", "late", "-n", "team"]);
+    assert_eq!(
+        stderr(&out),
+        "error: failed to create configmap: configmaps \"late\" is forbidden: unable to create new content in namespace team because it is being terminated\n"
+    );
+    let terminating = kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "get",
+            "namespaces",
+            "--field-selector=status.phase=Terminating",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(terminating, "namespace/team\n");
+    // kubectl waits (by watching) until the namespace controller has removed it.
+    kubectl_ok(
+        &tb,
+        &a,
+        &["wait", "--for=delete", "namespace/team", "--timeout=20s"],
+    );
+    assert!(tb.get_object("Namespace", "", "team").is_none());
+    assert!(tb.get_object("ConfigMap", "team", "settings").is_none());
+
+    // So `delete -f` of a List holding a namespace and its objects succeeds, as on EKS.
+    let out = kubectl_stdin(&tb, &a, &["create", "-f", "-"], list);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kubectl_stdin(&tb, &a, &["delete", "-f", "-"], list);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "namespace \"team\" deleted\nconfigmap \"settings\" deleted\n"
+    );
+    assert!(tb.get_object("Namespace", "", "team").is_none());
+    let active = kubectl_ok(
+        &tb,
+        &a,
+        &[
+            "get",
+            "namespaces",
+            "--field-selector=status.phase=Active",
+            "-o",
+            "name",
+        ],
+    );
+    assert!(
+        active.contains("namespace/other\n") && !active.contains("team"),
+        "{active}"
+    );
+}
+
+#[test]
+fn replace_with_another_uid_is_a_precondition_conflict() {
+    let tb = start(&[]);
+    let a = admin();
+    kubectl_ok(&tb, &a, &["create", "configmap", "x", "-n", "default"]);
+    let mut cm = tb.get_object("ConfigMap", "default", "x").unwrap();
+    let uid = cm["metadata"]["uid"].as_str().unwrap().to_string();
+    cm["metadata"]["uid"] = json!("00000000-0000-4000-8000-000000000000");
+    cm["data"] = json!({"k": "v"});
+    let out = kubectl_stdin(&tb, &a, &["replace", "-f", "-"], &cm.to_string());
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Error from server (Conflict): error when replacing \"STDIN\": Operation cannot be fulfilled on configmaps \"x\": StorageError: invalid object, Code: 4, Key: /registry/configmaps/default/x, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: 00000000-0000-4000-8000-000000000000, UID in object meta: {uid}\n"
+        )
+    );
+    assert!(tb.get_object("ConfigMap", "default", "x").unwrap()["data"].is_null());
+}
+
+#[test]
+fn watches_stream_changes() {
+    let tb = start(&[]);
+    let a = admin();
+    let list = json_of(&kubectl_ok(
+        &tb,
+        &a,
+        &["get", "--raw", "/api/v1/namespaces/default/configmaps"],
+    ));
+    let from = rv(&list).to_string();
+    assert!(!from.is_empty(), "{list}");
+    // A raw watch from the list's resourceVersion, ended by the server after 3 seconds.
+    let kubeconfig = tb.dir().join("kubeconfig-watch");
+    std::fs::write(&kubeconfig, tb.kubeconfig_for(&a, true)).unwrap();
+    let path = format!(
+        "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=3"
+    );
+    let watcher = std::process::Command::new(
+        std::env::var("EKS_TESTBED_KUBECTL").unwrap_or_else(|_| "kubectl".into()),
+    )
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", tb.dir().join("home"))
+    .env("KUBECONFIG", &kubeconfig)
+    .args(["get", "--raw", &path])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("kubectl runs");
+    kubectl_ok(&tb, &a, &["create", "configmap", "x", "-n", "default"]);
+    kubectl_ok(
+        &tb,
+        &a,
+        &["label", "configmap", "x", "-n", "default", "l=1"],
+    );
+    kubectl_ok(&tb, &a, &["create", "configmap", "y", "-n", "kube-public"]);
+    kubectl_ok(&tb, &a, &["delete", "configmap", "x", "-n", "default"]);
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<(String, String)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let e = json_of(l);
+            let name = e["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (e["type"].as_str().unwrap().to_string(), name)
+        })
+        .collect();
+    let expected = [("ADDED", "x"), ("MODIFIED", "x"), ("DELETED", "x")]
+        .map(|(t, n)| (t.to_string(), n.to_string()));
+    assert_eq!(events, expected);
+
+    // kubectl wait --for=delete watches too.
+    kubectl_ok(&tb, &a, &["create", "configmap", "z", "-n", "default"]);
+    let out = kubectl(
+        &tb,
+        &a,
+        &[
+            "wait",
+            "--for=delete",
+            "configmap/z",
+            "-n",
+            "default",
+            "--timeout=1s",
+        ],
+    );
+    assert!(!out.status.success(), "z still exists");
+}

@@ -20,4 +20,6 @@ pub mod token;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "aws")]
+pub mod eks;
+#[cfg(feature = "aws")]
 pub mod iam;
