@@ -37,7 +37,7 @@ pub enum RoleLookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A new access entry (and its policy associations).
-    Create(AccessEntry),
+    Create(Box<AccessEntry>),
     /// An access entry for the principal exists already (a resumed run, or made by hand).
     Exists { principal: String },
     /// Not migrated, and why.
@@ -213,7 +213,7 @@ pub fn plan(
             Ok(e) => out.push(Item {
                 source,
                 arn: r.rolearn.clone(),
-                outcome: Outcome::Create(e),
+                outcome: Outcome::Create(Box::new(e)),
             }),
             Err(reason) => out.push(stays(source, r.rolearn.clone(), reason)),
         }
@@ -240,7 +240,7 @@ pub fn plan(
             Ok(e) => out.push(Item {
                 source,
                 arn: u.userarn.clone(),
-                outcome: Outcome::Create(e),
+                outcome: Outcome::Create(Box::new(e)),
             }),
             Err(reason) => out.push(stays(source, u.userarn.clone(), reason)),
         }
@@ -383,7 +383,7 @@ mod tests {
         let made: Vec<AccessEntry> = first
             .iter()
             .filter_map(|i| match &i.outcome {
-                Outcome::Create(e) => Some(e.clone()),
+                Outcome::Create(e) => Some((**e).clone()),
                 _ => None,
             })
             .collect();

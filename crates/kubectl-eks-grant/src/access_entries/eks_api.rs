@@ -10,7 +10,7 @@
 //! shared EKS calls; when it lands, these should move there or call it.
 
 use aws_sdk_eks::error::ProvideErrorMetadata;
-use aws_sdk_eks::types::{AccessScopeType, AuthenticationMode as SdkMode, UpdateStatus};
+use aws_sdk_eks::types::AccessScopeType;
 use eks_auth::access::{
     AccessEntry, AccessEntryType, AccessScope, AuthenticationMode, PolicyAssociation,
 };
@@ -385,60 +385,5 @@ impl Eks {
             }
         }
         Ok(())
-    }
-
-    /// UpdateClusterConfig with `accessConfig.authenticationMode`, then DescribeUpdate until
-    /// the update is no longer `InProgress` (EKS user guide, "Change authentication mode to use
-    /// access entries": the change is an update that has to finish).
-    pub async fn change_mode(&self, to: AuthenticationMode) -> Result<(), EksCallError> {
-        let access = aws_sdk_eks::types::UpdateAccessConfigRequest::builder()
-            .authentication_mode(SdkMode::from(to.as_str()))
-            .build();
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(&self.cluster)
-            .access_config(access)
-            .send()
-            .await
-            .map_err(|e| self.err("UpdateClusterConfig", None, &e))?;
-        let Some(id) = out.update().and_then(|u| u.id()).map(str::to_owned) else {
-            return Ok(());
-        };
-        loop {
-            let out = self
-                .client
-                .describe_update()
-                .name(&self.cluster)
-                .update_id(&id)
-                .send()
-                .await
-                .map_err(|e| self.err("DescribeUpdate", None, &e))?;
-            let update = out.update();
-            match update.and_then(|u| u.status()) {
-                Some(UpdateStatus::InProgress) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-                Some(UpdateStatus::Successful) | None => return Ok(()),
-                Some(other) => {
-                    let errors = update
-                        .map(|u| {
-                            u.errors()
-                                .iter()
-                                .filter_map(|e| e.error_message())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        })
-                        .unwrap_or_default();
-                    return Err(EksCallError {
-                        operation: "UpdateClusterConfig",
-                        cluster: self.cluster.clone(),
-                        principal: None,
-                        code: format!("Update{}", other.as_str()),
-                        message: format!("update `{id}` ended `{}`: {errors}", other.as_str()),
-                    });
-                }
-            }
-        }
     }
 }
