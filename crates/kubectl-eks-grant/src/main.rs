@@ -8,6 +8,7 @@ mod backend;
 mod cli;
 mod commands;
 mod diff;
+mod migrate;
 mod output;
 mod plan;
 mod rbac_io;
@@ -50,6 +51,7 @@ fn run(cli: Cli) -> Result<()> {
         List,
         Check(String, String),
         Undo(bool, bool),
+        Migrate(eks_auth::access::AuthenticationMode, bool),
     }
     let req = match cli.command {
         Command::Presets => return commands::show_presets(format),
@@ -81,6 +83,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::List => Req::List,
         Command::Check(c) => Req::Check(c.arn, c.namespace),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
+        Command::Migrate(m) => Req::Migrate(m.to, m.dry_run),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,6 +95,10 @@ fn run(cli: Cli) -> Result<()> {
         // `check` asks the API server itself, whatever the store.
         let store = match &req {
             Req::Check(..) => Store::AwsAuth,
+            Req::Migrate(to, dry_run) => {
+                return migrate::migrate(&cluster, &cli.backend, kubeconfig, format, *to, *dry_run)
+                    .await;
+            }
             _ => backend::choose(&cli.backend, &cluster, kubeconfig).await?,
         };
         match (store, req) {
@@ -120,6 +127,7 @@ fn run(cli: Cli) -> Result<()> {
             (_, Req::Undo(dry_run, force)) => {
                 commands::undo(&cluster, format, dry_run, force).await
             }
+            (_, Req::Migrate(..)) => unreachable!("migrate returned above"),
         }
     })
 }

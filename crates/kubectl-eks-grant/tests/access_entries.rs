@@ -391,3 +391,132 @@ fn api_and_config_map_list_shows_the_shadowed_aws_auth_entry_and_config_map_stay
     let err = fails(&grant(&tb, &["--backend", "access-entries", "list"]));
     assert!(err.contains("CONFIG_MAP mode"), "{err}");
 }
+
+#[test]
+fn migrate_from_config_map_to_api_locks_nobody_out_and_resumes_after_a_failure() {
+    let tb = start(AuthenticationMode::ConfigMap);
+    let bob = tb.create_user("bob").unwrap();
+    let admin = tb
+        .create_role("Admin", "/aws-reserved/sso.amazonaws.com/")
+        .unwrap();
+    let eve = tb.create_user("eve").unwrap();
+    let mut cm = tb
+        .get_object("ConfigMap", "kube-system", "aws-auth")
+        .unwrap();
+    let roles = cm["data"]["mapRoles"].as_str().unwrap().to_owned();
+    cm["data"]["mapRoles"] = Value::String(format!(
+        "{roles}- rolearn: arn:aws:iam::{ACCOUNT}:role/Admin\n  username: admin:{{{{SessionName}}}}\n  groups: [system:masters]\n"
+    ));
+    cm["data"]["mapUsers"] = Value::String(format!(
+        "- userarn: {}\n  username: bob\n  groups: [readers]\n- userarn: {}\n  username: system:eve\n  groups: [readers]\n",
+        bob.arn, eve.arn
+    ));
+    tb.put_object(cm).unwrap();
+    tb.put_object(serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "readers"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "readers"}]}))
+        .unwrap();
+    let bob_creds = Creds::from(&bob);
+    let admin_creds = Creds::Aws(tb.assume_role(&admin.arn, "root-admin").unwrap());
+    tb.kubectl(&bob_creds, &["get", "pods", "-n", "default"])
+        .map(|o| ok(&o))
+        .unwrap();
+    let aws_auth_before = aws_auth(&tb);
+    let mode = |tb: &Testbed| {
+        let v = tb
+            .aws_admin(
+                "/_testbed/eks/access",
+                &serde_json::json!({"cluster": tb.cluster_name()}),
+            )
+            .unwrap();
+        v["authenticationMode"].as_str().unwrap().to_owned()
+    };
+
+    // The dry run prints the plan and writes nothing.
+    let plan = ok(&grant(&tb, &["migrate", "--dry-run"]));
+    assert!(plan.contains(&format!("STANDARD {}", admin.arn)), "{plan}");
+    assert!(
+        plan.contains("AmazonEKSClusterAdminPolicy (cluster)"),
+        "{plan}"
+    );
+    assert!(plan.contains("stays: username `system:eve`"), "{plan}");
+    assert!(plan.contains("nothing was changed"), "{plan}");
+    assert_eq!(mode(&tb), "CONFIG_MAP");
+    // --to API is refused while eve would lose access, before anything is written.
+    let err = fails(&grant(&tb, &["migrate", "--to", "API"]));
+    assert!(err.contains(&format!("mapUsers[1] `{}`", eve.arn)), "{err}");
+    assert_eq!(mode(&tb), "CONFIG_MAP");
+
+    // An injected failure of the associations stops migrate part-way; nobody loses access.
+    let creator = tb.creator().unwrap().arn.clone();
+    tb.aws_admin(
+        "/_testbed/eks/faults",
+        &serde_json::json!({"deny": {"principal_arn": creator, "actions": ["eks:AssociateAccessPolicy"]}}),
+    )
+    .unwrap();
+    let err = fails(&grant(&tb, &["migrate"]));
+    assert!(
+        err.contains("Run `kubectl eks-grant migrate` again to finish"),
+        "{err}"
+    );
+    assert_eq!(mode(&tb), "API_AND_CONFIG_MAP");
+    assert!(
+        entry_of(&tb, &admin.arn).unwrap()["policies"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    tb.aws_admin("/_testbed/eks/faults", &serde_json::json!({"clear": true}))
+        .unwrap();
+    // The second run finishes the job without duplicates.
+    let report: Value = serde_json::from_str(&ok(&grant(&tb, &["migrate", "-o", "json"]))).unwrap();
+    assert_eq!(report["modeAfter"], "API_AND_CONFIG_MAP");
+    let e = entry_of(&tb, &admin.arn).unwrap();
+    assert_eq!(e["policies"][0]["policyArn"], ADMIN);
+    assert_eq!(e["username"], "admin:{{SessionName}}");
+    let all = entries(&tb);
+    let principals: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["principalArn"].as_str().unwrap())
+        .collect();
+    let mut dedup = principals.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(
+        principals.len(),
+        dedup.len(),
+        "no duplicates: {principals:?}"
+    );
+    assert!(principals.contains(&bob.arn.as_str()));
+
+    // Once eve's mapping is gone, --to API goes through and everyone else still gets in.
+    let mut cm = tb
+        .get_object("ConfigMap", "kube-system", "aws-auth")
+        .unwrap();
+    cm["data"]["mapUsers"] = Value::String(format!(
+        "- userarn: {}\n  username: bob\n  groups: [readers]\n",
+        bob.arn
+    ));
+    tb.put_object(cm).unwrap();
+    ok(&grant(&tb, &["migrate", "--to", "API"]));
+    assert_eq!(mode(&tb), "API");
+    assert_ne!(aws_auth(&tb), Value::Null, "aws-auth is kept");
+    assert_ne!(
+        aws_auth(&tb),
+        aws_auth_before,
+        "only eve's mapping was removed, by the test"
+    );
+    let out = eventually(&tb, &bob_creds, &["get", "pods", "-n", "default"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = eventually(
+        &tb,
+        &admin_creds,
+        &["create", "namespace", "by-admin"],
+        |o| o.status.success(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -38,8 +38,13 @@ pub enum RoleLookup {
 pub enum Outcome {
     /// A new access entry (and its policy associations).
     Create(Box<AccessEntry>),
-    /// An access entry for the principal exists already (a resumed run, or made by hand).
-    Exists { principal: String },
+    /// An access entry for the principal exists already (a resumed run, or made by hand);
+    /// `missing` are the planned policy associations it lacks (a run interrupted between the
+    /// create and the associations), to be made now.
+    Exists {
+        principal: String,
+        missing: Vec<crate::access::PolicyAssociation>,
+    },
     /// Not migrated, and why.
     Stays { reason: String },
 }
@@ -120,6 +125,18 @@ fn entry_for(
     Ok(e)
 }
 
+/// The associations `want` has that `have` lacks (by policy ARN).
+fn missing_policies(
+    want: &AccessEntry,
+    have: &AccessEntry,
+) -> Vec<crate::access::PolicyAssociation> {
+    want.policies
+        .iter()
+        .filter(|p| !have.policies.iter().any(|h| h.policy_arn == p.policy_arn))
+        .cloned()
+        .collect()
+}
+
 /// The plan: every aws-auth item in order, with `entries` the access entries that exist and
 /// `roles` what IAM answered for each role name (missing names count as not asked).
 pub fn plan(
@@ -146,7 +163,6 @@ pub fn plan(
         entries
             .iter()
             .find(|e| same_principal(&e.principal_arn, arn))
-            .map(|e| e.principal_arn.to_string())
     };
     for (i, r) in aws_auth.roles().iter().enumerate() {
         let source = format!("mapRoles[{i}]");
@@ -166,11 +182,17 @@ pub fn plan(
             out.push(stays(source, r.rolearn.clone(), "not an IAM role ARN"));
             continue;
         };
-        if let Some(principal) = exists(&arn) {
+        if let Some(existing) = exists(&arn) {
+            let missing = entry_for(existing.principal_arn.clone(), &r.username, &r.groups, true)
+                .map(|want| missing_policies(&want, existing))
+                .unwrap_or_default();
             out.push(Item {
                 source,
                 arn: r.rolearn.clone(),
-                outcome: Outcome::Exists { principal },
+                outcome: Outcome::Exists {
+                    principal: existing.principal_arn.to_string(),
+                    missing,
+                },
             });
             continue;
         }
@@ -228,11 +250,22 @@ pub fn plan(
             out.push(stays(source, u.userarn.clone(), "not an IAM user ARN"));
             continue;
         };
-        if let Some(principal) = exists(&arn) {
+        if let Some(existing) = exists(&arn) {
+            let missing = entry_for(
+                existing.principal_arn.clone(),
+                &u.username,
+                &u.groups,
+                false,
+            )
+            .map(|want| missing_policies(&want, existing))
+            .unwrap_or_default();
             out.push(Item {
                 source,
                 arn: u.userarn.clone(),
-                outcome: Outcome::Exists { principal },
+                outcome: Outcome::Exists {
+                    principal: existing.principal_arn.to_string(),
+                    missing,
+                },
             });
             continue;
         }
@@ -356,7 +389,7 @@ mod tests {
                                 .collect::<Vec<_>>()
                                 .join(",")
                         ),
-                        Outcome::Exists { principal } => format!("exists {principal}"),
+                        Outcome::Exists { principal, .. } => format!("exists {principal}"),
                         Outcome::Stays { reason } => format!("stays: {reason}"),
                     },
                 )
@@ -387,10 +420,16 @@ mod tests {
                 _ => None,
             })
             .collect();
-        // Half done: only the first entry was created before a failure.
-        let second = plan(&a, &made[..1], &lookups());
-        assert!(matches!(second[0].outcome, Outcome::Exists { .. }));
-        assert!(matches!(second[1].outcome, Outcome::Create(_)));
+        // Half done: the first entry was created, the second without its policy.
+        let mut half = made[..2].to_vec();
+        half[1].policies.clear();
+        let second = plan(&a, &half, &lookups());
+        assert!(
+            matches!(&second[0].outcome, Outcome::Exists { missing, .. } if missing.is_empty())
+        );
+        assert!(matches!(&second[1].outcome, Outcome::Exists { missing, .. }
+            if missing.len() == 1 && missing[0].policy_name() == "AmazonEKSClusterAdminPolicy"));
+        assert!(matches!(second[3].outcome, Outcome::Create(_)));
         // Everything created: the only ones who would lose access are those who stay.
         let third = plan(&a, &made, &lookups());
         let losers: Vec<String> = would_lose_access(&third, &made)
