@@ -93,7 +93,7 @@ fn completion_prints_scripts_for_the_binary() {
         "{bash}"
     );
     assert!(
-        bash.contains("add list revoke check presets undo completion help"),
+        bash.contains("add list revoke check presets undo migrate completion help"),
         "{bash}"
     );
     let zsh = ok(&grant(home.path(), &["completion", "zsh"]));
@@ -114,6 +114,7 @@ revoke\tRemove every aws-auth entry for an ARN, and RBAC objects eks-grant made 
 check\tWhat an ARN may do in the cluster, as the API server decides it (no impersonation)
 presets\tThe presets of `add --preset` and their rules
 undo\tRestore aws-auth as it was before the last change made by eks-grant (byte for byte)
+migrate\tMove aws-auth's entries to EKS access entries, one mode step at a time, nobody locked out
 completion\tPrint a completion script for kubectl-eks_grant run directly (bash, zsh or fish)
 help\tPrint this message or the help of the given subcommand(s)
 :4
@@ -242,6 +243,10 @@ fn kubectl_completes_the_plugin_through_the_helper() {
          --context\tThe kubeconfig context to use (default: the current context)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
+         --backend\tWhich store to edit: `auto` reads the cluster's authentication mode from EKS\n\
+         --cluster-name\tEKS cluster name (default: from the kubeconfig context)\n\
+         --region\tAWS region of the cluster (default: from the context, else the AWS configuration)\n\
+         --profile\tAWS profile for the EKS and IAM calls (default: the context's exec stanza's, else the environment's)\n\
          --help\tPrint help\n\
          -h\tPrint help\n\
          --version\tPrint version\n\
