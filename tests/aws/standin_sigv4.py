@@ -84,12 +84,15 @@ def is_presigned_get_caller_identity(method: str, raw_query: str, has_authorizat
     """True for a request the front must answer itself rather than hand to moto."""
     if method not in ("GET", "POST") or has_authorization:
         return False
-    keys = {unquote_plus(pair.partition("=")[0]) for pair in raw_query.split("&") if pair}
-    if "X-Amz-Credential" not in keys and "X-Amz-Signature" not in keys:
+    # Keys in any letter case: a request whose `x-amz-credential` or `ACTION` is spelt otherwise
+    # must still be judged here (and refused by `verify`), never reach moto, which checks no
+    # signature and would answer with an identity.
+    keys = {unquote_plus(pair.partition("=")[0]).lower() for pair in raw_query.split("&") if pair}
+    if "x-amz-credential" not in keys and "x-amz-signature" not in keys:
         return False
     for pair in raw_query.split("&"):
         key, _, value = pair.partition("=")
-        if unquote_plus(key) == "Action" and unquote_plus(value) == "GetCallerIdentity":
+        if unquote_plus(key).lower() == "action" and unquote_plus(value) == "GetCallerIdentity":
             return True
     return False
 

@@ -361,6 +361,13 @@ def test_routing_predicate():
     assert not sigv4.is_presigned_get_caller_identity("GET", q, has_authorization=True)
     assert not sigv4.is_presigned_get_caller_identity("GET", "Action=GetCallerIdentity", has_authorization=False)
     assert not sigv4.is_presigned_get_caller_identity("GET", "Action=AssumeRole&X-Amz-Credential=x", False)
+    # Any letter case of the keys is judged here, never handed to moto (issue 12).
+    for q in (
+        "Action=GetCallerIdentity&x-amz-credential=AKIA%2F&x-amz-signature=00",
+        "action=GetCallerIdentity&X-AMZ-SIGNATURE=00",
+        "ACTION=GetCallerIdentity&X-amz-Credential=AKIA%2F",
+    ):
+        assert sigv4.is_presigned_get_caller_identity("GET", q, has_authorization=False), q
 
 
 # ---------------------------------------------------------------- the process
@@ -537,6 +544,21 @@ def test_wrong_secret_tampered_header_expired_unknown(server):
     status, _, body = server.send_token_url(presign(ghost, "demo"))
     assert status == 403
     assert sts_error(body) == ("InvalidClientTokenId", "The security token included in the request is invalid.")
+
+
+def test_presigned_keys_in_other_letter_case_never_reach_moto(server):
+    """moto answers GetCallerIdentity without checking any signature; a presigned URL whose
+    keys are spelt in another case must be judged (and refused) by the front (issue 12)."""
+    user = server.admin("/_testbed/users", {"name": "casey"})
+    url = presign(user, "demo")
+    for old, new in (("X-Amz-Credential=", "x-amz-credential="), ("X-Amz-Signature=", "X-AMZ-SIGNATURE=")):
+        status, _, body = server.send_token_url(url.replace(old, new))
+        assert status != 200, (old, body)
+        assert user["arn"].encode() not in body
+    # and with wrong secret too: never an identity
+    wrong = dict(user, secret_access_key="A" * 40)
+    status, _, body = server.send_token_url(presign(wrong, "demo").replace("X-Amz-Signature=", "x-amz-signature="))
+    assert status != 200 and user["arn"].encode() not in body
 
 
 def test_assumed_role_key(server, cluster):

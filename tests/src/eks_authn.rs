@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use eks_auth::access::{self, Ignored};
-use eks_auth::arn::Arn;
+use eks_auth::arn::{Arn, partition_for_region};
 use eks_auth::aws_auth::AwsAuth;
 use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::token::{CLUSTER_ID_HEADER, TOKEN_PREFIX, VerifyRules, verify};
@@ -39,6 +39,8 @@ pub struct CallerIdentity {
 /// Authenticates EKS tokens for one cluster.
 pub struct EksAuthenticator {
     cluster_name: String,
+    /// The region served: only its partition's STS hosts are accepted, as by the authenticator.
+    region: String,
     sts: SocketAddr,
     store: Arc<Mutex<Store>>,
     /// The cluster creator's ARN, known once the AWS side has created it.
@@ -94,12 +96,19 @@ impl EksAuthenticator {
     ) -> EksAuthenticator {
         EksAuthenticator {
             cluster_name: cluster_name.to_string(),
+            region: "us-east-1".to_string(),
             sts,
             store,
             creator,
             access,
             cache: Mutex::default(),
         }
+    }
+
+    /// Serve `region` (default `us-east-1`): tokens for another partition's STS are rejected.
+    pub fn serving_region(mut self, region: &str) -> EksAuthenticator {
+        region.clone_into(&mut self.region);
+        self
     }
 
     async fn caller_identity(
@@ -147,9 +156,9 @@ impl EksAuthenticator {
     }
 
     async fn authenticate_eks(&self, token: &str) -> Result<User, AuthError> {
-        let rules = VerifyRules {
-            cluster_name: Some(self.cluster_name.clone()),
-        };
+        let partition = partition_for_region(&self.region).unwrap_or("aws");
+        let rules =
+            VerifyRules::for_cluster(Some(&self.cluster_name), partition, Some(&self.region));
         let request = verify(token, SystemTime::now(), &rules)
             .map_err(|e| AuthError::Rejected(e.to_string()))?;
         let caller = self
@@ -165,15 +174,15 @@ impl EksAuthenticator {
             user_id: caller.user_id.clone(),
             access_key_id: request.access_key_id.clone(),
         };
-        // A malformed aws-auth maps nobody, as the authenticator ignores a ConfigMap it cannot parse.
+        // Read as the authenticator reads it: a value it cannot read maps nobody, each key
+        // stands alone, a wrong-typed field is skipped.
         let data = self
             .store
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .aws_auth_data()
             .unwrap_or_default();
-        let aws_auth = AwsAuth::parse(&data).or_else(|_| AwsAuth::parse(&BTreeMap::new()));
-        let aws_auth = aws_auth.map_err(|e| AuthError::Rejected(e.to_string()))?;
+        let aws_auth = AwsAuth::read(&data);
         let creator: Option<Arn> = self
             .creator
             .lock()
@@ -207,7 +216,16 @@ impl EksAuthenticator {
                 "canonicalArn".to_string(),
                 vec![identity.canonical_arn().to_string()],
             ),
-            ("principalId".to_string(), vec![caller.user_id.clone()]),
+            // For roles the part of the user id before `:` (token.go
+            // getIdentityFromSTSResponse), under both keys the authenticator sets.
+            (
+                "principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
+            (
+                "sigs.k8s.io/aws-iam-authenticator/principalId".to_string(),
+                vec![identity.principal_id().to_string()],
+            ),
             (
                 "sessionName".to_string(),
                 vec![identity.session_name().unwrap_or_default().to_string()],
@@ -217,7 +235,8 @@ impl EksAuthenticator {
             username: mapped.username,
             uid: format!(
                 "aws-iam-authenticator:{}:{}",
-                caller.account, caller.user_id
+                caller.account,
+                identity.principal_id()
             ),
             groups: mapped.groups,
             extra,

@@ -47,7 +47,9 @@ const HISTORY: usize = 4096;
 /// How long a deleted namespace stays `Terminating` before the namespace controller has removed
 /// its contents and it (kube-controller-manager takes seconds; deletes of its objects in the
 /// meantime still succeed, as `kubectl delete -f` of a List holding the namespace relies on).
-pub const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Long enough that a test on a loaded 2-core machine still sees the Terminating phase (1 s
+/// was not: the field-selector read came after the namespace had gone).
+pub const NAMESPACE_FINALIZE_DELAY: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// A watch event type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

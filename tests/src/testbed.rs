@@ -281,13 +281,16 @@ impl Testbed {
         let mut access = None;
         if let Some(aws) = &aws {
             let cache = Arc::new(AccessCache::new(aws.addr(), &options.cluster_name));
-            authenticators.push(Arc::new(EksAuthenticator::new(
-                &options.cluster_name,
-                aws.addr(),
-                store.clone(),
-                creator_arn.clone(),
-                cache.clone(),
-            )));
+            authenticators.push(Arc::new(
+                EksAuthenticator::new(
+                    &options.cluster_name,
+                    aws.addr(),
+                    store.clone(),
+                    creator_arn.clone(),
+                    cache.clone(),
+                )
+                .serving_region(&options.region),
+            ));
             authorizer = Arc::new(crate::authz::EksAccessPolicies {
                 access: cache.clone(),
             });

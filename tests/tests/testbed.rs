@@ -147,6 +147,7 @@ fn cluster_creator_is_system_masters_through_the_exec_stanza() {
                 "arn": [c.arn],
                 "canonicalArn": [c.arn],
                 "principalId": [c.user_id],
+                "sigs.k8s.io/aws-iam-authenticator/principalId": [c.user_id],
                 "sessionName": [""],
             }
         })

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::arn::Arn;
+use crate::arn::{Arn, PrincipalKind};
 use crate::aws_auth::AwsAuth;
 
 /// The username EKS gives the cluster creator's implicit admin mapping.
@@ -32,15 +32,37 @@ impl Identity {
         self.arn.canonical()
     }
 
-    /// The session name as the authenticator takes it: the part after `:` of the user id when
-    /// the user id has exactly two parts (`token.go`: "The user ID is either UserID:SessionName
-    /// (for assumed roles) or just UserID").
+    /// Whether the authenticator splits the user id into principal id and session name: for
+    /// roles and assumed roles it does; for users, the root and federated users it keeps the
+    /// whole user id, "because otherwise, its just the account ID and is indistinguishable
+    /// from the UserID of the root user" (`getIdentityFromSTSResponse`, pkg/token/token.go).
+    fn splits_user_id(&self) -> bool {
+        matches!(
+            self.arn.kind(),
+            PrincipalKind::Role | PrincipalKind::AssumedRole
+        )
+    }
+
+    /// The session name as the authenticator takes it: for roles the part after `:` of the
+    /// user id (`AROA...:session`); users, the root and federated users have none.
     pub fn session_name(&self) -> Option<&str> {
-        let mut parts = self.user_id.split(':');
-        let (_, session, rest) = (parts.next(), parts.next(), parts.next());
-        match (session, rest) {
-            (Some(s), None) => Some(s),
+        if !self.splits_user_id() {
+            return None;
+        }
+        match self.user_id.split_once(':') {
+            Some((_, session)) if !session.contains(':') => Some(session),
             _ => None,
+        }
+    }
+
+    /// The principal id the authenticator reports (the TokenReview's uid and the
+    /// `sigs.k8s.io/aws-iam-authenticator/principalId` extra): for roles the part of the user id
+    /// before `:`, otherwise the whole user id.
+    pub fn principal_id(&self) -> &str {
+        if self.splits_user_id() {
+            self.user_id.split(':').next().unwrap_or_default()
+        } else {
+            &self.user_id
         }
     }
 }
@@ -94,7 +116,15 @@ pub enum MappingError {
     )]
     NotAnInstance { template: String, session: String },
     #[error(
-        "the user id `{user_id}` has more than one `:`, so the authenticator rejects this identity"
+        "the username `{username}` (from template `{template}`) starts with the reserved prefix `{prefix}`, so the authenticator rejects this identity"
+    )]
+    ReservedUsername {
+        username: String,
+        template: String,
+        prefix: String,
+    },
+    #[error(
+        "the user id `{user_id}` of a role is not `PRINCIPAL:SESSION`, so the authenticator rejects this identity"
     )]
     MalformedUserId { user_id: String },
 }
@@ -107,6 +137,10 @@ pub struct MapOptions {
     /// The private DNS name of the EC2 instance whose id is the session name, if known (EKS
     /// looks it up with ec2:DescribeInstances).
     pub ec2_private_dns_name: Option<String>,
+    /// The mapper's `usernamePrefixReserveList` (server config `reservedPrefixConfig`; empty
+    /// unless configured): a *rendered* username starting with one is refused (`doMapping`,
+    /// `ReservedPrefixExists`), whatever its template looked like.
+    pub reserved_prefixes: Vec<String>,
 }
 
 /// `^i-(\w{8}|\w{17})$` (server.go `instanceIDPattern`; `\w` is ASCII in Go).
@@ -165,7 +199,7 @@ pub fn map_identity_with(
     cluster_creator: Option<&Arn>,
     options: &MapOptions,
 ) -> Result<Option<Mapped>, MappingError> {
-    if identity.user_id.split(':').count() > 2 {
+    if identity.splits_user_id() && identity.user_id.split(':').count() != 2 {
         return Err(MappingError::MalformedUserId {
             user_id: identity.user_id.clone(),
         });
@@ -217,6 +251,17 @@ pub fn map_identity_with(
             _ => unreachable!("only entries are candidates"),
         };
         let username = render_template(template, identity, options)?;
+        if let Some(prefix) = options
+            .reserved_prefixes
+            .iter()
+            .find(|p| !p.is_empty() && username.starts_with(p.as_str()))
+        {
+            return Err(MappingError::ReservedUsername {
+                username,
+                template: template.clone(),
+                prefix: prefix.clone(),
+            });
+        }
         let groups = groups
             .iter()
             .map(|g| render_template(g, identity, options))
@@ -319,7 +364,7 @@ mod tests {
         );
         let known = MapOptions {
             ec2_private_dns_name: Some("ip-10-0-0-1.ec2.internal".to_owned()),
-            ..o
+            ..o.clone()
         };
         assert_eq!(
             render_template("system:node:{{EC2PrivateDNSName}}", &node, &known).unwrap(),
@@ -397,12 +442,84 @@ mod tests {
         other.arn = "arn:aws:iam::444455556666:user/bob".parse().unwrap();
         let a = auth("", "", "- '111122223333'\n");
         assert_eq!(map_identity(&other, &a, None).unwrap(), None);
-        let mut bad = user("bob");
-        bad.user_id = "A:B:C".to_owned();
-        assert!(matches!(
-            map_identity(&bad, &a, None),
-            Err(MappingError::MalformedUserId { .. })
-        ));
+        // Only a role's user id is split (token.go getIdentityFromSTSResponse): a user's is
+        // kept whole, a role's must be exactly PRINCIPAL:SESSION.
+        let mut odd_user = user("bob");
+        odd_user.user_id = "A:B:C".to_owned();
+        assert!(map_identity(&odd_user, &a, None).unwrap().is_some());
+        assert_eq!(odd_user.session_name(), None);
+        assert_eq!(odd_user.principal_id(), "A:B:C");
+        for bad_id in ["A:B:C", "AROANOSESSION"] {
+            let mut bad = assumed("s");
+            bad.user_id = bad_id.to_owned();
+            assert!(matches!(
+                map_identity(&bad, &a, None),
+                Err(MappingError::MalformedUserId { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn reserved_prefixes_are_checked_on_the_rendered_username() {
+        let a = auth(
+            "- rolearn: arn:aws:iam::111122223333:role/Dev\n  username: \"{{SessionName}}:x\"\n",
+            "",
+            "",
+        );
+        let options = MapOptions {
+            reserved_prefixes: vec!["eks:".into()],
+            ..MapOptions::default()
+        };
+        // The template does not start with `eks:`, the username it renders to does.
+        let mut id = assumed("eks");
+        id.arn = "arn:aws:sts::111122223333:assumed-role/Dev/eks"
+            .parse()
+            .unwrap();
+        id.user_id = "AROADEV:eks".into();
+        assert_eq!(
+            map_identity_with(&id, &a, None, &options).unwrap_err(),
+            MappingError::ReservedUsername {
+                username: "eks:x".into(),
+                template: "{{SessionName}}:x".into(),
+                prefix: "eks:".into()
+            }
+        );
+        id.user_id = "AROADEV:alice".into();
+        assert_eq!(
+            map_identity_with(&id, &a, None, &options)
+                .unwrap()
+                .unwrap()
+                .username,
+            "alice:x"
+        );
+        // No list configured (the authenticator's default): nothing is refused.
+        id.user_id = "AROADEV:eks".into();
+        assert!(map_identity(&id, &a, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn federated_users_match_as_they_are_with_no_session_name() {
+        let a = auth(
+            "",
+            "- userarn: arn:aws:sts::111122223333:federated-user/Bob\n  username: fed-{{SessionName}}\n  groups: [g]\n",
+            "",
+        );
+        let id = Identity {
+            arn: "arn:aws:sts::111122223333:federated-user/Bob"
+                .parse()
+                .unwrap(),
+            account: "111122223333".into(),
+            user_id: "111122223333:Bob".into(),
+            access_key_id: "ASIAFED".into(),
+        };
+        assert_eq!(id.session_name(), None);
+        assert_eq!(id.principal_id(), "111122223333:Bob");
+        let m = map_identity(&id, &a, None).unwrap().unwrap();
+        assert_eq!(m.username, "fed-");
+        assert_eq!(m.source, MappingSource::User { index: 0 });
+        // The lint agrees: the entry can match.
+        assert!(a.user_live(0));
+        assert!(a.validate().is_empty(), "{:?}", a.validate());
     }
 
     #[test]

@@ -25,7 +25,7 @@ Examples:
   kubectl eks-grant list
   kubectl eks-grant check arn:aws:iam::111122223333:user/bob -o yaml
 
-  # Take access back, or restore aws-auth as it was before the last change
+  # Take access back, or revert the last change made by eks-grant
   kubectl eks-grant revoke arn:aws:iam::111122223333:user/bob
   kubectl eks-grant undo --context prod
 
@@ -46,7 +46,7 @@ pub struct Cli {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub backend: crate::backend::BackendArgs,
+    pub backend: crate::store::BackendArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -107,7 +107,7 @@ Examples:
   kubectl eks-grant presets -o yaml"
     )]
     Presets,
-    /// Restore aws-auth as it was before the last change made by eks-grant (byte for byte).
+    /// Revert the last change made by eks-grant: aws-auth as it was (byte for byte), and its RBAC objects.
     #[command(
         override_usage = "kubectl eks-grant undo [flags]",
         after_help = "\
@@ -163,7 +163,7 @@ pub struct AddArgs {
     /// Kubernetes username (default: the IAM user name; for a role `<role-name>:{{SessionName}}`).
     #[arg(long, value_name = "U")]
     pub username: Option<String>,
-    /// Kubernetes group to put the identity in (repeatable). Default with --preset: `eks-grant:<preset>`.
+    /// Kubernetes group to put the identity in (repeatable). Default with --preset: a group of the preset and its scope (`eks-grant:view@team-a`), which nobody holds with another meaning.
     #[arg(long = "group", value_name = "G")]
     pub groups: Vec<String>,
     /// Create or update the RBAC binding the group to this preset (see `presets`).
@@ -234,7 +234,7 @@ pub struct UndoArgs {
     /// Print the change as a unified diff and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Restore even when aws-auth was changed by something else than eks-grant since.
+    /// Revert even when aws-auth was changed by something else than eks-grant since.
     #[arg(long)]
     pub force: bool,
 }

@@ -12,18 +12,23 @@ mod migrate;
 mod output;
 mod plan;
 mod rbac_io;
+mod rbac_plan;
+mod report;
 mod request;
+mod shared_group;
+mod store;
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use eks_auth::cli::write_completion_script;
-use eks_auth::kube::connect;
+use eks_auth::kube::connect_with;
 
-use crate::backend::{BackendChoice, Store};
+use crate::backend::Backend;
 use crate::cli::{AddArgs, Cli, Command, RevokeArgs};
-use crate::request::{Grant, Revoke};
+use crate::request::{Check, Grant, Revoke};
+use crate::store::{BackendChoice, Store};
 
 fn main() -> ExitCode {
     // kubectl's completion helper (`kubectl_complete-eks_grant`): answered before any parsing.
@@ -49,12 +54,12 @@ fn run(cli: Cli) -> Result<()> {
         Add(AddArgs),
         Revoke(RevokeArgs),
         List,
-        Check(String, String),
+        Check(Check),
         Undo(bool, bool),
         Migrate(eks_auth::access::AuthenticationMode, bool),
     }
     let req = match cli.command {
-        Command::Presets => return commands::show_presets(format),
+        Command::Presets => return commands::presets::run(format),
         Command::Completion(c) => {
             let mut stdout = std::io::stdout().lock();
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
@@ -81,7 +86,7 @@ fn run(cli: Cli) -> Result<()> {
             Req::Revoke(r)
         }
         Command::List => Req::List,
-        Command::Check(c) => Req::Check(c.arn, c.namespace),
+        Command::Check(c) => Req::Check(Check::from_args(c)?),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
         Command::Migrate(m) => Req::Migrate(m.to, m.dry_run),
     };
@@ -91,7 +96,7 @@ fn run(cli: Cli) -> Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let kubeconfig = cli.kube.kubeconfig.as_deref();
-        let cluster = connect(kubeconfig, cli.kube.context.as_deref()).await?;
+        let cluster = connect_with(&cli.kube.target()).await?;
         // `check` asks the API server itself, whatever the store.
         let store = match &req {
             Req::Check(..) => Store::AwsAuth,
@@ -99,35 +104,41 @@ fn run(cli: Cli) -> Result<()> {
                 return migrate::migrate(&cluster, &cli.backend, kubeconfig, format, *to, *dry_run)
                     .await;
             }
-            _ => backend::choose(&cli.backend, &cluster, kubeconfig).await?,
+            _ => store::choose(&cli.backend, &cluster, kubeconfig).await?,
         };
-        match (store, req) {
-            (Store::AccessEntries(t), Req::Add(a)) => {
-                access_entries::add(&cluster, &t, format, &a).await
+        // Access entries are their own store here; the aws-auth store goes through the
+        // commands' `Backend` seam.
+        let target = match store {
+            Store::AccessEntries(t) => t,
+            Store::AwsAuth => {
+                let backend = Backend::for_cluster(&cluster);
+                return match req {
+                    Req::Add(a) => {
+                        aws_auth_only(&a.policies)?;
+                        commands::add::run(&cluster, &backend, format, Grant::from_args(a)?).await
+                    }
+                    Req::Revoke(r) => {
+                        aws_auth_only(r.policy.as_slice())?;
+                        commands::revoke::run(&cluster, &backend, format, Revoke::from_args(r)?)
+                            .await
+                    }
+                    Req::List => commands::list::run(&cluster, &backend, format).await,
+                    Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
+                    Req::Undo(dry_run, force) => {
+                        commands::undo::run(&cluster, &backend, format, dry_run, force).await
+                    }
+                    Req::Migrate(..) => Ok(()),
+                };
             }
-            (Store::AccessEntries(t), Req::Revoke(r)) => {
-                access_entries::revoke(&cluster, &t, format, &r).await
+        };
+        match req {
+            Req::Add(a) => access_entries::add(&cluster, &target, format, &a).await,
+            Req::Revoke(r) => access_entries::revoke(&cluster, &target, format, &r).await,
+            Req::List => access_entries::list(&cluster, &target, format).await,
+            Req::Undo(dry_run, force) => {
+                access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
             }
-            (Store::AccessEntries(t), Req::List) => {
-                access_entries::list(&cluster, &t, format).await
-            }
-            (Store::AccessEntries(t), Req::Undo(dry_run, force)) => {
-                access_entries::journal::undo(&cluster, &t, format, dry_run, force).await
-            }
-            (_, Req::Add(a)) => {
-                aws_auth_only(&a.policies)?;
-                commands::add(&cluster, format, Grant::from_args(a)?).await
-            }
-            (_, Req::Revoke(r)) => {
-                aws_auth_only(r.policy.as_slice())?;
-                commands::revoke(&cluster, format, Revoke::from_args(r)?).await
-            }
-            (_, Req::List) => commands::list(&cluster, format).await,
-            (_, Req::Check(arn, ns)) => commands::check(&cluster, format, &arn, &ns).await,
-            (_, Req::Undo(dry_run, force)) => {
-                commands::undo(&cluster, format, dry_run, force).await
-            }
-            (_, Req::Migrate(..)) => unreachable!("migrate returned above"),
+            Req::Check(_) | Req::Migrate(..) => Ok(()),
         }
     })
 }

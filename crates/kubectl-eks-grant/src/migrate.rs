@@ -27,8 +27,8 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::access_entries::eks_api::MAX_IN_FLIGHT;
-use crate::backend::{BackendArgs, Target, connect_eks};
 use crate::output::{emit, note, table};
+use crate::store::{BackendArgs, Target, connect_eks};
 
 /// One row of the printed plan.
 #[derive(Debug, Serialize)]

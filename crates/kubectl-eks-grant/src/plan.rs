@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use eks_auth::arn::{Arn, ClusterArn};
 use eks_auth::aws_auth::{
-    AwsAuth, AwsAuthError, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping, lockout_check,
+    AwsAuth, AwsAuthError, DataKey, EditError, LockoutRisk, RoleMapping, Upsert, UserMapping,
+    lockout_check,
 };
 
-use crate::request::{Grant, Revoke, Section};
+use crate::request::{Grant, Revoke};
 
 /// Why an edit of aws-auth is refused; nothing is written.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,8 @@ pub enum PlanError {
         "aws-auth changed while undoing (revision {expected} became {found}): nothing was written\n\nhint: run `kubectl eks-grant undo` again"
     )]
     UndoMoved { expected: u64, found: u64 },
+    #[error("{}", crate::shared_group::message(.0))]
+    SharedGroup(Vec<crate::shared_group::SharedGroup>),
 }
 
 /// Parses aws-auth data, refusing to go on with a document the authenticator cannot read.
@@ -165,12 +168,13 @@ pub fn plan_add(
     let mut after = before.clone();
     let arn = grant.principal.to_string();
     let upsert = match grant.section {
-        Section::MapRoles => after.upsert_role(RoleMapping::new(
+        DataKey::MapRoles => after.upsert_role(RoleMapping::new(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
         ))?,
-        Section::MapUsers => after.upsert_user(UserMapping::new(
+        // `mappable` never gives mapAccounts: an ARN is a user or a role.
+        DataKey::MapUsers | DataKey::MapAccounts => after.upsert_user(UserMapping::new(
             arn,
             grant.username.clone(),
             grant.groups.clone(),
@@ -256,7 +260,7 @@ pub fn groups_in_use(aws_auth: &AwsAuth) -> BTreeSet<String> {
 }
 
 /// One line per duplicate: which entries share the ARN and which one the authenticator uses.
-pub fn duplicates_note(section: Section, upsert: &Upsert) -> Option<String> {
+pub fn duplicates_note(section: DataKey, upsert: &Upsert) -> Option<String> {
     let shadowed = upsert.shadowed();
     if shadowed.is_empty() {
         return None;
@@ -377,7 +381,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            duplicates_note(Section::MapUsers, &plan.upsert).unwrap(),
+            duplicates_note(DataKey::MapUsers, &plan.upsert).unwrap(),
             "mapUsers has 2 entries for this ARN: entry 2 is the effective one (the authenticator keeps the last) and was the one compared and updated; entries 1 are shadowed and were left as they are (`revoke` removes them all)"
         );
     }

@@ -1,10 +1,13 @@
-//! Creating, updating and deleting the RBAC objects of a preset, and showing them as YAML.
+//! I/O: creating, updating and deleting the RBAC objects of a preset, reverting them from an undo
+//! journal, and showing them as YAML diffs. Every write also says what the object was before
+//! ([`Applied::journal`]), which the history keeps for `undo`.
 
 use std::fmt::Debug;
 
 use anyhow::{Context, Result, bail};
-use eks_auth::kube::{Caller, KubeError, list_rbac};
+use eks_auth::kube::{ApiError, Caller, KubeError, RbacJournalEntry, list_rbac};
 use eks_auth::rbac::{RbacObjects, UserInfo, managed_grant};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -33,8 +36,8 @@ impl ObjectChange {
     }
 }
 
-/// The object as YAML, without the fields the server owns.
-pub fn yaml<K: Serialize>(obj: &K) -> String {
+/// The object as JSON, without the fields the server owns (what the undo journal keeps).
+pub fn stored<K: Serialize>(obj: &K) -> Value {
     let mut value = serde_json::to_value(obj).expect("k8s objects serialise");
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         for key in [
@@ -47,7 +50,36 @@ pub fn yaml<K: Serialize>(obj: &K) -> String {
             meta.remove(key);
         }
     }
-    serde_yaml::to_string(&value).expect("JSON values serialise as YAML")
+    value
+}
+
+/// The object as YAML, without the fields the server owns.
+pub fn yaml<K: Serialize>(obj: &K) -> String {
+    serde_yaml::to_string(&stored(obj)).expect("JSON values serialise as YAML")
+}
+
+/// What [`apply`], [`delete`] and [`revert`] did (or, with `dry_run`, would do).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub changes: Vec<ObjectChange>,
+    /// Unified diffs of the objects, as YAML.
+    pub diff: String,
+    /// What `undo` needs to put every changed object back.
+    pub journal: Vec<RbacJournalEntry>,
+}
+
+impl Applied {
+    fn push(&mut self, change: ObjectChange, before: Option<Option<Value>>) {
+        if let Some(before) = before {
+            self.journal.push(RbacJournalEntry {
+                kind: change.kind.clone(),
+                namespace: change.namespace.clone(),
+                name: change.name.clone(),
+                before,
+            });
+        }
+        self.changes.push(change);
+    }
 }
 
 /// What decides whether an object must be written: everything but server-owned metadata.
@@ -119,6 +151,35 @@ kind!(ClusterRoleBinding, "ClusterRoleBinding");
 kind!(Role, "Role", namespaced);
 kind!(RoleBinding, "RoleBinding", namespaced);
 
+/// A failed request as the user reads it: what was done to which object, and the API server's
+/// own words (never the Debug form of the client's error).
+fn request_failed(action: &'static str, object: String, err: kube::Error) -> anyhow::Error {
+    anyhow::Error::new(KubeError::Request {
+        action,
+        object,
+        source: ApiError::from(err),
+    })
+}
+
+/// Refuses, before anything is written, a namespace that does not exist: a RoleBinding there
+/// could not be created. When the caller may not read namespaces, the create itself will say.
+pub async fn check_namespaces(client: &Client, namespaces: &[String], context: &str) -> Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    for ns in namespaces {
+        match api.get_opt(ns).await {
+            Ok(Some(_)) => {}
+            Ok(None) => bail!(
+                "namespace `{ns}` does not exist in context `{context}`: nothing was written\n\nhint: check the name with `kubectl get namespaces`, or create it first with `kubectl create namespace {ns}`"
+            ),
+            Err(kube::Error::Api(status)) if status.code == 403 => {}
+            Err(err) => {
+                return Err(request_failed("reading", format!("Namespace `{ns}`"), err));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn describe<K: Kind>(obj: &K) -> String {
     match obj.namespace() {
         Some(ns) => format!("{} `{ns}/{}`", K::KIND, obj.name_any()),
@@ -134,12 +195,14 @@ fn diff_label<K: Kind>(obj: &K) -> String {
     }
 }
 
+/// Creates or updates one object; the change, and for the journal what it was before (`None`
+/// inside: it did not exist; `None` outside: unchanged).
 async fn apply_one<K: Kind>(
     client: &Client,
     desired: &K,
     dry_run: bool,
     diffs: &mut String,
-) -> Result<ObjectChange> {
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
     let namespace = desired.namespace();
     let api = K::api(client, namespace.as_deref());
     let name = desired.name_any();
@@ -147,7 +210,7 @@ async fn apply_one<K: Kind>(
     let existing = api
         .get_opt(&name)
         .await
-        .with_context(|| format!("reading {what}"))?;
+        .map_err(|e| request_failed("reading", what.clone(), e))?;
     let change = |action| ObjectChange {
         kind: K::KIND.to_owned(),
         name: name.clone(),
@@ -164,13 +227,16 @@ async fn apply_one<K: Kind>(
             if !dry_run {
                 api.create(&PostParams::default(), desired)
                     .await
-                    .with_context(|| format!("creating {what}"))?;
+                    .map_err(|e| request_failed("creating", what.clone(), e))?;
             }
-            Ok(change(if dry_run {
-                "would be created"
-            } else {
-                "created"
-            }))
+            Ok((
+                change(if dry_run {
+                    "would be created"
+                } else {
+                    "created"
+                }),
+                Some(None),
+            ))
         }
         Some(existing) => {
             if managed_grant(existing.meta()).is_none() {
@@ -179,7 +245,7 @@ async fn apply_one<K: Kind>(
                 );
             }
             if content(&existing) == content(desired) {
-                return Ok(change("unchanged"));
+                return Ok((change("unchanged"), None));
             }
             let new = updated(&existing, desired);
             diffs.push_str(&diff::unified(
@@ -190,39 +256,41 @@ async fn apply_one<K: Kind>(
             if !dry_run {
                 api.replace(&name, &PostParams::default(), &new)
                     .await
-                    .with_context(|| format!("updating {what}"))?;
+                    .map_err(|e| request_failed("updating", what.clone(), e))?;
             }
-            Ok(change(if dry_run {
-                "would be updated"
-            } else {
-                "updated"
-            }))
+            Ok((
+                change(if dry_run {
+                    "would be updated"
+                } else {
+                    "updated"
+                }),
+                Some(Some(stored(&existing))),
+            ))
         }
     }
 }
 
 /// Creates or updates every object of `objects` (ClusterRoles before bindings); with `dry_run`
 /// only computes the diffs.
-pub async fn apply(
-    client: &Client,
-    objects: &RbacObjects,
-    dry_run: bool,
-) -> Result<(Vec<ObjectChange>, String)> {
-    let mut changes = Vec::new();
-    let mut diffs = String::new();
+pub async fn apply(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<Applied> {
+    let mut out = Applied::default();
     for o in &objects.cluster_roles {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.roles {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.cluster_role_bindings {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.role_bindings {
-        changes.push(apply_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = apply_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
-    Ok((changes, diffs))
+    Ok(out)
 }
 
 async fn delete_one<K: Kind>(
@@ -230,7 +298,7 @@ async fn delete_one<K: Kind>(
     obj: &K,
     dry_run: bool,
     diffs: &mut String,
-) -> Result<ObjectChange> {
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
     let namespace = obj.namespace();
     let name = obj.name_any();
     diffs.push_str(&diff::unified(&diff_label(obj), Some(&yaml(obj)), None));
@@ -239,116 +307,171 @@ async fn delete_one<K: Kind>(
         match api.delete(&name, &DeleteParams::default()).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(e).with_context(|| format!("deleting {}", describe(obj))),
+            Err(e) => return Err(request_failed("deleting", describe(obj), e)),
         }
     }
-    Ok(ObjectChange {
-        kind: K::KIND.to_owned(),
-        name,
-        namespace,
-        action: if dry_run {
-            "would be deleted"
-        } else {
-            "deleted"
+    Ok((
+        ObjectChange {
+            kind: K::KIND.to_owned(),
+            name,
+            namespace,
+            action: if dry_run {
+                "would be deleted"
+            } else {
+                "deleted"
+            },
         },
-    })
+        Some(Some(stored(obj))),
+    ))
 }
 
 /// Deletes every object of `objects`, bindings first.
-pub async fn delete(
-    client: &Client,
-    objects: &RbacObjects,
-    dry_run: bool,
-) -> Result<(Vec<ObjectChange>, String)> {
-    let mut changes = Vec::new();
-    let mut diffs = String::new();
+pub async fn delete(client: &Client, objects: &RbacObjects, dry_run: bool) -> Result<Applied> {
+    let mut out = Applied::default();
     for o in &objects.cluster_role_bindings {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.role_bindings {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.cluster_roles {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
     for o in &objects.roles {
-        changes.push(delete_one(client, o, dry_run, &mut diffs).await?);
+        let (c, b) = delete_one(client, o, dry_run, &mut out.diff).await?;
+        out.push(c, b);
     }
-    Ok((changes, diffs))
+    Ok(out)
 }
 
-/// The RBAC objects eks-grant made for `groups` that nothing needs once those groups are no longer
-/// handed out: their bindings (only those whose sole subject is the group), then the preset
-/// ClusterRoles that no remaining binding references.
-pub fn unused_objects(cluster: &RbacObjects, gone_groups: &[String]) -> RbacObjects {
-    let only_group = |subjects: &Option<Vec<k8s_openapi::api::rbac::v1::Subject>>, group: &str| {
-        subjects
-            .as_deref()
-            .is_some_and(|s| s.len() == 1 && s[0].kind == "Group" && s[0].name == group)
+/// Puts one journaled object back as it was before the change: deletes what the change created
+/// (only while eks-grant still manages it), re-creates or restores what it deleted or changed.
+async fn revert_one<K: Kind>(
+    client: &Client,
+    entry: &RbacJournalEntry,
+    dry_run: bool,
+    diffs: &mut String,
+) -> Result<(ObjectChange, Option<Option<Value>>)> {
+    let api = K::api(client, entry.namespace.as_deref());
+    let what = match &entry.namespace {
+        Some(ns) => format!("{} `{ns}/{}`", K::KIND, entry.name),
+        None => format!("{} `{}`", K::KIND, entry.name),
     };
-    let ours_for = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        managed_grant(meta)
-            .and_then(|m| m.group)
-            .filter(|g| gone_groups.contains(g))
+    let label = match &entry.namespace {
+        Some(ns) => format!("{}/{ns}/{}", K::KIND, entry.name),
+        None => format!("{}/{}", K::KIND, entry.name),
     };
-    let mut out = RbacObjects::default();
-    for b in &cluster.cluster_role_bindings {
-        if let Some(g) = ours_for(&b.metadata)
-            && only_group(&b.subjects, &g)
-        {
-            out.cluster_role_bindings.push(b.clone());
+    let existing = api
+        .get_opt(&entry.name)
+        .await
+        .map_err(|e| request_failed("reading", what.clone(), e))?;
+    let change = |action| ObjectChange {
+        kind: K::KIND.to_owned(),
+        name: entry.name.clone(),
+        namespace: entry.namespace.clone(),
+        action,
+    };
+    let want: Option<K> = entry
+        .before
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()
+        .with_context(|| format!("reading the undo journal's copy of {what}"))?;
+    match (existing, want) {
+        (None, None) => Ok((change("already gone"), None)),
+        (Some(existing), None) => {
+            if managed_grant(existing.meta()).is_none() {
+                return Ok((
+                    change("left as it is (no longer managed by eks-grant)"),
+                    None,
+                ));
+            }
+            diffs.push_str(&diff::unified(&label, Some(&yaml(&existing)), None));
+            if !dry_run {
+                match api.delete(&entry.name, &DeleteParams::default()).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(request_failed("deleting", what, e)),
+                }
+            }
+            let action = if dry_run {
+                "would be deleted"
+            } else {
+                "deleted"
+            };
+            Ok((change(action), Some(Some(stored(&existing)))))
+        }
+        (None, Some(want)) => {
+            diffs.push_str(&diff::unified(&label, None, Some(&yaml(&want))));
+            if !dry_run {
+                api.create(&PostParams::default(), &want)
+                    .await
+                    .map_err(|e| request_failed("re-creating", what, e))?;
+            }
+            let action = if dry_run {
+                "would be re-created"
+            } else {
+                "re-created"
+            };
+            Ok((change(action), Some(None)))
+        }
+        (Some(existing), Some(want)) => {
+            if content(&existing) == content(&want) {
+                return Ok((change("unchanged"), None));
+            }
+            let mut new = want;
+            new.meta_mut().resource_version = existing.meta().resource_version.clone();
+            diffs.push_str(&diff::unified(
+                &label,
+                Some(&yaml(&existing)),
+                Some(&yaml(&new)),
+            ));
+            if !dry_run {
+                api.replace(&entry.name, &PostParams::default(), &new)
+                    .await
+                    .map_err(|e| request_failed("restoring", what, e))?;
+            }
+            let action = if dry_run {
+                "would be restored"
+            } else {
+                "restored"
+            };
+            Ok((change(action), Some(Some(stored(&existing)))))
         }
     }
-    for b in &cluster.role_bindings {
-        if let Some(g) = ours_for(&b.metadata)
-            && only_group(&b.subjects, &g)
-        {
-            out.role_bindings.push(b.clone());
-        }
+}
+
+/// Reverts a change's journal, last entry first (bindings before the roles they name when
+/// undoing a grant, roles before their bindings when undoing a revoke).
+pub async fn revert(
+    client: &Client,
+    journal: &[RbacJournalEntry],
+    dry_run: bool,
+) -> Result<Applied> {
+    let mut out = Applied::default();
+    for entry in journal.iter().rev() {
+        let (c, b) = match entry.kind.as_str() {
+            "ClusterRole" => {
+                revert_one::<ClusterRole>(client, entry, dry_run, &mut out.diff).await?
+            }
+            "ClusterRoleBinding" => {
+                revert_one::<ClusterRoleBinding>(client, entry, dry_run, &mut out.diff).await?
+            }
+            "Role" => revert_one::<Role>(client, entry, dry_run, &mut out.diff).await?,
+            "RoleBinding" => {
+                revert_one::<RoleBinding>(client, entry, dry_run, &mut out.diff).await?
+            }
+            other => bail!(
+                "the undo journal names an object of kind `{other}`, which eks-grant never writes: nothing of it was reverted\n\nhint: look at it with `kubectl get {} -o yaml`",
+                other.to_lowercase()
+            ),
+        };
+        out.push(c, b);
     }
-    let deleted_crb: Vec<_> = out
-        .cluster_role_bindings
-        .iter()
-        .map(|b| b.metadata.name.clone())
-        .collect();
-    let deleted_rb: Vec<_> = out
-        .role_bindings
-        .iter()
-        .map(|b| (b.metadata.namespace.clone(), b.metadata.name.clone()))
-        .collect();
-    let referenced = |role: &str| {
-        cluster
-            .cluster_role_bindings
-            .iter()
-            .filter(|b| !deleted_crb.contains(&b.metadata.name))
-            .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
-            || cluster
-                .role_bindings
-                .iter()
-                .filter(|b| {
-                    !deleted_rb.contains(&(b.metadata.namespace.clone(), b.metadata.name.clone()))
-                })
-                .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
-    };
-    let was_used_by_deleted = |role: &str| {
-        out.cluster_role_bindings
-            .iter()
-            .any(|b| b.role_ref.name == role)
-            || out
-                .role_bindings
-                .iter()
-                .any(|b| b.role_ref.kind == "ClusterRole" && b.role_ref.name == role)
-    };
-    for r in &cluster.cluster_roles {
-        let name = r.metadata.name.as_deref().unwrap_or("");
-        if managed_grant(&r.metadata).is_some_and(|m| m.group.is_none())
-            && was_used_by_deleted(name)
-            && !referenced(name)
-        {
-            out.cluster_roles.push(r.clone());
-        }
-    }
-    out
+    Ok(out)
 }
 
 /// Refuses, with the API server's reasons, a grant the caller could not make itself: RBAC
@@ -392,55 +515,6 @@ pub async fn escalation_preflight(
 mod tests {
     use super::*;
     use eks_auth::rbac::preset;
-
-    #[test]
-    fn unused_objects_are_the_groups_bindings_and_their_now_unreferenced_role() {
-        let p = preset("cluster-reader").unwrap();
-        let mut cluster = p.objects("reader", &[]).unwrap();
-        cluster.extend(
-            p.objects("other", &[])
-                .unwrap()
-                .cluster_role_bindings
-                .into_iter()
-                .fold(RbacObjects::default(), |mut o, b| {
-                    o.cluster_role_bindings.push(b);
-                    o
-                }),
-        );
-        // Another group still uses the ClusterRole: only the binding goes.
-        let unused = unused_objects(&cluster, &["reader".to_owned()]);
-        assert_eq!(
-            unused
-                .cluster_role_bindings
-                .iter()
-                .map(|b| b.metadata.name.clone().unwrap())
-                .collect::<Vec<_>>(),
-            ["eks-grant:reader:cluster-reader"]
-        );
-        assert!(unused.cluster_roles.is_empty());
-        // Both groups gone: the ClusterRole goes too.
-        let unused = unused_objects(&cluster, &["reader".to_owned(), "other".to_owned()]);
-        assert_eq!(unused.cluster_role_bindings.len(), 2);
-        assert_eq!(
-            unused
-                .cluster_roles
-                .iter()
-                .map(|r| r.metadata.name.clone().unwrap())
-                .collect::<Vec<_>>(),
-            ["eks-grant:cluster-reader"]
-        );
-    }
-
-    #[test]
-    fn objects_not_made_by_eks_grant_are_never_unused() {
-        let p = preset("view").unwrap();
-        let mut cluster = p.objects("reader", &["a".to_owned()]).unwrap();
-        cluster.role_bindings[0].metadata.labels = None;
-        assert_eq!(
-            unused_objects(&cluster, &["reader".to_owned()]),
-            RbacObjects::default()
-        );
-    }
 
     #[test]
     fn content_ignores_server_fields_and_update_keeps_resource_version() {

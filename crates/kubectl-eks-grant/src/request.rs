@@ -1,10 +1,9 @@
 //! Arguments validated into domain types, before any I/O (ripgrep's LowArgs -> HiArgs).
 
-use std::fmt;
-
 use eks_auth::arn::{Arn, ArnError, PrincipalKind};
+use eks_auth::aws_auth::DataKey;
 
-use crate::cli::{AddArgs, RevokeArgs};
+use crate::cli::{AddArgs, CheckArgs, RevokeArgs};
 
 /// Prefixes of Kubernetes user and group names that EKS reserves for itself ("Create access
 /// entries", Amazon EKS User Guide: names can't start with `system:`, `eks:`, `aws:`, `amazon:` or
@@ -27,34 +26,21 @@ pub const TEMPLATES: &[&str] = &[
     "{{EC2PrivateDNSName}}",
 ];
 
-/// Which list of aws-auth an ARN goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Section {
-    #[serde(rename = "mapUsers")]
-    MapUsers,
-    #[serde(rename = "mapRoles")]
-    MapRoles,
-}
-
-impl fmt::Display for Section {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Section::MapUsers => "mapUsers",
-            Section::MapRoles => "mapRoles",
-        })
-    }
-}
-
 /// Why the arguments are refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    #[error(transparent)]
-    Arn(#[from] ArnError),
+    #[error(
+        "{0}\n\nhint: give the ARN of an IAM user or role, e.g. `arn:aws:iam::111122223333:user/bob`, or a session as `aws sts get-caller-identity` prints it"
+    )]
+    // Not `#[source]`: the message says it already, and `{:#}` would print it twice.
+    Arn(ArnError),
     #[error(
         "`{arn}` is a {kind} ARN: aws-auth maps IAM users and roles only\n\nhint: map the role the principal comes from, or its account with mapAccounts"
     )]
     UnsupportedKind { arn: String, kind: PrincipalKind },
-    #[error("username `{0}` is empty")]
+    #[error(
+        "--username is empty\n\nhint: give a name, or leave --username out for the default (the IAM user's name, or `<role>:{{{{SessionName}}}}` for a role)"
+    )]
     EmptyUsername(String),
     #[error(
         "username `{username}` starts with `{prefix}`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{{{EC2PrivateDNSName}}}}`)"
@@ -67,16 +53,28 @@ pub enum RequestError {
         "group `{group}` starts with `{prefix}`, which EKS reserves\n\nhint: only system:masters, system:nodes and system:bootstrappers are meant for aws-auth; pick another --group"
     )]
     ReservedGroup { group: String, prefix: &'static str },
-    #[error("group `{0}` is empty")]
+    #[error(
+        "--group is empty\n\nhint: give a group name, or leave --group out (with --preset, the preset's own group is used)"
+    )]
     EmptyGroup(String),
-    #[error("username `{username}` uses unknown template `{template}` (known: {})", TEMPLATES.join(", "))]
+    #[error(
+        "username `{username}` uses unknown template `{template}`\n\nhint: the authenticator expands only {}", TEMPLATES.join(", ")
+    )]
     UnknownTemplate { username: String, template: String },
     #[error(
-        "namespace `{0}` is not a valid namespace name (lower-case letters, digits and `-`, at most 63)"
+        "`{0}` is not a valid namespace name (lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters)\n\nhint: `kubectl get namespaces` lists the cluster's namespaces"
     )]
     InvalidNamespace(String),
-    #[error("--namespace needs --preset: it says where the preset is bound")]
+    #[error(
+        "--namespace needs --preset: it says where the preset is bound\n\nhint: add a namespaced preset, e.g. --preset view (`kubectl eks-grant presets` lists them)"
+    )]
     NamespaceWithoutPreset,
+}
+
+impl From<ArnError> for RequestError {
+    fn from(err: ArnError) -> Self {
+        RequestError::Arn(err)
+    }
 }
 
 /// An `add` request, validated.
@@ -86,8 +84,8 @@ pub struct Grant {
     pub principal: Arn,
     /// The ARN as typed.
     pub given: String,
-    /// Where it goes.
-    pub section: Section,
+    /// Which list of aws-auth it goes to (`mapUsers` or `mapRoles`).
+    pub section: DataKey,
     /// What was changed about the ARN, to tell the user.
     pub notes: Vec<String>,
     pub username: String,
@@ -99,11 +97,11 @@ pub struct Grant {
 }
 
 /// A principal turned into what aws-auth can match: (ARN to map, section, notes).
-pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError> {
+pub fn mappable(given: &str) -> Result<(Arn, DataKey, Vec<String>), RequestError> {
     let arn: Arn = given.trim().parse()?;
     let mut notes = Vec::new();
     match arn.kind() {
-        PrincipalKind::User => Ok((arn, Section::MapUsers, notes)),
+        PrincipalKind::User => Ok((arn, DataKey::MapUsers, notes)),
         PrincipalKind::Role => {
             if arn.has_path() {
                 let bare = arn.without_path();
@@ -113,9 +111,9 @@ pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError
                     "role ARN `{arn}` has the path `{}`: mapped as `{bare}`, because the authenticator compares role ARNs without their path",
                     arn.path()
                 ));
-                Ok((bare, Section::MapRoles, notes))
+                Ok((bare, DataKey::MapRoles, notes))
             } else {
-                Ok((arn, Section::MapRoles, notes))
+                Ok((arn, DataKey::MapRoles, notes))
             }
         }
         PrincipalKind::AssumedRole => {
@@ -123,7 +121,7 @@ pub fn mappable(given: &str) -> Result<(Arn, Section, Vec<String>), RequestError
             notes.push(format!(
                 "`{arn}` is an assumed-role session: mapped as its role `{role}` (every session of the role)"
             ));
-            Ok((role, Section::MapRoles, notes))
+            Ok((role, DataKey::MapRoles, notes))
         }
         kind @ (PrincipalKind::FederatedUser | PrincipalKind::Root) => {
             Err(RequestError::UnsupportedKind {
@@ -217,11 +215,6 @@ impl Grant {
                 groups.push(group);
             }
         }
-        if let Some(preset) = &args.preset
-            && groups.is_empty()
-        {
-            groups.push(eks_auth::rbac::default_group(preset));
-        }
         if args.preset.is_none() && !args.namespaces.is_empty() {
             return Err(RequestError::NamespaceWithoutPreset);
         }
@@ -231,6 +224,17 @@ impl Grant {
             if !namespaces.contains(&ns) {
                 namespaces.push(ns);
             }
+        }
+        // Without --group: the preset's own group for this scope, which nobody holds with any
+        // other meaning (see `Preset::default_group`). An unknown preset is refused later, with
+        // the list of presets; its name is kept as the group until then.
+        if let Some(name) = &args.preset
+            && groups.is_empty()
+        {
+            groups.push(match eks_auth::rbac::preset(name) {
+                Ok(p) => p.default_group(&namespaces),
+                Err(_) => eks_auth::rbac::default_group(name),
+            });
         }
         Ok(Grant {
             principal,
@@ -279,6 +283,25 @@ impl Revoke {
     }
 }
 
+/// A `check` request, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The ARN as given (a role is checked as one of its sessions).
+    pub given: Arn,
+    pub namespace: String,
+}
+
+impl Check {
+    pub fn from_args(args: CheckArgs) -> Result<Check, RequestError> {
+        let given: Arn = args.arn.trim().parse()?;
+        validate_namespace(&args.namespace)?;
+        Ok(Check {
+            given,
+            namespace: args.namespace,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,7 +326,7 @@ mod tests {
             g.principal.to_string(),
             "arn:aws:iam::111122223333:user/bob"
         );
-        assert_eq!(g.section, Section::MapUsers);
+        assert_eq!(g.section, DataKey::MapUsers);
         assert_eq!(g.username, "bob");
         assert!(g.notes.is_empty());
         assert!(g.groups.is_empty());
@@ -329,7 +352,7 @@ mod tests {
             g.principal.to_string(),
             "arn:aws:iam::111122223333:role/Dev"
         );
-        assert_eq!(g.section, Section::MapRoles);
+        assert_eq!(g.section, DataKey::MapRoles);
         assert_eq!(g.username, "Dev:{{SessionName}}");
         assert_eq!(
             g.notes,
@@ -392,7 +415,7 @@ mod tests {
         a.preset = Some("view".to_owned());
         a.namespaces = vec!["team-a".to_owned(), "team-a".to_owned()];
         let g = Grant::from_args(a).unwrap();
-        assert_eq!(g.groups, ["eks-grant:view"]);
+        assert_eq!(g.groups, ["eks-grant:view@team-a"]);
         assert_eq!(g.namespaces, ["team-a"]);
         let mut a = add("arn:aws:iam::111122223333:user/bob");
         a.groups = vec!["reader".to_owned(), "reader".to_owned()];

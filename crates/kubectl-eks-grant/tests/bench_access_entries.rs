@@ -31,7 +31,11 @@ fn grant(tb: &Testbed, args: &[&str]) -> (Duration, std::process::Output) {
     let started = Instant::now();
     let out = cmd.args(args).output().unwrap();
     let took = started.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (took, out)
 }
 
@@ -98,7 +102,10 @@ fn bench_list_and_add_on_1000_entries() {
             .await;
         assert_eq!(made.len(), N);
     });
-    eprintln!("setup: {N} users, entries and associations in {:.1?}", setup.elapsed());
+    eprintln!(
+        "setup: {N} users, entries and associations in {:.1?}",
+        setup.elapsed()
+    );
 
     // kubectl eks-grant list: three runs.
     let mut runs = Vec::new();
@@ -134,7 +141,10 @@ fn bench_list_and_add_on_1000_entries() {
             eks.list_associated_access_policies(p).await.unwrap();
         }
     });
-    eprintln!("sequential SDK calls (list + describe + policies each): {:.2?}", started.elapsed());
+    eprintln!(
+        "sequential SDK calls (list + describe + policies each): {:.2?}",
+        started.elapsed()
+    );
 
     // The aws CLI: one process per call; 20 calls timed, the per-call mean extrapolated.
     let keys = tb.creator().unwrap().keys.clone();
@@ -143,7 +153,14 @@ fn bench_list_and_add_on_1000_entries() {
         let out = tb
             .aws_cli(
                 &keys,
-                &["eks", "list-associated-access-policies", "--cluster-name", tb.cluster_name(), "--principal-arn", u],
+                &[
+                    "eks",
+                    "list-associated-access-policies",
+                    "--cluster-name",
+                    tb.cluster_name(),
+                    "--principal-arn",
+                    u,
+                ],
             )
             .unwrap();
         assert!(out.status.success());

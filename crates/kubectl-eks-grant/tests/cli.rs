@@ -113,7 +113,7 @@ list\tEvery mapping of aws-auth, with shadowed duplicates, unmatchable ARNs and 
 revoke\tRemove every aws-auth entry for an ARN, and RBAC objects eks-grant made that nothing uses any more
 check\tWhat an ARN may do in the cluster, as the API server decides it (no impersonation)
 presets\tThe presets of `add --preset` and their rules
-undo\tRestore aws-auth as it was before the last change made by eks-grant (byte for byte)
+undo\tRevert the last change made by eks-grant: aws-auth as it was (byte for byte), and its RBAC objects
 migrate\tMove aws-auth's entries to EKS access entries, one mode step at a time, nobody locked out
 completion\tPrint a completion script for kubectl-eks_grant run directly (bash, zsh or fish)
 help\tPrint this message or the help of the given subcommand(s)
@@ -241,6 +241,9 @@ fn kubectl_completes_the_plugin_through_the_helper() {
         kubectl(&["eks-grant", "-"]),
         "--kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)\n\
          --context\tThe kubeconfig context to use (default: the current context)\n\
+         --cluster\tThe kubeconfig cluster to use (default: the context's)\n\
+         --user\tThe kubeconfig user to use (default: the context's)\n\
+         --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
          --backend\tWhich store to edit: `auto` reads the cluster's authentication mode from EKS\n\

@@ -279,9 +279,10 @@ fn undo_restores_byte_for_byte_and_add_is_idempotent() {
     let out = ok(&bed.grant(&["undo"]));
     assert!(out.contains("revision 1"), "{out}");
     assert_eq!(bed.aws_auth_data(), original);
+    // The undo is a change of its own: revisions only go up (issue 15 item 3).
     assert_eq!(
         bed.aws_auth()["metadata"]["annotations"]["eks-grant.kubectl-eks.io/revision"],
-        "0"
+        "2"
     );
     // Nothing left to undo.
     let out = bed.grant(&["undo"]);
@@ -316,13 +317,13 @@ fn dry_run_changes_nothing_and_shows_the_diff() {
         "{out}"
     );
     assert!(
-        out.contains("+++ b/RoleBinding/default/eks-grant:eks-grant:view:view\n"),
+        out.contains("+++ b/RoleBinding/default/eks-grant:view@default\n"),
         "{out}"
     );
     assert_eq!(bed.aws_auth(), before);
     assert!(
         bed.tb
-            .get_object("RoleBinding", "default", "eks-grant:eks-grant:view:view")
+            .get_object("RoleBinding", "default", "eks-grant:view@default")
             .is_none()
     );
 }
@@ -392,4 +393,614 @@ fn a_principal_of_another_account_than_the_clusters_is_refused_unless_forced() {
     assert_eq!(bed.aws_auth(), before);
     ok(&bed.grant(&["add", eve, "--group", "reader", "--force"]));
     assert!(bed.aws_auth_data()["mapUsers"].contains(eve));
+}
+
+/// A kubeconfig whose exec stanza runs `kubectl-eks_token` with `keys`, assuming `role_arn` when
+/// given: how a person signs in, through aws-auth (unlike the admin's static token).
+fn person_kubeconfig(
+    bed: &Bed,
+    keys: &eks_testbed::AwsKeys,
+    role_arn: Option<&str>,
+    name: &str,
+) -> PathBuf {
+    let token_bin = eks_testbed::bin_path("kubectl-eks_token")
+        .expect("kubectl-eks_token is built (cargo build --workspace --bins)");
+    let mut args = vec![
+        "--cluster-name".to_owned(),
+        bed.tb.cluster_name().to_owned(),
+    ];
+    if let Some(role) = role_arn {
+        args.extend(["--role-arn".to_owned(), role.to_owned()]);
+        args.extend(["--session-name".to_owned(), name.to_owned()]);
+    }
+    let cluster = bed.tb.cluster_arn().to_owned();
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {
+            "server": bed.tb.server_url(),
+            "certificate-authority": bed.tb.dir().join("ca.pem").display().to_string(),
+        }}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
+        "current-context": cluster,
+        "users": [{"name": name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": token_bin.display().to_string(),
+            "args": args,
+            "env": [
+                {"name": "AWS_REGION", "value": "us-east-1"},
+                {"name": "AWS_ENDPOINT_URL", "value": bed.tb.aws_endpoint().unwrap()},
+                {"name": "AWS_ACCESS_KEY_ID", "value": keys.access_key_id},
+                {"name": "AWS_SECRET_ACCESS_KEY", "value": keys.secret_access_key},
+            ],
+            "interactiveMode": "Never",
+        }}}],
+    });
+    let path = bed.tb.dir().join(format!("kubeconfig-person-{name}"));
+    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    path
+}
+
+/// Real kubectl with a person's kubeconfig, hermetic.
+fn kubectl_as(bed: &Bed, kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned()))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", bed.tb.dir().join("home"))
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+fn create_namespace(bed: &Bed, name: &str) {
+    bed.tb
+        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+        .unwrap();
+}
+
+/// Issue 15, item 1: a grant never changes what anyone else may do. Role dev gets view in team-a,
+/// then user eve gets view cluster-wide, both without --group: dev still reads team-a only.
+#[test]
+fn a_grant_without_group_never_widens_another_principal() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    create_namespace(&bed, "team-b");
+    let alice = bed.tb.create_user("alice").unwrap();
+    let dev = bed.tb.create_role("dev", "/").unwrap();
+    let eve = bed.tb.create_user("eve").unwrap();
+    let as_dev = person_kubeconfig(&bed, &alice.keys, Some(&dev.arn), "alice");
+    let as_eve = person_kubeconfig(&bed, &eve.keys, None, "eve");
+
+    let dev_out = ok(&bed.grant(&["add", &dev.arn, "--preset", "view", "-n", "team-a"]));
+    let eve_out = ok(&bed.grant(&["add", &eve.arn, "--preset", "view"]));
+
+    // dev reads team-a, and nothing else: the cluster-wide grant of eve is not dev's.
+    let can_i = |kc: &Path, ns: &str| {
+        let out = kubectl_as(&bed, kc, &["auth", "can-i", "list", "configmaps", "-n", ns]);
+        text(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(can_i(&as_dev, "team-a"), "yes");
+    assert_eq!(can_i(&as_dev, "team-b"), "no");
+    assert_eq!(can_i(&as_dev, "default"), "no");
+    let get = kubectl_as(&bed, &as_dev, &["get", "configmaps", "-n", "team-b"]);
+    assert!(!get.status.success());
+    assert!(
+        text(&get.stderr).contains("cannot list resource \"configmaps\""),
+        "{}",
+        text(&get.stderr)
+    );
+    ok(&kubectl_as(
+        &bed,
+        &as_dev,
+        &["get", "configmaps", "-n", "team-a"],
+    ));
+    // eve reads everywhere, as granted.
+    assert_eq!(can_i(&as_eve, "team-b"), "yes");
+    ok(&kubectl_as(
+        &bed,
+        &as_eve,
+        &["get", "configmaps", "-n", "team-b"],
+    ));
+
+    // Readable names: the default group says preset and scope, the binding is named after it.
+    assert!(dev_out.contains("eks-grant:view@team-a"), "{dev_out}");
+    assert!(
+        dev_out.contains("RoleBinding/eks-grant:view@team-a in team-a created"),
+        "{dev_out}"
+    );
+    assert!(!dev_out.contains("eks-grant:eks-grant:"), "{dev_out}");
+    assert!(
+        eve_out.contains("ClusterRoleBinding/eks-grant:view:cluster-wide created"),
+        "{eve_out}"
+    );
+}
+
+/// Issue 15, item 1: naming a group that other principals already hold, with a preset that would
+/// bind it more widely, is refused without --force, and says who would gain what.
+#[test]
+fn widening_a_shared_group_is_refused_unless_forced() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    create_namespace(&bed, "team-b");
+    let alice = bed.tb.create_user("alice").unwrap();
+    let dev = bed.tb.create_role("dev", "/").unwrap();
+    let carol = format!("arn:aws:iam::{ACCOUNT}:user/carol");
+    let as_dev = person_kubeconfig(&bed, &alice.keys, Some(&dev.arn), "alice");
+
+    ok(&bed.grant(&[
+        "add", &dev.arn, "--group", "readers", "--preset", "view", "-n", "team-a",
+    ]));
+    let aws_auth = bed.aws_auth();
+    let out = bed.grant(&["add", &carol, "--group", "readers", "--preset", "view"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "group `readers` is also held by `{}`, who would gain view in every namespace (ClusterRoleBinding `eks-grant:readers:view`)",
+            dev.arn
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(err.contains("pass --force"), "{err}");
+    assert!(err.contains("`eks-grant:view:cluster-wide`"), "{err}");
+    assert_eq!(bed.aws_auth(), aws_auth);
+    assert!(
+        bed.tb
+            .get_object("ClusterRoleBinding", "", "eks-grant:readers:view")
+            .is_none()
+    );
+    // Also refused when it would add a namespace.
+    let out = bed.grant(&[
+        "add",
+        &carol,
+        "--group",
+        "readers",
+        "--preset",
+        "view",
+        "-n",
+        "team-b",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("who would gain view in namespace `team-b` (RoleBinding `team-b/eks-grant:readers:view`)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = kubectl_as(
+        &bed,
+        &as_dev,
+        &["auth", "can-i", "list", "configmaps", "-n", "team-b"],
+    );
+    assert_eq!(text(&list.stdout).trim(), "no");
+
+    // The same scope changes nothing for dev: accepted.
+    ok(&bed.grant(&[
+        "add", &carol, "--group", "readers", "--preset", "view", "-n", "team-a",
+    ]));
+    // With --force the widening is done, and said.
+    let out = bed.grant(&[
+        "add", &carol, "--group", "readers", "--preset", "view", "--force",
+    ]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains(&format!("group `readers` widened for {}", dev.arn)),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = kubectl_as(
+        &bed,
+        &as_dev,
+        &["auth", "can-i", "list", "configmaps", "-n", "team-b"],
+    );
+    assert_eq!(text(&list.stdout).trim(), "yes");
+}
+
+/// Issue 15, items 6 and 7: a namespace that does not exist is named as such, before anything is
+/// written, with what to do; the caveat of a grant with --namespace is the one for namespaces.
+#[test]
+fn a_missing_namespace_is_named_and_caveats_fit_the_scope() {
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    let before = bed.aws_auth();
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec![
+            "add", &bob, "--preset", "view", "-n", "default", "-n", "nosuchns",
+        ];
+        args.extend(extra);
+        let out = bed.grant(&args);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(text(&out.stdout), "");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "error: namespace `nosuchns` does not exist in context `arn:aws:eks:us-east-1:{ACCOUNT}:cluster/testbed`: nothing was written\n\nhint: check the name with `kubectl get namespaces`, or create it first with `kubectl create namespace nosuchns`\n"
+            )
+        );
+    }
+    assert_eq!(bed.aws_auth(), before);
+    assert!(
+        bed.tb
+            .get_object("RoleBinding", "default", "eks-grant:view@default,nosuchns")
+            .is_none()
+    );
+
+    let out = bed.grant(&["add", &bob, "--preset", "admin", "-n", "default"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("preset caveat: admin reads the Secrets of its namespaces"),
+        "{err}"
+    );
+    assert!(!err.contains("without --namespace"), "{err}");
+    let out = bed.grant(&["add", &bob, "--preset", "admin"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr)
+            .contains("preset caveat: without --namespace, admin applies in every namespace"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Every error of eks-grant names what is wrong and says what to do; no Rust Debug output; stdout
+/// stays empty.
+#[test]
+fn errors_say_what_to_do_and_never_show_debug_output() {
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    // An RBAC object of the same name that eks-grant did not make.
+    bed.tb
+        .put_object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "eks-grant:ops:view"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}]}))
+        .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["add", "notanarn"], "`notanarn` is not an ARN"),
+        (
+            &["add", "arn:aws:iam::1:user/x"],
+            "is not a 12-digit AWS account id",
+        ),
+        (
+            &["check", "arn:aws:iam::123456789012:user/"],
+            "has no user name",
+        ),
+        (
+            &["check", &bob, "-n", "Team"],
+            "`Team` is not a valid namespace name",
+        ),
+        (
+            &["add", &bob, "-n", "default"],
+            "--namespace needs --preset",
+        ),
+        (&["add", &bob, "--group", ""], "--group is empty"),
+        (&["add", &bob, "--username", ""], "--username is empty"),
+        (
+            &["add", &bob, "--preset", "viewer"],
+            "unknown preset `viewer`",
+        ),
+        (
+            &["add", &bob, "--preset", "cluster-reader", "-n", "default"],
+            "takes no namespace",
+        ),
+        (
+            &["add", &bob, "--group", "a/b", "--preset", "view"],
+            "cannot name an RBAC binding",
+        ),
+        (&["add", &bob, "--group", "system:x"], "which EKS reserves"),
+        (
+            &["add", &bob, "--group", "ops", "--preset", "view"],
+            "is not managed by kubectl-eks-grant",
+        ),
+        (
+            &["add", &bob, "--preset", "view", "-n", "nosuchns"],
+            "namespace `nosuchns` does not exist",
+        ),
+        (
+            &["revoke", eks_testbed::bootstrap::NODE_ROLE_ARN],
+            "drops the node role mapping",
+        ),
+        (&["undo"], "no change made by eks-grant to undo"),
+    ];
+    for (args, what) in cases {
+        let out = bed.grant(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+        assert!(err.contains("\n\nhint: "), "{args:?}: no hint: {err}");
+        assert_eq!(err.matches("hint:").count(), 1, "{args:?}: {err}");
+        for debug in ["Status {", "Some(", "ListMeta", "Error {", "\"\\\""] {
+            assert!(!err.contains(debug), "{args:?}: Debug output: {err}");
+        }
+        // The cause is said once, not repeated by the error chain.
+        let first_line = err.lines().next().unwrap();
+        assert!(
+            err.matches(first_line.trim_start_matches("error: "))
+                .count()
+                == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// aws-auth's data with one more mapUsers entry.
+fn with_user(data: &BTreeMap<String, String>, arn: &str) -> BTreeMap<String, String> {
+    let mut doc = AwsAuth::parse(data).unwrap();
+    doc.upsert_user(eks_auth::aws_auth::UserMapping::new(arn, "u", vec![]))
+        .unwrap();
+    doc.render()
+}
+
+/// Issue 9 item 4: a writer that loses the 409 never overwrites the winner's history slot, and
+/// the slot of each revision records the change that landed as that revision. Deterministic: the
+/// losing writer starts from a read taken before the winner's write.
+#[test]
+fn a_writer_that_loses_the_conflict_never_overwrites_the_winners_history() {
+    use eks_auth::kube::{
+        Edit, ModifyOptions, connect, data_sha256, fetch_aws_auth, fetch_history,
+        modify_aws_auth_data_from,
+    };
+    let bed = start(false);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    let carol = format!("arn:aws:iam::{ACCOUNT}:user/carol");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let before_any = bed.aws_auth_data();
+    runtime.block_on(async {
+        let cluster = connect(Some(&bed.admin_kubeconfig), None).await.unwrap();
+        let client = &cluster.client;
+        // Writer A reads revision 0 ...
+        let stale = fetch_aws_auth(client).await.unwrap();
+        assert_eq!(stale.revision(), 0);
+        // ... writer B lands revision 1 ...
+        ok(&bed.grant(&["add", &bob, "--group", "b"]));
+        // ... and A writes from its stale read: 409, re-read, lands revision 2.
+        let options = ModifyOptions {
+            who: "writer-a".to_owned(),
+            at: "2026-01-01T00:00:00Z".to_owned(),
+            keep_history: true,
+            ..ModifyOptions::default()
+        };
+        let modified = modify_aws_auth_data_from(client, &options, Some(stale), |obj| {
+            Ok::<_, std::convert::Infallible>(Edit::Write {
+                data: with_user(&obj.data, &carol),
+                change: "writer a adds carol".to_owned(),
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(modified.attempts, 2);
+        assert_eq!(modified.record.as_ref().unwrap().revision, 2);
+
+        let slot1 = fetch_history(client, 1).await.unwrap().expect("slot 1");
+        let slot2 = fetch_history(client, 2).await.unwrap().expect("slot 2");
+        let record1 = slot1.record.clone().unwrap();
+        assert!(record1.change.contains(&bob), "{record1:?}");
+        assert_eq!(record1.by, "admin");
+        assert_eq!(slot1.data, before_any);
+        assert_eq!(slot1.replaced_by_sha256, data_sha256(&slot2.data));
+        assert_eq!(slot2.record.unwrap().change, "writer a adds carol");
+        let now = fetch_aws_auth(client).await.unwrap();
+        assert_eq!(slot2.replaced_by_sha256, data_sha256(&now.data));
+    });
+    // undo takes back carol (revision 2), then bob (revision 1), each named.
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains("writer a adds carol"), "{out}");
+    assert!(!bed.aws_auth_data()["mapUsers"].contains(&carol));
+    assert!(bed.aws_auth_data()["mapUsers"].contains(&bob));
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains(&bob), "{out}");
+    assert_eq!(bed.aws_auth_data(), before_any);
+}
+
+fn revision(bed: &Bed) -> u64 {
+    bed.aws_auth()["metadata"]["annotations"]["eks-grant.kubectl-eks.io/revision"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Issue 15 item 3: `undo` reverts the whole change it names, RBAC objects included (those an
+/// `add` created are deleted, those a `revoke` deleted come back), and revision numbers only go
+/// up: an undo writes the next revision, and never two changes share one.
+#[test]
+fn undo_reverts_the_rbac_of_the_change_and_revisions_only_go_up() {
+    let bed = start(true);
+    create_namespace(&bed, "team-a");
+    let bob = bed.tb.create_user("bob").unwrap();
+    let as_bob = person_kubeconfig(&bed, &bob.keys, None, "bob");
+    let can_i = || {
+        let out = kubectl_as(
+            &bed,
+            &as_bob,
+            &["auth", "can-i", "list", "configmaps", "-n", "team-a"],
+        );
+        text(&out.stdout).trim().to_owned()
+    };
+    let original = bed.aws_auth_data();
+
+    // revision 1: bob gets view in team-a (a RoleBinding is created).
+    ok(&bed.grant(&["add", &bob.arn, "--preset", "view", "-n", "team-a"]));
+    assert_eq!(revision(&bed), 1);
+    assert_eq!(can_i(), "yes");
+    let rb = || {
+        bed.tb
+            .get_object("RoleBinding", "team-a", "eks-grant:view@team-a")
+    };
+    assert!(rb().is_some());
+
+    // undo (revision 2): aws-auth as before, and the RoleBinding is gone too.
+    let out = ok(&bed.grant(&["undo"]));
+    assert!(out.contains("revision 1"), "{out}");
+    assert!(
+        out.contains("RoleBinding/eks-grant:view@team-a in team-a deleted"),
+        "{out}"
+    );
+    assert_eq!(bed.aws_auth_data(), original);
+    assert!(rb().is_none());
+    assert_eq!(revision(&bed), 2);
+    assert_ne!(can_i(), "yes");
+
+    // revision 3: a new change never reuses a revision number.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&[
+        "add",
+        &bob.arn,
+        "--group",
+        "readers",
+        "--preset",
+        "cluster-reader",
+        "-o",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(out["revision"], 3);
+    let crb = || {
+        bed.tb
+            .get_object("ClusterRoleBinding", "", "eks-grant:readers:cluster-reader")
+    };
+    let role = || {
+        bed.tb
+            .get_object("ClusterRole", "", "eks-grant:cluster-reader")
+    };
+    assert!(crb().is_some() && role().is_some());
+
+    // revision 4: revoke deletes the binding and the ClusterRole nobody uses any more ...
+    let out = ok(&bed.grant(&["revoke", &bob.arn]));
+    assert!(out.contains("revision 4"), "{out}");
+    assert!(crb().is_none() && role().is_none());
+    assert!(
+        AwsAuth::parse(&bed.aws_auth_data())
+            .unwrap()
+            .users()
+            .is_empty()
+    );
+
+    // ... and undoing the revoke (revision 5) brings the mapping and both objects back.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+    assert_eq!(out["undone_revision"], 4);
+    assert_eq!(out["revision"], 5);
+    assert!(crb().is_some() && role().is_some());
+    assert!(bed.aws_auth_data()["mapUsers"].contains(&bob.arn));
+    assert_eq!(can_i(), "yes");
+
+    // undo again reverts the change before (revision 3, the add), not the undo: a stack.
+    let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+    assert_eq!(out["undone_revision"], 3);
+    assert_eq!(out["revision"], 6);
+    assert!(crb().is_none() && role().is_none());
+    assert_eq!(bed.aws_auth_data(), original);
+    // revision 1 was undone already (by revision 2): nothing is left.
+    let out = bed.grant(&["undo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no change made by eks-grant to undo"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(revision(&bed), 6);
+}
+
+/// Issue 9 item 4 with real processes: many concurrent writers, then `undo` after `undo`. Every
+/// slot records the change that landed as its revision (the data before it, and the hash of the
+/// data after it, which is the next slot's data), so each undo succeeds and takes back exactly
+/// the user its record names.
+#[test]
+fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
+    use eks_auth::kube::data_sha256;
+    let bed = start(false);
+    const WRITERS: usize = 24;
+    let children: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let arn = format!("arn:aws:iam::{ACCOUNT}:user/w{i:02}");
+            Command::new(BIN)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", bed.tb.dir().join("home"))
+                .arg("--kubeconfig")
+                .arg(&bed.admin_kubeconfig)
+                .args(["add", &arn, "--group", "team"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        ok(&child.wait_with_output().unwrap());
+    }
+    let last = revision(&bed);
+    assert_eq!(last, WRITERS as u64);
+    let slot = |r: u64| {
+        let cm = bed
+            .tb
+            .get_object(
+                "ConfigMap",
+                "kube-system",
+                &format!("aws-auth-history-{}", r % 10),
+            )
+            .unwrap();
+        let annotations = &cm["metadata"]["annotations"];
+        assert_eq!(
+            annotations["eks-grant.kubectl-eks.io/revision"],
+            r.to_string()
+        );
+        let data: BTreeMap<String, String> =
+            serde_json::from_value(cm["data"].clone()).unwrap_or_default();
+        let record: Value = serde_json::from_str(
+            annotations["eks-grant.kubectl-eks.io/last-change"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let after = annotations["eks-grant.kubectl-eks.io/replaced-by-sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (data, record, after)
+    };
+    // The ring holds the last ten revisions, each consistent with the next.
+    for r in last - 9..=last {
+        let (data, record, after) = slot(r);
+        assert_eq!(record["revision"], r);
+        let next_data = if r == last {
+            bed.aws_auth_data()
+        } else {
+            slot(r + 1).0
+        };
+        assert_eq!(after, data_sha256(&next_data), "slot {r}");
+        // The record names the user that revision added: in the data after it, not before.
+        let change = record["change"].as_str().unwrap();
+        let user = change.split('`').nth(1).unwrap();
+        assert!(next_data["mapUsers"].contains(user), "slot {r}: {change}");
+        assert!(
+            !data.get("mapUsers").is_some_and(|u| u.contains(user)),
+            "slot {r}: {change}"
+        );
+    }
+    // Walk back five changes: each undo succeeds and removes the user its record names.
+    for step in 0..5u64 {
+        let (_, record, _) = slot(last - step);
+        let user = record["change"]
+            .as_str()
+            .unwrap()
+            .split('`')
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let out: Value = serde_json::from_str(&ok(&bed.grant(&["undo", "-o", "json"]))).unwrap();
+        assert_eq!(out["undone_revision"], last - step);
+        assert!(out["undone_change"].as_str().unwrap().contains(&user));
+        assert!(!bed.aws_auth_data()["mapUsers"].contains(&user));
+    }
+    let remaining = AwsAuth::parse(&bed.aws_auth_data()).unwrap().users().len();
+    assert_eq!(remaining, WRITERS - 5);
 }

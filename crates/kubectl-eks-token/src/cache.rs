@@ -18,15 +18,16 @@
 //! check (the authenticator accepts `X-Amz-Date` up to 15 minutes old) at the cost of one new
 //! signature every 9 minutes.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::secure_fs;
 
 /// A cached token is served only while it has at least this long left.
 pub const MIN_REMAINING: Duration = Duration::from_secs(5 * 60);
@@ -49,6 +50,59 @@ pub struct KeyInputs<'a> {
     pub session: &'a str,
     /// `(name, value)` of the identity-relevant environment variables (see `env::IDENTITY_VARS`).
     pub env: Vec<(&'a str, Option<String>)>,
+    /// `(which, state)` of the shared AWS config and credentials files: what a profile says
+    /// decides the identity, so an edited profile is a new key.
+    pub files: Vec<(&'a str, FileState)>,
+}
+
+/// What a shared AWS file held when the key was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Missing,
+    /// SHA-256 of the content.
+    Content([u8; 32]),
+    /// Present but not readable (or larger than [`MAX_SHARED_FILE`]): its size and mtime stand
+    /// in for the content.
+    Unread {
+        len: u64,
+        modified_ns: u128,
+    },
+}
+
+/// Shared config files are a few hundred bytes; one larger than this is keyed by size and mtime.
+pub const MAX_SHARED_FILE: u64 = 1024 * 1024;
+
+/// Reads `path` for the cache key: one open and one read of a small file.
+pub fn file_state(path: &std::path::Path) -> FileState {
+    use std::io::ErrorKind;
+    let unread = |meta: &fs::Metadata| FileState::Unread {
+        len: meta.len(),
+        modified_ns: meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos()),
+    };
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return FileState::Missing,
+        Err(_) => {
+            return fs::metadata(path)
+                .map(|m| unread(&m))
+                .unwrap_or(FileState::Missing);
+        }
+    };
+    let Ok(meta) = file.metadata() else {
+        return FileState::Missing;
+    };
+    if meta.len() > MAX_SHARED_FILE || !meta.is_file() {
+        return unread(&meta);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    match (&file).take(MAX_SHARED_FILE).read_to_end(&mut bytes) {
+        Ok(_) => FileState::Content(Sha256::digest(&bytes).into()),
+        Err(_) => unread(&meta),
+    }
 }
 
 /// Hex SHA-256 over length-prefixed fields: no two distinct inputs share a key.
@@ -74,6 +128,14 @@ pub fn cache_key(inputs: &KeyInputs<'_>) -> String {
     field("external_id", Some(inputs.external_id));
     field("session", Some(inputs.session));
     for (name, value) in &inputs.env {
+        field(name, value.as_deref());
+    }
+    for (name, state) in &inputs.files {
+        let value = match state {
+            FileState::Missing => None,
+            FileState::Content(digest) => Some(format!("sha256:{}", hex::encode(digest))),
+            FileState::Unread { len, modified_ns } => Some(format!("stat:{len}:{modified_ns}")),
+        };
         field(name, value.as_deref());
     }
     hex::encode(h.finalize())
@@ -159,29 +221,43 @@ pub fn parse_entry(bytes: &[u8]) -> Result<Entry, Rejected> {
     Ok(entry)
 }
 
+/// How often a waiting process looks for the leader's entry.
+const FLIGHT_POLL: Duration = Duration::from_millis(10);
+
+/// What [`Cache::single_flight`] decided.
+#[derive(Debug)]
+pub enum Flight {
+    /// We sign and store; the lock is held until this value is dropped (after the store).
+    Leader(FlightLock),
+    /// Another process signed while we waited.
+    Served(Entry),
+    /// No lock (a stuck leader, or none could be taken): sign on our own.
+    Alone,
+}
+
+/// The leader's lock: released when dropped (and by the OS if the process dies).
+#[derive(Debug)]
+pub struct FlightLock {
+    _file: fs::File,
+}
+
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
-    uid: u32,
+    /// Our user id (Unix); entries of another owner are not used.
+    uid: Option<u32>,
 }
 
 impl Cache {
     /// Open (creating it 0700 if needed) the cache directory. Refuses a directory that is a
     /// symlink or owned by someone else; tightens our own directory's mode to 0700.
     pub fn open(dir: PathBuf) -> Result<Cache> {
-        let uid = rustix::process::geteuid().as_raw();
+        let uid = secure_fs::my_uid();
         match fs::symlink_metadata(&dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)
-                    .with_context(|| {
-                        format!("creating token cache directory `{}`", dir.display())
-                    })?;
-                // `recursive` applies the mode to every created level; make sure of the leaf.
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-                    .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
+                secure_fs::create_private_dir(&dir).with_context(|| {
+                    format!("creating token cache directory `{}`", dir.display())
+                })?;
             }
             Err(e) => {
                 return Err(e)
@@ -200,15 +276,16 @@ impl Cache {
                         dir.display()
                     );
                 }
-                if meta.uid() != uid {
+                if let (Some(owner), Some(uid)) = (secure_fs::owner(&meta), uid)
+                    && owner != uid
+                {
                     bail!(
-                        "token cache directory `{}` is owned by uid {}, not by us (uid {uid}); not using it",
+                        "token cache directory `{}` is owned by uid {owner}, not by us (uid {uid}); not using it",
                         dir.display(),
-                        meta.uid()
                     );
                 }
-                if meta.mode() & 0o077 != 0 {
-                    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                if secure_fs::mode(&meta).is_some_and(|m| m & 0o077 != 0) {
+                    secure_fs::make_dir_private(&dir)
                         .with_context(|| format!("setting mode 0700 on `{}`", dir.display()))?;
                 }
             }
@@ -230,24 +307,28 @@ impl Cache {
     }
 
     fn read_path(&self, path: &Path) -> Result<Entry, Rejected> {
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ENOENT) => Rejected::Missing,
-                Some(libc::ELOOP) => Rejected::Symlink,
-                _ => Rejected::Io,
-            })?;
+        let file = secure_fs::open_read_nofollow(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Rejected::Missing
+            } else if secure_fs::is_link_refusal(&e) {
+                Rejected::Symlink
+            } else {
+                Rejected::Io
+            }
+        })?;
         let meta = file.metadata().map_err(|_| Rejected::Io)?;
         if !meta.file_type().is_file() {
             return Err(Rejected::NotRegular);
         }
-        if meta.uid() != self.uid {
-            return Err(Rejected::ForeignOwner(meta.uid()));
+        if let (Some(owner), Some(uid)) = (secure_fs::owner(&meta), self.uid)
+            && owner != uid
+        {
+            return Err(Rejected::ForeignOwner(owner));
         }
-        if meta.mode() & 0o077 != 0 {
-            return Err(Rejected::Mode(meta.mode() & 0o777));
+        if let Some(mode) = secure_fs::mode(&meta)
+            && mode & 0o077 != 0
+        {
+            return Err(Rejected::Mode(mode & 0o777));
         }
         if meta.len() > MAX_FILE_SIZE {
             return Err(Rejected::TooLarge);
@@ -270,31 +351,44 @@ impl Cache {
     /// Atomically write `entry` under `key`: temp file (O_EXCL, 0600), fsync, rename.
     pub fn store(&self, key: &str, entry: &Entry) -> Result<()> {
         let body = serde_json::to_vec(entry).context("encoding cache entry")?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let tmp = self
-            .dir
-            .join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
-        let result = (|| -> std::io::Result<()> {
-            let mut file: File = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&tmp)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&tmp, self.path(key))
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(e)
-                .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()));
+        secure_fs::replace_in_dir(&self.dir, &self.path(key), &body, 0o600)
+            .with_context(|| format!("writing token cache entry in `{}`", self.dir.display()))
+    }
+
+    fn lock_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.lock"))
+    }
+
+    /// Single flight for a cache miss: of many processes that miss the same key at once, one
+    /// signs (the leader, holding an OS file lock on `KEY.lock`) and the others wait for its
+    /// entry. A waiter gives up after `wait` (a stuck leader) and signs on its own; a dead
+    /// leader's lock is released by the OS, so the next waiter leads. The lock is advisory and
+    /// only ever costs time: any failure to lock means "sign on your own".
+    pub fn single_flight(&self, key: &str, wait: Duration) -> Flight {
+        let Ok(file) = secure_fs::open_lock(&self.lock_path(key)) else {
+            return Flight::Alone;
+        };
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    // The previous leader may have stored its entry just before letting go.
+                    return match self.lookup(key, SystemTime::now()) {
+                        Some(entry) => Flight::Served(entry),
+                        None => Flight::Leader(FlightLock { _file: file }),
+                    };
+                }
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(_)) => return Flight::Alone,
+            }
+            if let Some(entry) = self.lookup(key, SystemTime::now()) {
+                return Flight::Served(entry);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Flight::Alone;
+            }
+            std::thread::sleep(FLIGHT_POLL);
         }
-        Ok(())
     }
 
     /// Every entry file with its key and what reading it gave.
@@ -324,7 +418,9 @@ impl Cache {
             let name = item.file_name();
             let Some(name) = name.to_str() else { continue };
             let is_entry = name.ends_with(".json");
-            if is_entry || (name.starts_with('.') && name.ends_with(".tmp")) {
+            let leftover =
+                (name.starts_with('.') && name.ends_with(".tmp")) || name.ends_with(".lock");
+            if is_entry || leftover {
                 // remove_file unlinks a symlink itself, never its target.
                 fs::remove_file(item.path())
                     .with_context(|| format!("removing `{}`", item.path().display()))?;
@@ -350,6 +446,10 @@ mod tests {
             env: vec![
                 ("AWS_ACCESS_KEY_ID", Some("AKIAEXAMPLE".to_owned())),
                 ("AWS_PROFILE", None),
+            ],
+            files: vec![
+                ("config", FileState::Content([1; 32])),
+                ("credentials", FileState::Missing),
             ],
         }
     }
@@ -404,6 +504,27 @@ mod tests {
                 ],
                 ..inputs()
             },
+            // an edited profile
+            KeyInputs {
+                files: vec![
+                    ("config", FileState::Content([2; 32])),
+                    ("credentials", FileState::Missing),
+                ],
+                ..inputs()
+            },
+            KeyInputs {
+                files: vec![
+                    ("config", FileState::Content([1; 32])),
+                    (
+                        "credentials",
+                        FileState::Unread {
+                            len: 1,
+                            modified_ns: 2,
+                        },
+                    ),
+                ],
+                ..inputs()
+            },
         ];
         let mut keys: Vec<String> = variants.iter().map(cache_key).collect();
         keys.push(base);
@@ -426,6 +547,20 @@ mod tests {
             ..inputs()
         };
         assert_ne!(cache_key(&a), cache_key(&b));
+    }
+
+    #[test]
+    fn file_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        assert_eq!(file_state(&p), FileState::Missing);
+        fs::write(&p, "[profile dev]\nrole_arn = a\n").unwrap();
+        let a = file_state(&p);
+        fs::write(&p, "[profile dev]\nrole_arn = b\n").unwrap();
+        let b = file_state(&p);
+        assert!(matches!(a, FileState::Content(_)));
+        assert_ne!(a, b);
+        assert_eq!(file_state(dir.path()), file_state(dir.path()));
     }
 
     #[test]

@@ -36,7 +36,7 @@ Shell completion: see `kubectl eks-token completion --help`.";
 /// Without a subcommand, prints one ExecCredential for the cluster on stdout.
 #[derive(Debug, Parser)]
 #[command(
-    name = "kubectl-eks_token",
+    name = "kubectl eks-token",
     bin_name = "kubectl eks-token",
     version,
     args_conflicts_with_subcommands = true,
@@ -110,13 +110,47 @@ Examples:
     --role-arn arn:aws:iam::111122223333:role/EksAdmin --dry-run"
     )]
     UpdateKubeconfig(UpdateKubeconfigArgs),
+    /// Move kubeconfig users from `aws eks get-token` or `aws-iam-authenticator` onto this plugin.
+    #[command(
+        override_usage = "kubectl eks-token adopt [--context NAME]... [--all] [flags]",
+        long_about = "\
+Move kubeconfig users from `aws eks get-token` or `aws-iam-authenticator token` onto
+kubectl-eks_token, with the same identity (cluster, region, profile, role, env).
+
+Only the exec stanza's `command`, `args` (and a `v1alpha1` apiVersion) change, and an
+`installHint` is added; every other byte of the file stays as it was. A stanza with an
+argument this plugin cannot reproduce is left alone and listed with the reason. The version
+before the change is kept beside the file (`PATH.before-adopt`, 0600) for `--revert`.
+Without `--context` or `--all`, the current context is moved.",
+        after_help = "\
+Examples:
+  # See what would change in every context, then do it
+  kubectl eks-token adopt --all --dry-run
+  kubectl eks-token adopt --all
+
+  # Two contexts only; then undo
+  kubectl eks-token adopt --context prod --context staging
+  kubectl eks-token adopt --revert"
+    )]
+    Adopt(AdoptArgs),
     /// Check a token as the EKS authenticator would, and optionally ask STS whose it is.
     #[command(
-        override_usage = "kubectl eks-token verify TOKEN [flags]",
+        override_usage = "kubectl eks-token verify TOKEN [--region R | --partition P] [flags]\n       \
+                          kubectl eks-token verify TOKEN --cluster-name NAME --resolve [flags]",
         after_help = "\
+The cluster's partition comes from --partition, else from a cluster ARN given as
+--cluster-name, else from --region, else it is `aws`: only that partition's STS
+hosts are accepted, as by EKS. --resolve needs --cluster-name (the token signs
+the cluster name and STS checks it); it sends the request to --sts-endpoint,
+else to AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL when set, else to the token's
+own STS host.
+
 Examples:
   # Offline checks: format, signature parameters, expiry
   kubectl eks-token verify k8s-aws-v1.aHR0cHM6Ly9zdHMu...
+
+  # The same for a cluster in China
+  kubectl eks-token verify k8s-aws-v1.aHR0cHM6Ly9zdHMu... --region cn-north-1
 
   # Read a token or ExecCredential from stdin and ask STS whose it is
   kubectl eks-token --cluster-name demo \\
@@ -151,8 +185,8 @@ pub fn completer() -> Completer {
 
 #[derive(Debug, Args)]
 pub struct UpdateKubeconfigArgs {
-    /// Name of the EKS cluster.
-    #[arg(long, value_name = "NAME")]
+    /// Name of the EKS cluster, or its ARN (which gives the region too).
+    #[arg(long, value_name = "NAME|ARN")]
     pub name: String,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -170,17 +204,43 @@ pub struct UpdateKubeconfigArgs {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// A context whose user to move (repeatable; default: the current context).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["all", "revert"])]
+    pub context: Vec<String>,
+    /// Move every user that runs `aws eks get-token` or `aws-iam-authenticator token`.
+    #[arg(long, conflicts_with = "revert")]
+    pub all: bool,
+    /// Kubeconfig to edit (default: each KUBECONFIG file, else ~/.kube/config).
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Print the change as a diff instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Put back the file as it was before the last adopt.
+    #[arg(long)]
+    pub revert: bool,
+}
+
 #[derive(Args)]
 pub struct VerifyArgs {
     /// The token (`k8s-aws-v1.…`), or `-` to read it (or an ExecCredential) from stdin.
     pub token: String,
-    /// The cluster the token must be for (needed to send it to STS).
-    #[arg(long, value_name = "NAME")]
+    /// The cluster the token must be for, by name or EKS cluster ARN (needed by --resolve).
+    #[arg(long, value_name = "NAME|ARN")]
     pub cluster_name: Option<String>,
-    /// Send the presigned request to STS and print whose token it is.
+    /// The cluster's region: its partition's STS hosts are the ones accepted.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The cluster's partition (aws, aws-cn, aws-us-gov, ...), if not that of --region.
+    #[arg(long, value_name = "PARTITION")]
+    pub partition: Option<String>,
+    /// Send the presigned request to STS and print whose token it is (needs --cluster-name).
     #[arg(long, requires = "cluster_name")]
     pub resolve: bool,
-    /// Send it here instead of the token's own STS host (the signed Host header is kept).
+    /// With --resolve: send it here instead of AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or the
+    /// token's own STS host (the signed Host header is kept).
     #[arg(long, value_name = "URL", requires = "resolve")]
     pub sts_endpoint: Option<String>,
     /// Output format.
@@ -194,6 +254,8 @@ impl std::fmt::Debug for VerifyArgs {
         f.debug_struct("VerifyArgs")
             .field("token", &"<redacted>")
             .field("cluster_name", &self.cluster_name)
+            .field("region", &self.region)
+            .field("partition", &self.partition)
             .field("resolve", &self.resolve)
             .field("sts_endpoint", &self.sts_endpoint)
             .field("output", &self.output)

@@ -5,7 +5,12 @@
 //! 2. static credentials in the environment, no `--profile`/`--role-arn`, region from flag or
 //!    environment: sign locally with `eks_auth::token::presign`. No aws-config.
 //! 3. everything else: aws-config's standard chain on a current-thread runtime, AssumeRole if
-//!    asked, then sign locally.
+//!    asked, then sign locally. Single flight first: of many processes missing the same key at
+//!    once, one signs and the others take its cache entry (at most [`FLIGHT_WAIT`] of waiting).
+//!
+//! The cache key (path 1) covers the flags, the identity environment variables and the content
+//! of the shared AWS config and credentials files: a hit reads those two small files and the
+//! entry, nothing more.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -15,9 +20,13 @@ use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws::{self, AssumeRoleRequest, AwsOptions, DEFAULT_ROLE_SESSION_NAME};
 use eks_auth::token::{self, Credentials, Token};
 
-use crate::cache::{self, Cache, Entry, KeyInputs};
+use crate::cache::{self, Cache, Entry, FileState, Flight, KeyInputs};
 use crate::cli::TokenArgs;
 use crate::env;
+
+/// How long a process waits for another one signing the same identity before signing on its
+/// own: a stuck or dead leader costs kubectl at most this.
+const FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// How the AssumeRole session is named.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +119,15 @@ impl TokenRequest {
                 .iter()
                 .map(|name| (*name, env::var(name)))
                 .collect(),
+            files: shared_aws_files()
+                .into_iter()
+                .map(|(which, path)| {
+                    (
+                        which,
+                        path.map_or(FileState::Missing, |p| cache::file_state(&p)),
+                    )
+                })
+                .collect(),
         })
     }
 
@@ -132,7 +150,7 @@ impl TokenRequest {
 
 /// EKS cluster names: 1-100 characters, letters, digits, `-` and `_`, starting alphanumeric
 /// (EKS CreateCluster API reference, `name` pattern `^[0-9A-Za-z][A-Za-z0-9\-_]*`).
-fn validate_cluster_name(name: &str) -> Result<()> {
+pub fn validate_cluster_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -159,6 +177,32 @@ fn validate_session_name(name: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The shared AWS config and credentials files the profile chain reads: `AWS_CONFIG_FILE`
+/// (default `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`),
+/// `~/` expanded as the SDKs do (AWS SDKs and Tools reference guide, "Location of the shared
+/// config and credentials files").
+fn shared_aws_files() -> [(&'static str, Option<PathBuf>); 2] {
+    let home = env::var(env::HOME);
+    let locate = |var: &str, default: &str| -> Option<PathBuf> {
+        match env::var(var) {
+            Some(p) => match (p.strip_prefix("~/"), &home) {
+                (Some(rest), Some(h)) => Some(PathBuf::from(h).join(rest)),
+                _ => Some(PathBuf::from(p)),
+            },
+            None => home
+                .as_ref()
+                .map(|h| PathBuf::from(h).join(".aws").join(default)),
+        }
+    };
+    [
+        ("config", locate(env::AWS_CONFIG_FILE, "config")),
+        (
+            "credentials",
+            locate(env::AWS_SHARED_CREDENTIALS_FILE, "credentials"),
+        ),
+    ]
 }
 
 pub fn default_cache_dir() -> Option<PathBuf> {
@@ -210,13 +254,30 @@ pub fn run(args: TokenArgs) -> Result<()> {
         return emit(&request, version, &token);
     }
 
+    // Held (when we lead a single flight) until the entry is stored.
+    let mut _flight_lock = None;
     let (token, region) = match request.static_credentials() {
         Some((creds, region)) => {
             let token = token::presign(&creds, &request.cluster, region, SystemTime::now())
                 .with_context(|| format!("signing a token for cluster `{}`", request.cluster))?;
             (token, region.to_owned())
         }
-        None => fetch_token_with_sdk(&request)?,
+        None => {
+            // The SDK path may call STS (AssumeRole, SSO): when many kubectl processes start
+            // at once on a cold cache, one of them signs and the others take its entry.
+            match cache.as_ref().map(|c| c.single_flight(&key, FLIGHT_WAIT)) {
+                Some(Flight::Served(entry)) => {
+                    let token = Token {
+                        token: entry.token.clone(),
+                        expiration: entry.expiration(),
+                    };
+                    return emit(&request, version, &token);
+                }
+                Some(Flight::Leader(lock)) => _flight_lock = Some(lock),
+                Some(Flight::Alone) | None => {}
+            }
+            fetch_token_with_sdk(&request)?
+        }
     };
 
     if let Some(cache) = &cache {

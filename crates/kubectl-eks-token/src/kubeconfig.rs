@@ -6,11 +6,8 @@
 //!
 //! `build_entries` and `merge` are pure; `run` does the I/O.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::fs;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::aws::{self, AwsOptions, ClusterInfo};
@@ -21,10 +18,15 @@ use crate::env;
 
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 pub const COMMAND: &str = "kubectl-eks_token";
-pub const INSTALL_HINT: &str = "kubectl-eks_token is needed to authenticate to this EKS cluster.\n\
-Install it with `kubectl krew install eks-token`, or from source with\n\
-`cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,\n\
-and make sure it is on your PATH.";
+/// How to install the plugin, as the README's "Installing" section says.
+pub const INSTALL_HINT: &str = concat!(
+    "kubectl-eks_token is needed to authenticate to this EKS cluster.\n",
+    "Install it with krew:\n",
+    "  kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git\n",
+    "  kubectl krew install kubectl-eks/eks-token\n",
+    "or from a clone of https://github.com/kubectl-eks/kubectl-eks with ./scripts/install,\n",
+    "and make sure it is on your PATH.",
+);
 
 /// What to write for one cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,50 +250,52 @@ fn choose_path(flag: Option<PathBuf>, cluster_name: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".kube").join("config"))
 }
 
-/// Write atomically with mode 0600: temp file next to the target, fsync, rename. A symlinked
-/// kubeconfig is written through to its target so the link stays.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let target = match fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(_) => path.to_owned(),
-    };
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let file_name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("config");
-    let tmp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing kubeconfig `{}`", target.display()));
+/// `--name` as a cluster name, or as an EKS cluster ARN
+/// (`arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME`, EKS API reference, Cluster `arn`), whose
+/// name and region are taken from it. Returns the name and the region to use.
+pub fn cluster_target(name: &str, region: Option<&str>) -> Result<(String, Option<String>)> {
+    if !name.starts_with("arn:") {
+        crate::get_token::validate_cluster_name(name).map_err(|e| {
+            anyhow::anyhow!("{e}\n\nhint: `--name` takes the cluster's name (`prod`) or its ARN (`arn:aws:eks:REGION:ACCOUNT:cluster/prod`)")
+        })?;
+        return Ok((name.to_owned(), region.map(str::to_owned)));
     }
-    Ok(())
+    let parts: Vec<&str> = name.splitn(6, ':').collect();
+    let (arn_region, resource) = match parts.as_slice() {
+        ["arn", partition, "eks", r, account, resource]
+            if !partition.is_empty() && !r.is_empty() && !account.is_empty() =>
+        {
+            (*r, *resource)
+        }
+        _ => bail!(
+            "`--name` `{name}` is not an EKS cluster ARN\n\nhint: a cluster ARN reads `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`; or pass the cluster's name"
+        ),
+    };
+    let Some(cluster) = resource.strip_prefix("cluster/") else {
+        bail!(
+            "`--name` `{name}` is an EKS ARN but not a cluster's (`{resource}`)\n\nhint: a cluster ARN ends in `:cluster/NAME`"
+        );
+    };
+    crate::get_token::validate_cluster_name(cluster)
+        .with_context(|| format!("in the cluster ARN `{name}`"))?;
+    if let Some(flag) = region
+        && flag != arn_region
+    {
+        bail!(
+            "`--region {flag}` contradicts the cluster ARN `{name}` (region {arn_region})\n\nhint: drop `--region`: the ARN names the region"
+        );
+    }
+    aws::check_region(arn_region)?;
+    Ok((cluster.to_owned(), Some(arn_region.to_owned())))
 }
 
-pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
+pub fn run(mut args: UpdateKubeconfigArgs) -> Result<()> {
     if let Some(region) = &args.aws.region {
         aws::check_region(region)?;
     }
+    let (name, region) = cluster_target(&args.name, args.aws.region.as_deref())?;
+    args.name = name;
+    args.aws.region = region;
     if let Some(role) = &args.aws.role_arn {
         role.parse::<eks_auth::arn::Arn>()
             .with_context(|| format!("invalid `--role-arn` `{role}`"))?;
@@ -333,7 +337,8 @@ pub fn run(args: UpdateKubeconfigArgs) -> Result<()> {
     if args.dry_run {
         return crate::get_token::write_stdout(&text);
     }
-    write_atomic(&path, &text)?;
+    crate::secure_fs::write_atomic(&path, text.as_bytes(), 0o600)
+        .with_context(|| format!("writing kubeconfig `{}`", path.display()))?;
     let verb = if updated {
         "Updated context"
     } else {
@@ -477,8 +482,10 @@ users:
       provideClusterInfo: false
       installHint: |-
         kubectl-eks_token is needed to authenticate to this EKS cluster.
-        Install it with `kubectl krew install eks-token`, or from source with
-        `cargo install --git https://github.com/kubectl-eks/kubectl-eks kubectl-eks-token`,
+        Install it with krew:
+          kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git
+          kubectl krew install kubectl-eks/eks-token
+        or from a clone of https://github.com/kubectl-eks/kubectl-eks with ./scripts/install,
         and make sure it is on your PATH.
 "
         );
@@ -563,6 +570,61 @@ users:
             merge("users: [a]\n", &e).unwrap_err().to_string(),
             "kubeconfig `users` has an entry that is not a mapping"
         );
+    }
+
+    /// Issue 15: the hint installs the way the README does (krew's custom index).
+    #[test]
+    fn install_hint_matches_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for line in [
+            "kubectl krew index add kubectl-eks https://github.com/kubectl-eks/krew-index.git",
+            "kubectl krew install kubectl-eks/eks-token",
+            "./scripts/install",
+        ] {
+            assert!(INSTALL_HINT.contains(line), "hint lacks `{line}`");
+            assert!(readme.contains(line), "README lacks `{line}`");
+        }
+        assert!(!INSTALL_HINT.contains("krew install eks-token"));
+    }
+
+    #[test]
+    fn name_or_cluster_arn() {
+        assert_eq!(
+            cluster_target("demo", None).unwrap(),
+            ("demo".to_owned(), None)
+        );
+        assert_eq!(
+            cluster_target("arn:aws:eks:eu-west-1:123456789012:cluster/demo", None).unwrap(),
+            ("demo".to_owned(), Some("eu-west-1".to_owned()))
+        );
+        assert_eq!(
+            cluster_target(
+                "arn:aws-cn:eks:cn-north-1:123456789012:cluster/demo",
+                Some("cn-north-1")
+            )
+            .unwrap(),
+            ("demo".to_owned(), Some("cn-north-1".to_owned()))
+        );
+        let err = |n: &str, r: Option<&str>| format!("{:#}", cluster_target(n, r).unwrap_err());
+        assert_eq!(
+            err(
+                "arn:aws:eks:eu-west-1:123456789012:cluster/demo",
+                Some("us-east-1")
+            ),
+            "`--region us-east-1` contradicts the cluster ARN `arn:aws:eks:eu-west-1:123456789012:cluster/demo` (region eu-west-1)\n\nhint: drop `--region`: the ARN names the region"
+        );
+        assert_eq!(
+            err(
+                "arn:aws:eks:eu-west-1:123456789012:nodegroup/demo/ng/1",
+                None
+            ),
+            "`--name` `arn:aws:eks:eu-west-1:123456789012:nodegroup/demo/ng/1` is an EKS ARN but not a cluster's (`nodegroup/demo/ng/1`)\n\nhint: a cluster ARN ends in `:cluster/NAME`"
+        );
+        assert_eq!(
+            err("arn:aws:iam::123456789012:role/x", None),
+            "`--name` `arn:aws:iam::123456789012:role/x` is not an EKS cluster ARN\n\nhint: a cluster ARN reads `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`; or pass the cluster's name"
+        );
+        assert!(err("<demo>", None).starts_with("invalid cluster name `<demo>`"));
     }
 
     #[test]

@@ -5,13 +5,14 @@ use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use eks_auth::arn::Arn;
+use eks_auth::arn::{Arn, ClusterArn, PARTITIONS};
 use eks_auth::aws::{self, CallerIdentity};
+use eks_auth::token::host::cluster_partition;
 use eks_auth::token::{self, PresignedRequest, VerifyRules};
 use serde_json::json;
 
 use crate::cli::{Output, VerifyArgs};
-use crate::get_token;
+use crate::{env, get_token};
 
 /// The authenticator accepts a presigned URL for 15 minutes after `X-Amz-Date`.
 const ACCEPTED_FOR: Duration = Duration::from_secs(15 * 60);
@@ -49,11 +50,59 @@ fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// The authenticator's rules for this cluster: its name (the name inside a cluster ARN), its
+/// partition (`--partition`, else the cluster ARN's, else `--region`'s, else `aws`, the
+/// authenticator's default) and its region.
+pub fn rules_for(
+    cluster: Option<&str>,
+    region: Option<&str>,
+    partition: Option<&str>,
+) -> Result<VerifyRules> {
+    let arn = cluster.and_then(ClusterArn::parse);
+    if let (Some(arn), Some(p)) = (&arn, partition)
+        && arn.partition() != p
+    {
+        bail!(
+            "--partition `{p}` contradicts the cluster ARN `{arn}` (partition `{}`)\n\nhint: drop --partition",
+            arn.partition()
+        );
+    }
+    let region = arn.as_ref().map(ClusterArn::region).or(region);
+    let partition = partition.or(arn.as_ref().map(ClusterArn::partition));
+    let Some(found) = cluster_partition(partition, region) else {
+        match partition {
+            Some(p) => bail!(
+                "unknown partition `{p}`\n\nhint: use one of {}",
+                PARTITIONS.join(", ")
+            ),
+            None => bail!(
+                "region `{}` belongs to no AWS partition\n\nhint: check --region, or name the partition with --partition",
+                region.unwrap_or_default()
+            ),
+        }
+    };
+    let name = arn.as_ref().map_or(cluster, |a| Some(a.name()));
+    Ok(VerifyRules::for_cluster(name, found, region))
+}
+
+/// Where `--resolve` sends the request: `--sts-endpoint`, else `AWS_ENDPOINT_URL_STS`, else
+/// `AWS_ENDPOINT_URL` (as every other AWS call of the suite is redirected), else `None`: the
+/// token's own host.
+fn resolve_endpoint(flag: Option<&str>, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    flag.map(str::to_owned).or_else(|| {
+        [env::AWS_ENDPOINT_URL_STS, env::AWS_ENDPOINT_URL]
+            .into_iter()
+            .find_map(var)
+    })
+}
+
 pub fn run(args: VerifyArgs) -> Result<()> {
     let token = read_token(&args.token)?;
-    let rules = VerifyRules {
-        cluster_name: args.cluster_name.clone(),
-    };
+    let rules = rules_for(
+        args.cluster_name.as_deref(),
+        args.region.as_deref(),
+        args.partition.as_deref(),
+    )?;
     let checked = match token::verify(&token, SystemTime::now(), &rules) {
         Ok(req) => req,
         Err(err) => {
@@ -64,17 +113,18 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         }
     };
     let identity = if args.resolve {
+        let endpoint = resolve_endpoint(args.sts_endpoint.as_deref(), &env::var);
         Some(resolve(
             &checked,
-            args.cluster_name.as_deref(),
-            args.sts_endpoint.as_deref(),
+            rules.cluster_name.as_deref(),
+            endpoint.as_deref(),
         )?)
     } else {
         None
     };
     let text = match args.output {
-        Output::Json => render_json(&checked, identity.as_ref()),
-        Output::Text => render_text(&checked, identity.as_ref()),
+        Output::Json => render_json(&checked, &rules, identity.as_ref()),
+        Output::Text => render_text(&checked, &rules, identity.as_ref()),
     };
     write_stdout(&text)
 }
@@ -100,12 +150,17 @@ fn canonical(arn: &str) -> Option<String> {
     arn.parse::<Arn>().ok().map(|a| a.canonical().to_string())
 }
 
-pub fn render_json(req: &PresignedRequest, identity: Option<&CallerIdentity>) -> String {
+pub fn render_json(
+    req: &PresignedRequest,
+    rules: &VerifyRules,
+    identity: Option<&CallerIdentity>,
+) -> String {
     let mut v = json!({
         "valid": true,
         "url": token::redact_url(&req.url),
         "host": req.host,
         "region": req.region,
+        "partition": rules.partition,
         "accessKeyId": req.access_key_id,
         "signedAt": rfc3339(req.signed_at),
         "acceptedUntil": rfc3339(req.signed_at + ACCEPTED_FOR),
@@ -122,9 +177,16 @@ pub fn render_json(req: &PresignedRequest, identity: Option<&CallerIdentity>) ->
     v.to_string()
 }
 
-pub fn render_text(req: &PresignedRequest, identity: Option<&CallerIdentity>) -> String {
+pub fn render_text(
+    req: &PresignedRequest,
+    rules: &VerifyRules,
+    identity: Option<&CallerIdentity>,
+) -> String {
     let mut out = String::new();
-    out.push_str("valid: the token passes the EKS authenticator's checks\n");
+    out.push_str(&format!(
+        "valid: the token passes the EKS authenticator's checks for partition `{}`\n",
+        rules.partition.as_deref().unwrap_or("?")
+    ));
     out.push_str(&format!(
         "url:            {}\n",
         token::redact_url(&req.url)
@@ -178,6 +240,73 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "the JSON on stdin has no `status.token`"
+        );
+    }
+
+    #[test]
+    fn the_partition_comes_from_the_flags_or_a_cluster_arn() {
+        let p = |c: Option<&str>, r: Option<&str>, p: Option<&str>| {
+            rules_for(c, r, p).map(|r| (r.cluster_name, r.partition.unwrap(), r.region))
+        };
+        assert_eq!(
+            p(Some("demo"), None, None).unwrap(),
+            (Some("demo".into()), "aws".into(), None)
+        );
+        assert_eq!(
+            p(None, Some("cn-north-1"), None).unwrap().1,
+            "aws-cn".to_owned()
+        );
+        assert_eq!(
+            p(
+                Some("arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/prod"),
+                None,
+                None
+            )
+            .unwrap(),
+            (
+                Some("prod".into()),
+                "aws-us-gov".into(),
+                Some("us-gov-west-1".into())
+            )
+        );
+        assert_eq!(
+            p(None, Some("us-east-1"), Some("aws-iso")).unwrap().1,
+            "aws-iso".to_owned()
+        );
+        assert_eq!(
+            p(None, None, Some("aws-moon")).unwrap_err().to_string(),
+            "unknown partition `aws-moon`\n\nhint: use one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc"
+        );
+        assert!(p(None, Some("moon-1"), None).is_err());
+        assert!(
+            p(
+                Some("arn:aws-cn:eks:cn-north-1:111122223333:cluster/x"),
+                None,
+                Some("aws")
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("contradicts")
+        );
+    }
+
+    #[test]
+    fn resolve_honours_aws_endpoint_url() {
+        let none = |_: &str| None;
+        assert_eq!(resolve_endpoint(None, &none), None);
+        let global = |v: &str| (v == "AWS_ENDPOINT_URL").then(|| "http://global".to_owned());
+        assert_eq!(
+            resolve_endpoint(None, &global).as_deref(),
+            Some("http://global")
+        );
+        let both = |v: &str| Some(format!("http://{v}"));
+        assert_eq!(
+            resolve_endpoint(None, &both).as_deref(),
+            Some("http://AWS_ENDPOINT_URL_STS")
+        );
+        assert_eq!(
+            resolve_endpoint(Some("http://flag"), &both).as_deref(),
+            Some("http://flag")
         );
     }
 

@@ -425,11 +425,19 @@ fn cache_list_and_clear() {
     let sb = Sandbox::new();
     let token = token_of(&json(&ok_stdout(&mut sb.token_cmd())));
     let list = ok_stdout(sb.bare().args(["cache", "list"]));
-    assert_eq!(list.lines().count(), 1, "{list}");
-    assert!(
-        list.contains("fresh") && list.contains("cluster=demo region=us-west-2 profile=- role=-"),
-        "{list}"
+    let lines: Vec<Vec<&str>> = list
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert_eq!(
+        lines[0],
+        [
+            "KEY", "STATE", "EXPIRES", "CLUSTER", "REGION", "PROFILE", "ROLE"
+        ]
     );
+    assert_eq!(lines[1][1], "fresh", "{list}");
+    assert_eq!(lines[1][3..], ["demo", "us-west-2", "-", "-"], "{list}");
     assert!(
         !list.contains(&token) && !list.contains("k8s-aws-v1."),
         "the token must never be listed"
@@ -445,6 +453,39 @@ fn cache_list_and_clear() {
         )
     );
     assert!(sb.cache_files().is_empty());
+}
+
+/// Issue 15: an empty cache says so (on stderr), rather than printing nothing.
+#[test]
+fn cache_list_says_when_empty() {
+    let sb = Sandbox::new();
+    let out = run(sb.bare().args(["cache", "list"]));
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("no cached tokens in {}\n", sb.cache_dir().display())
+    );
+}
+
+/// Issue 15: one version-string format across the three plugins: `kubectl eks-X VERSION`.
+#[test]
+fn version_reads_like_the_other_plugins() {
+    let sb = Sandbox::new();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        ok_stdout(sb.bare().arg("--version")),
+        format!("kubectl eks-token {version}\n")
+    );
+    for plugin in ["grant", "whoami"] {
+        let bin = eks_testbed::bin_path(&format!("kubectl-eks_{plugin}"))
+            .expect("the workspace binaries are built (cargo build --workspace --bins)");
+        let out = Command::new(bin).arg("--version").output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("kubectl eks-{plugin} {version}\n")
+        );
+    }
 }
 
 #[test]

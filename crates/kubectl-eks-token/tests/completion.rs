@@ -51,7 +51,8 @@ fn subcommand_usage_names_the_kubectl_command() {
         ),
         (
             &["verify", "--help"],
-            "Usage: kubectl eks-token verify TOKEN [flags]\n",
+            "Usage: kubectl eks-token verify TOKEN [--region R | --partition P] [flags]\n       \
+             kubectl eks-token verify TOKEN --cluster-name NAME --resolve [flags]\n",
         ),
         (
             &["cache", "--help"],
@@ -106,6 +107,7 @@ fn completion_prints_scripts_for_the_binary() {
 
 const SUBCOMMANDS: &str = "\
 update-kubeconfig\tAdd or update the cluster, user and context in a kubeconfig (like `aws eks update-kubeconfig`)
+adopt\tMove kubeconfig users from `aws eks get-token` or `aws-iam-authenticator` onto this plugin
 verify\tCheck a token as the EKS authenticator would, and optionally ask STS whose it is
 cache\tInspect or clear the token cache
 completion\tPrint a completion script for kubectl-eks_token run directly (bash, zsh or fish)

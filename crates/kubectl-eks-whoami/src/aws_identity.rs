@@ -67,6 +67,7 @@ pub async fn identify_token(
     let mut facts = TokenFacts::default();
     let rules = VerifyRules {
         cluster_name: clusters.first().cloned(),
+        ..VerifyRules::default()
     };
     let request = match token::verify(token_text, now, &rules) {
         Ok(r) => r,

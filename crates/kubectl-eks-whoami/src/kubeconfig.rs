@@ -1,7 +1,6 @@
 //! I/O: the kubeconfig (read as kubectl merges it, with kube's `Kubeconfig`), the context in
 //! use, and running the context's exec credential plugin as kubectl runs it.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -76,9 +75,27 @@ pub fn stanza(exec: &ExecConfig) -> ExecStanza {
 }
 
 /// Reads the kubeconfig (`--kubeconfig`, else `$KUBECONFIG` merged, else `~/.kube/config`) and
-/// picks the context (`--context`, else the current one).
-pub fn load(path: Option<&Path>, context: Option<&str>) -> anyhow::Result<Loaded> {
-    let kubeconfig = eks_auth::kube::read_kubeconfig(path)?;
+/// picks the context (`--context`, else the current one); `--cluster` and `--user` replace the
+/// context's entries as kubectl does.
+#[cfg(test)]
+pub fn load(path: Option<&std::path::Path>, context: Option<&str>) -> anyhow::Result<Loaded> {
+    load_args(&eks_auth::cli::KubeArgs {
+        kubeconfig: path.map(std::path::Path::to_owned),
+        context: context.map(str::to_owned),
+        ..Default::default()
+    })
+}
+
+/// [`load`] with every kubectl global flag.
+pub fn load_args(kube: &eks_auth::cli::KubeArgs) -> anyhow::Result<Loaded> {
+    let context = kube.context.as_deref();
+    let mut kubeconfig = eks_auth::kube::read_kubeconfig(kube.kubeconfig.as_deref())?;
+    eks_auth::kube::override_context(
+        &mut kubeconfig,
+        context,
+        kube.cluster.as_deref(),
+        kube.user.as_deref(),
+    )?;
     let name = match context
         .map(str::to_owned)
         .or(kubeconfig.current_context.clone())
@@ -271,7 +288,7 @@ users:
   user: {token: k8s-aws-v1.abc}
 "#;
 
-    fn write(dir: &Path) -> std::path::PathBuf {
+    fn write(dir: &std::path::Path) -> std::path::PathBuf {
         let path = dir.join("config");
         std::fs::write(&path, CONFIG).unwrap();
         path

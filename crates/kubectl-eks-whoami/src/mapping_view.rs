@@ -17,7 +17,6 @@ pub enum AwsAuthInput<'a> {
     Absent,
     Forbidden,
     Unavailable,
-    Invalid(&'a str),
 }
 
 /// The user as the API server reports it.
@@ -136,16 +135,9 @@ pub fn explain(
         AwsAuthInput::Absent => (AwsAuthStatus::Absent, Some(&empty)),
         AwsAuthInput::Forbidden => (AwsAuthStatus::Forbidden, None),
         AwsAuthInput::Unavailable => (AwsAuthStatus::Unavailable, None),
-        AwsAuthInput::Invalid(_) => (AwsAuthStatus::Invalid, None),
     };
     let Some(doc) = document else {
-        let mut out = infer(status, identity, kube);
-        if let AwsAuthInput::Invalid(err) = aws_auth {
-            out.notes.push(format!(
-                "aws-auth could not be parsed as the EKS authenticator parses it: {err}"
-            ));
-        }
-        return out;
+        return infer(status, identity, kube);
     };
     let Some(identity) = identity else {
         let mut out = infer(status, None, kube);
@@ -156,6 +148,9 @@ pub fn explain(
     };
     let canonical = identity.canonical_arn();
     let mut out = base(status, MappingKind::None);
+    for problem in doc.problems() {
+        out.notes.push(format!("aws-auth: {problem}"));
+    }
     if status == AwsAuthStatus::Absent {
         out.notes
             .push("there is no aws-auth ConfigMap in kube-system".to_owned());

@@ -128,8 +128,6 @@ pub enum AwsAuthStatus {
     Forbidden,
     /// Not asked (not authenticated) or the request failed.
     Unavailable,
-    /// Read but not parseable as the authenticator parses it.
-    Invalid,
 }
 
 /// Which source made the Kubernetes identity.

@@ -32,7 +32,7 @@ pub enum Outcome {
 
 /// Does it all.
 pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outcome)> {
-    let loaded = kubeconfig::load(cli.kube.kubeconfig.as_deref(), cli.kube.context.as_deref())?;
+    let loaded = kubeconfig::load_args(&cli.kube)?;
     let ambient = Ambient {
         aws_profile: env::var(env::AWS_PROFILE),
         aws_region: env::var(env::AWS_REGION),
@@ -115,6 +115,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         loaded.kubeconfig.clone(),
         Some(&context_name),
         resolved.token.as_deref(),
+        cli.kube.request_timeout.map(|t| t.0),
     )
     .await?
     .client;
@@ -163,11 +164,10 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     let parsed;
     let aws_auth_input = match &aws_auth_data {
         Ok(obj) if obj.exists() => {
-            parsed = AwsAuth::parse(&obj.data).map_err(|e| format!("{:#}", anyhow::Error::new(e)));
-            match &parsed {
-                Ok(doc) => AwsAuthInput::Read(doc),
-                Err(e) => AwsAuthInput::Invalid(e),
-            }
+            // Read as the authenticator reads it: a value it cannot read maps nobody, the
+            // others still count (explain notes the problems).
+            parsed = AwsAuth::read(&obj.data);
+            AwsAuthInput::Read(&parsed)
         }
         Ok(_) => AwsAuthInput::Absent,
         Err(e) if e.code() == Some(403) => {

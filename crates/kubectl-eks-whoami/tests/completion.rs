@@ -87,6 +87,9 @@ const FLAGS: &str = "\
 -n\tWith --all: the permissions in this namespace (cluster-wide rules included) instead of the cluster-wide ones
 --kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)
 --context\tThe kubeconfig context to use (default: the current context)
+--cluster\tThe kubeconfig cluster to use (default: the context's)
+--user\tThe kubeconfig user to use (default: the context's)
+--request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)
 --output\tOutput format
 -o\tOutput format
 --help\tPrint help

@@ -56,6 +56,31 @@ pub enum IssueKind {
     SsoNeedsFeatureGate,
     /// A `mapAccounts` item that is not a 12-digit account id never matches.
     BadAccount,
+    /// A `mapUsers` entry for an ARN a usable `mapRoles` entry also matches: the authenticator
+    /// looks in `mapRoles` first.
+    ShadowedByRole { role: usize },
+    /// A field the authenticator's decoder skipped for its type (the entry is kept, the field
+    /// empty).
+    FieldSkipped { message: String },
+    /// The whole value: why it cannot be edited, and unless `readable`, why the authenticator
+    /// reads no mappings from it. `index` is `usize::MAX` for these.
+    Value { message: String },
+}
+
+impl IssueKind {
+    /// Whether this finding means the entry can never be the one the authenticator answers with.
+    pub fn is_dead(&self) -> bool {
+        matches!(
+            self,
+            IssueKind::Dropped { .. }
+                | IssueKind::RoleArnWithPath { .. }
+                | IssueKind::NeverMatches { .. }
+                | IssueKind::Shadowed { .. }
+                | IssueKind::ShadowedByRole { .. }
+                | IssueKind::SsoPartitionNeverMatches
+                | IssueKind::SsoNeedsFeatureGate
+        )
+    }
 }
 
 /// A finding about one entry. `index` is the entry's position in its list, `line` its 1-based
@@ -70,6 +95,9 @@ pub struct Issue {
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let IssueKind::Value { message } = &self.kind {
+            return write!(f, "{message}");
+        }
         write!(
             f,
             "`{}` entry {} (line {}): ",
@@ -117,6 +145,16 @@ impl fmt::Display for Issue {
                 "`sso` entries match only when the authenticator's SSORoleMatch feature gate is on"
             ),
             IssueKind::BadAccount => write!(f, "not a 12-digit AWS account id"),
+            IssueKind::ShadowedByRole { role } => write!(
+                f,
+                "never used: `mapRoles` entry {} matches the same ARN and is looked up first",
+                role + 1
+            ),
+            IssueKind::FieldSkipped { message } => write!(
+                f,
+                "{message}; the authenticator skips the field and keeps the entry"
+            ),
+            IssueKind::Value { message } => write!(f, "{message}"),
         }
     }
 }
@@ -153,9 +191,9 @@ fn classify(arn: &str) -> ArnClass {
         ("sts", Some(("assumed-role", _))) => ArnClass::Never(
             "an assumed-role ARN; the authenticator matches the role ARN `arn:P:iam::ACCOUNT:role/NAME`".to_owned(),
         ),
-        ("sts", Some(("federated-user", _))) => {
-            ArnClass::Never("a federated-user ARN is never canonicalised to this form".to_owned())
-        }
+        // The authenticator canonicalises a federated user to its own ARN and matches it as it
+        // is (pkg/arn Canonicalize; configmap Matches).
+        ("sts", Some(("federated-user", _))) => ArnClass::User,
         _ => ArnClass::Never(format!("`{arn}` is not an IAM role or user ARN")),
     }
 }
@@ -189,9 +227,92 @@ fn group_issues(groups: &[String]) -> Vec<IssueKind> {
 }
 
 impl AwsAuth {
+    /// Why `mapRoles` entry `i` can never be the one the authenticator answers with, or `None`
+    /// when some identity gets it (with the authenticator's defaults: `SSORoleMatch` off). The
+    /// lint, `list` and the lockout guard all decide "this entry works" here.
+    pub fn role_dead(&self, i: usize) -> Option<IssueKind> {
+        let r = self.roles().get(i)?;
+        if let Some(reason) = self.role_info(i).and_then(|e| e.dropped.clone()) {
+            return Some(IssueKind::Dropped { reason });
+        }
+        if let Some(sso) = &r.sso {
+            return Some(if sso.partition.is_empty() {
+                IssueKind::SsoNeedsFeatureGate
+            } else {
+                IssueKind::SsoPartitionNeverMatches
+            });
+        }
+        match classify(&r.rolearn) {
+            ArnClass::Role { path: true } => {
+                return Some(IssueKind::RoleArnWithPath {
+                    without_path: without_path(&r.rolearn),
+                });
+            }
+            ArnClass::Never(reason) => return Some(IssueKind::NeverMatches { reason }),
+            ArnClass::Role { path: false } | ArnClass::User | ArnClass::Root => {}
+        }
+        match self.role_entries_for(&r.key()).last() {
+            Some(&last) if last != i => Some(IssueKind::Shadowed { effective: last }),
+            _ => None,
+        }
+    }
+
+    /// Why `mapUsers` entry `i` can never be the one the authenticator answers with (see
+    /// [`Self::role_dead`]).
+    pub fn user_dead(&self, i: usize) -> Option<IssueKind> {
+        let u = self.users().get(i)?;
+        if let Some(reason) = self.user_info(i).and_then(|e| e.dropped.clone()) {
+            return Some(IssueKind::Dropped { reason });
+        }
+        match classify(&u.userarn) {
+            ArnClass::Role { path: true } => {
+                return Some(IssueKind::RoleArnWithPath {
+                    without_path: without_path(&u.userarn),
+                });
+            }
+            ArnClass::Never(reason) => return Some(IssueKind::NeverMatches { reason }),
+            _ => {}
+        }
+        // Users are keyed by their exact ARN text: a later exact duplicate replaces this one.
+        let later_same = (i + 1..self.users().len()).rev().find(|&j| {
+            self.user_info(j).is_none_or(|e| e.dropped.is_none())
+                && self.users()[j].userarn == u.userarn
+        });
+        if let Some(effective) = later_same {
+            return Some(IssueKind::Shadowed { effective });
+        }
+        // mapRoles is looked up first, by the same ARN.
+        let role = (0..self.roles().len()).rev().find(|&r| {
+            self.role_dead(r).is_none()
+                && !self.roles()[r].rolearn.is_empty()
+                && super::model::go_equal_fold(&self.roles()[r].rolearn, &u.userarn)
+        });
+        role.map(|role| IssueKind::ShadowedByRole { role })
+    }
+
+    /// Whether some identity gets `mapRoles` entry `i` ([`Self::role_dead`] is `None`).
+    pub fn role_live(&self, i: usize) -> bool {
+        i < self.roles().len() && self.role_dead(i).is_none()
+    }
+
+    /// Whether some identity gets `mapUsers` entry `i` ([`Self::user_dead`] is `None`).
+    pub fn user_live(&self, i: usize) -> bool {
+        i < self.users().len() && self.user_dead(i).is_none()
+    }
+
     /// Everything about the entries that will not do what it looks like it does.
     pub fn validate(&self) -> Vec<Issue> {
         let mut out = Vec::new();
+        for p in self.problems() {
+            out.push(Issue {
+                key: p.key(),
+                index: usize::MAX,
+                line: p.position().0,
+                kind: IssueKind::Value {
+                    message: p.to_string(),
+                },
+            });
+        }
         for (i, r) in self.roles().iter().enumerate() {
             let info = self.role_info(i);
             let line = info.map_or(0, |e| e.line);
@@ -203,39 +324,27 @@ impl AwsAuth {
                     kind,
                 })
             };
-            if let Some(reason) = info.and_then(|e| e.dropped.clone()) {
-                push(IssueKind::Dropped { reason });
+            for f in info.map_or(&[][..], |e| &e.skipped) {
+                push(IssueKind::FieldSkipped {
+                    message: format!("line {}: {}", f.line, f.message),
+                });
+            }
+            let dead = self.role_dead(i);
+            if let Some(kind @ IssueKind::Dropped { .. }) = dead {
+                push(kind);
                 continue;
             }
-            if let Some(sso) = &r.sso {
-                if !sso.partition.is_empty() {
-                    push(IssueKind::SsoPartitionNeverMatches);
-                } else {
-                    push(IssueKind::SsoNeedsFeatureGate);
-                }
-            } else {
-                match classify(&r.rolearn) {
-                    ArnClass::Role { path: true } => {
-                        push(IssueKind::RoleArnWithPath {
-                            without_path: without_path(&r.rolearn),
-                        });
-                    }
-                    ArnClass::Role { path: false } => {}
-                    ArnClass::User | ArnClass::Root => push(IssueKind::WrongList),
-                    ArnClass::Never(reason) => push(IssueKind::NeverMatches { reason }),
-                }
+            if r.sso.is_none() && matches!(classify(&r.rolearn), ArnClass::User | ArnClass::Root) {
+                push(IssueKind::WrongList);
+            }
+            if let Some(kind) = dead {
+                push(kind);
             }
             if let Some(k) = username_issues(&r.username) {
                 push(k);
             }
             for k in group_issues(&r.groups) {
                 push(k);
-            }
-            let same = self.role_entries_for(&r.key());
-            if let Some(&last) = same.last()
-                && last != i
-            {
-                push(IssueKind::Shadowed { effective: last });
             }
         }
         for (i, u) in self.users().iter().enumerate() {
@@ -249,36 +358,33 @@ impl AwsAuth {
                     kind,
                 })
             };
-            if let Some(reason) = info.and_then(|e| e.dropped.clone()) {
-                push(IssueKind::Dropped { reason });
+            for f in info.map_or(&[][..], |e| &e.skipped) {
+                push(IssueKind::FieldSkipped {
+                    message: format!("line {}: {}", f.line, f.message),
+                });
+            }
+            let dead = self.user_dead(i);
+            if let Some(kind @ IssueKind::Dropped { .. }) = dead {
+                push(kind);
                 continue;
             }
-            match classify(&u.userarn) {
-                ArnClass::User | ArnClass::Root => {}
-                ArnClass::Role { path: false } => push(IssueKind::WrongList),
-                ArnClass::Role { path: true } => {
-                    push(IssueKind::RoleArnWithPath {
-                        without_path: without_path(&u.userarn),
-                    });
-                }
-                ArnClass::Never(reason) => push(IssueKind::NeverMatches { reason }),
+            if matches!(classify(&u.userarn), ArnClass::Role { path: false }) {
+                push(IssueKind::WrongList);
+            }
+            let ambiguous = self
+                .user_entries_for(&u.userarn)
+                .into_iter()
+                .find(|&j| j != i && self.users()[j].userarn != u.userarn && self.user_live(j));
+            match (dead, ambiguous) {
+                (Some(kind), _) => push(kind),
+                (None, Some(other)) => push(IssueKind::Ambiguous { other }),
+                (None, None) => {}
             }
             if let Some(k) = username_issues(&u.username) {
                 push(k);
             }
             for k in group_issues(&u.groups) {
                 push(k);
-            }
-            let same = self.user_entries_for(&u.userarn);
-            if let Some(&other) = same
-                .iter()
-                .find(|&&j| j != i && self.users()[j].userarn != u.userarn)
-            {
-                push(IssueKind::Ambiguous { other });
-            } else if let Some(&last) = same.last()
-                && last != i
-            {
-                push(IssueKind::Shadowed { effective: last });
             }
         }
         for (i, a) in self.accounts().iter().enumerate() {
@@ -291,45 +397,39 @@ impl AwsAuth {
                 });
             }
         }
+        for f in self.accounts_skipped() {
+            out.push(Issue {
+                key: DataKey::MapAccounts,
+                index: usize::MAX,
+                line: f.line,
+                kind: IssueKind::FieldSkipped {
+                    message: f.message.clone(),
+                },
+            });
+        }
         out
     }
 
-    /// The effective entries (one per ARN key) whose groups include `group`, as
-    /// (list, index, ARN or key).
+    /// The entries some identity gets (see [`Self::role_dead`]) whose groups include `group`,
+    /// as (list, index, ARN or key).
     pub fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
-        let mut roles = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for i in (0..self.roles().len()).rev() {
-            let r = &self.roles()[i];
-            if self.role_info(i).is_some_and(|e| e.dropped.is_some()) || !seen.insert(r.key()) {
-                continue;
-            }
-            if r.groups.iter().any(|g| g == group) {
+        let mut out = Vec::new();
+        for (i, r) in self.roles().iter().enumerate() {
+            if self.role_live(i) && r.groups.iter().any(|g| g == group) {
                 let name = if r.rolearn.is_empty() {
                     r.key()
                 } else {
                     r.rolearn.clone()
                 };
-                roles.push((DataKey::MapRoles, i, name));
+                out.push((DataKey::MapRoles, i, name));
             }
         }
-        let mut users = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for i in (0..self.users().len()).rev() {
-            let u = &self.users()[i];
-            if self.user_info(i).is_some_and(|e| e.dropped.is_some())
-                || !seen.insert(u.userarn.to_lowercase())
-            {
-                continue;
-            }
-            if u.groups.iter().any(|g| g == group) {
-                users.push((DataKey::MapUsers, i, u.userarn.clone()));
+        for (i, u) in self.users().iter().enumerate() {
+            if self.user_live(i) && u.groups.iter().any(|g| g == group) {
+                out.push((DataKey::MapUsers, i, u.userarn.clone()));
             }
         }
-        roles.reverse();
-        users.reverse();
-        roles.extend(users);
-        roles
+        out
     }
 
     /// The groups the effective entry for `canonical_arn` grants (roles first, then users, as

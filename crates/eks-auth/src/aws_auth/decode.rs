@@ -8,10 +8,19 @@
 //!   with Unicode simple folding: `ſ` matches `s`, the Kelvin sign matches `k`);
 //! - unknown fields are ignored; a duplicate key keeps its last value; keys reach the JSON decoder
 //!   sorted by bytes (json.Marshal of a map), so of `rolearn` and `RoleARN` the later in that order wins;
-//! - a value of the wrong type (`username: yes`, a number, a list) fails the whole value;
-//! - `null` leaves a field empty; a `null` list item is an all-empty entry.
+//! - a value of the wrong type (`username: yes`, a number, a list) is skipped: the field keeps
+//!   its zero value (or what an earlier duplicate key set), the entry is kept, and the decoder
+//!   goes on (encoding/json `Unmarshal`: "skips that field and completes the unmarshaling as
+//!   best it can"); `ParseMap` logs the error and keeps "the data that was good";
+//! - an item that is not a mapping decodes to an all-empty entry, which `Validate()` then drops;
+//!   a value that is not a list decodes to no entries;
+//! - `null` leaves a field as it is (a list becomes empty); a `null` list item is an all-empty
+//!   entry;
+//! - a float that JSON cannot hold (`.inf`, `.nan`) anywhere in the value fails `ToJSON`: no
+//!   entries at all from that value.
 //!
-//! `mapAccounts` goes through yaml.v2 straight into `[]string`: any scalar is taken as its text.
+//! `mapAccounts` goes through yaml.v2 straight into `[]string`: any scalar is taken as its text;
+//! an item that is not a scalar is skipped; a value that is not a list gives no accounts.
 //! A value that is blank, `""`, `''` or two backticks is skipped (`isSkippable`).
 //! Each decoded entry then goes through `Validate()` (`pkg/config/mapper.go`); an entry that
 //! fails it is dropped by the authenticator with an error, the others stay.
@@ -27,7 +36,7 @@ pub(crate) struct Refs {
     pub groups: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TypeError {
     pub message: String,
     pub line: usize,
@@ -93,96 +102,112 @@ fn json_keys(pairs: &[(Node, Node)]) -> Vec<(&str, usize)> {
     keys.into_iter().collect()
 }
 
-fn string_field(node: &Node, field: &str, out: &mut String) -> Result<(), TypeError> {
-    match &node.kind {
-        Kind::Scalar { value, style } => match style {
-            Style::Plain => match resolve_plain(value) {
-                Resolved::Null => Ok(()),
-                Resolved::Str => {
-                    value.clone_into(out);
-                    Ok(())
-                }
-                _ => Err(type_error(
-                    node,
-                    format!("`{field}` must be a string, found {}", describe(node)),
-                )),
-            },
-            _ => {
-                value.clone_into(out);
-                Ok(())
-            }
-        },
-        _ => Err(type_error(
+/// One mapping list decoded leniently, as encoding/json does.
+#[derive(Debug, Clone)]
+pub(crate) struct Decoded<M> {
+    pub entries: Vec<(M, Refs)>,
+    /// Per entry, the fields the decoder skipped for their type.
+    pub skipped: Vec<Vec<TypeError>>,
+    /// Why the value as a whole gave no entries (not a list, or not convertible to JSON).
+    pub top: Option<TypeError>,
+}
+
+/// Skips what does not fit: records a type error and leaves `out` as it was.
+fn string_field(node: &Node, field: &str, out: &mut String, errs: &mut Vec<TypeError>) {
+    let wrong = || {
+        type_error(
             node,
             format!("`{field}` must be a string, found {}", describe(node)),
-        )),
+        )
+    };
+    match &node.kind {
+        Kind::Scalar {
+            value,
+            style: Style::Plain,
+        } => match resolve_plain(value) {
+            Resolved::Null => {}
+            Resolved::Str => value.clone_into(out),
+            _ => errs.push(wrong()),
+        },
+        Kind::Scalar { value, .. } => value.clone_into(out),
+        _ => errs.push(wrong()),
     }
 }
 
-fn groups_field(node: &Node, out: &mut Vec<String>) -> Result<(), TypeError> {
+fn groups_field(node: &Node, out: &mut Vec<String>, errs: &mut Vec<TypeError>) {
     match &node.kind {
-        _ if node.is_null() => {
-            out.clear();
-            Ok(())
-        }
+        _ if node.is_null() => out.clear(),
         Kind::Seq { items, .. } => {
-            out.clear();
-            for item in items {
-                let mut s = String::new();
-                string_field(item, "groups", &mut s).map_err(|_| {
-                    type_error(
+            // encoding/json decodes into the existing elements, then truncates.
+            for (i, item) in items.iter().enumerate() {
+                if i == out.len() {
+                    out.push(String::new());
+                }
+                let before = errs.len();
+                string_field(item, "groups", &mut out[i], errs);
+                if errs.len() > before {
+                    errs.truncate(before);
+                    errs.push(type_error(
                         item,
                         format!(
                             "each of `groups` must be a string, found {}",
                             describe(item)
                         ),
-                    )
-                })?;
-                out.push(s);
+                    ));
+                }
             }
-            Ok(())
+            out.truncate(items.len());
         }
-        _ => Err(type_error(
+        _ => errs.push(type_error(
             node,
             format!("`groups` must be a list, found {}", describe(node)),
         )),
     }
 }
 
-fn sso_field(node: &Node, out: &mut Option<SsoArnLike>) -> Result<(), TypeError> {
+fn sso_field(node: &Node, out: &mut Option<SsoArnLike>, errs: &mut Vec<TypeError>) {
     if node.is_null() {
         *out = None;
-        return Ok(());
+        return;
     }
     let Kind::Map { pairs, .. } = &node.kind else {
-        return Err(type_error(
+        errs.push(type_error(
             node,
             format!("`sso` must be a mapping, found {}", describe(node)),
         ));
+        return;
     };
     // encoding/json decodes into the existing struct behind a non-nil pointer.
     let sso = out.get_or_insert_with(SsoArnLike::default);
     for (key, i) in json_keys(pairs) {
         let value = &pairs[i].1;
         if fold_eq(key, "permissionSetName") {
-            string_field(value, "sso.permissionSetName", &mut sso.permission_set_name)?;
+            string_field(
+                value,
+                "sso.permissionSetName",
+                &mut sso.permission_set_name,
+                errs,
+            );
         } else if fold_eq(key, "accountID") {
-            string_field(value, "sso.accountID", &mut sso.account_id)?;
+            string_field(value, "sso.accountID", &mut sso.account_id, errs);
         } else if fold_eq(key, "partition") {
-            string_field(value, "sso.partition", &mut sso.partition)?;
+            string_field(value, "sso.partition", &mut sso.partition, errs);
         }
     }
-    Ok(())
 }
 
-fn entry_pairs<'a>(item: &'a Node, what: &str) -> Result<&'a [(Node, Node)], TypeError> {
+/// The entry's pairs; an item that is not a mapping decodes to an empty entry (with an error).
+fn entry_pairs<'a>(item: &'a Node, what: &str, errs: &mut Vec<TypeError>) -> &'a [(Node, Node)] {
     match &item.kind {
-        Kind::Map { pairs, .. } => Ok(pairs),
-        _ if item.is_null() => Ok(&[]),
-        _ => Err(type_error(
-            item,
-            format!("each {what} must be a mapping, found {}", describe(item)),
-        )),
+        Kind::Map { pairs, .. } => pairs,
+        _ if item.is_null() => &[],
+        _ => {
+            errs.push(type_error(
+                item,
+                format!("each {what} must be a mapping, found {}", describe(item)),
+            ));
+            &[]
+        }
     }
 }
 
@@ -201,76 +226,131 @@ fn top_items<'a>(root: Option<&'a Node>, what: &str) -> Result<&'a [Node], TypeE
     }
 }
 
-pub(crate) fn roles(root: Option<&Node>) -> Result<Vec<(RoleMapping, Refs)>, TypeError> {
-    let mut out = Vec::new();
-    for item in top_items(root, "role mappings")? {
-        let pairs = entry_pairs(item, "role mapping")?;
-        let mut m = RoleMapping::default();
+/// A plain float JSON cannot hold, anywhere in the tree: `ToJSON` fails on it.
+fn unconvertible(node: &Node) -> Option<&Node> {
+    match &node.kind {
+        Kind::Scalar {
+            value,
+            style: Style::Plain,
+        } if matches!(
+            value.trim_start_matches(['+', '-']),
+            ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
+        ) && resolve_plain(value) == Resolved::Float =>
+        {
+            Some(node)
+        }
+        Kind::Scalar { .. } => None,
+        Kind::Seq { items, .. } => items.iter().find_map(unconvertible),
+        Kind::Map { pairs, .. } => pairs.iter().find_map(|(_, v)| unconvertible(v)),
+    }
+}
+
+fn decode_list<M: Default>(
+    root: Option<&Node>,
+    what: &str,
+    item_what: &str,
+    mut field: impl FnMut(&str, &Node, usize, &mut M, &mut Refs, &mut Vec<TypeError>),
+) -> Decoded<M> {
+    let mut out = Decoded {
+        entries: Vec::new(),
+        skipped: Vec::new(),
+        top: None,
+    };
+    if let Some(bad) = root.and_then(unconvertible) {
+        out.top = Some(type_error(
+            bad,
+            "a float JSON cannot hold (`.inf`, `.nan`): the value cannot be converted to JSON"
+                .to_owned(),
+        ));
+        return out;
+    }
+    let items = match top_items(root, what) {
+        Ok(items) => items,
+        Err(e) => {
+            out.top = Some(e);
+            return out;
+        }
+    };
+    for item in items {
+        let mut errs = Vec::new();
+        let pairs = entry_pairs(item, item_what, &mut errs);
+        let mut m = M::default();
         let mut refs = Refs::default();
         for (key, i) in json_keys(pairs) {
-            let value = &pairs[i].1;
+            field(key, &pairs[i].1, i, &mut m, &mut refs, &mut errs);
+        }
+        out.entries.push((m, refs));
+        out.skipped.push(errs);
+    }
+    out
+}
+
+pub(crate) fn roles(root: Option<&Node>) -> Decoded<RoleMapping> {
+    decode_list(
+        root,
+        "role mappings",
+        "role mapping",
+        |key, value, i, m: &mut RoleMapping, refs, errs| {
             if fold_eq(key, "rolearn") {
-                string_field(value, "rolearn", &mut m.rolearn)?;
+                string_field(value, "rolearn", &mut m.rolearn, errs);
                 refs.arn = Some(i);
             } else if fold_eq(key, "sso") {
-                sso_field(value, &mut m.sso)?;
+                sso_field(value, &mut m.sso, errs);
             } else if fold_eq(key, "username") {
-                string_field(value, "username", &mut m.username)?;
+                string_field(value, "username", &mut m.username, errs);
                 refs.username = Some(i);
             } else if fold_eq(key, "groups") {
-                groups_field(value, &mut m.groups)?;
+                groups_field(value, &mut m.groups, errs);
                 refs.groups = Some(i);
             } else if fold_eq(key, "userid") {
-                string_field(value, "userid", &mut m.userid)?;
+                string_field(value, "userid", &mut m.userid, errs);
             }
-        }
-        out.push((m, refs));
-    }
-    Ok(out)
+        },
+    )
 }
 
-pub(crate) fn users(root: Option<&Node>) -> Result<Vec<(UserMapping, Refs)>, TypeError> {
-    let mut out = Vec::new();
-    for item in top_items(root, "user mappings")? {
-        let pairs = entry_pairs(item, "user mapping")?;
-        let mut m = UserMapping::default();
-        let mut refs = Refs::default();
-        for (key, i) in json_keys(pairs) {
-            let value = &pairs[i].1;
+pub(crate) fn users(root: Option<&Node>) -> Decoded<UserMapping> {
+    decode_list(
+        root,
+        "user mappings",
+        "user mapping",
+        |key, value, i, m: &mut UserMapping, refs, errs| {
             if fold_eq(key, "userarn") {
-                string_field(value, "userarn", &mut m.userarn)?;
+                string_field(value, "userarn", &mut m.userarn, errs);
                 refs.arn = Some(i);
             } else if fold_eq(key, "username") {
-                string_field(value, "username", &mut m.username)?;
+                string_field(value, "username", &mut m.username, errs);
                 refs.username = Some(i);
             } else if fold_eq(key, "groups") {
-                groups_field(value, &mut m.groups)?;
+                groups_field(value, &mut m.groups, errs);
                 refs.groups = Some(i);
             } else if fold_eq(key, "userid") {
-                string_field(value, "userid", &mut m.userid)?;
+                string_field(value, "userid", &mut m.userid, errs);
             }
-        }
-        out.push((m, refs));
-    }
-    Ok(out)
+        },
+    )
 }
 
-/// yaml.v2 into `[]string`: a scalar item is its text (a plain null is ""), anything else fails.
-pub(crate) fn accounts(root: Option<&Node>) -> Result<Vec<String>, TypeError> {
+/// yaml.v2 into `[]string`: a scalar item is its text (a plain null is ""); another item is
+/// skipped with an error; a value that is not a list gives nothing.
+pub(crate) fn accounts(root: Option<&Node>) -> (Vec<String>, Vec<TypeError>) {
+    let items = match top_items(root, "account ids") {
+        Ok(items) => items,
+        Err(e) => return (Vec::new(), vec![e]),
+    };
     let mut out = Vec::new();
-    for item in top_items(root, "account ids")? {
+    let mut errs = Vec::new();
+    for item in items {
         match &item.kind {
             Kind::Scalar { .. } if item.is_null() => out.push(String::new()),
             Kind::Scalar { value, .. } => out.push(value.clone()),
-            _ => {
-                return Err(type_error(
-                    item,
-                    format!("each account id must be a scalar, found {}", describe(item)),
-                ));
-            }
+            _ => errs.push(type_error(
+                item,
+                format!("each account id must be a scalar, found {}", describe(item)),
+            )),
         }
     }
-    Ok(out)
+    (out, errs)
 }
 
 /// `RoleMapping.Validate()`: why the authenticator drops this entry, if it does.

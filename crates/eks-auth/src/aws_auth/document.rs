@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use super::decode;
 use super::edit::Fields;
 use super::model::{
-    AwsAuthError, DataKey, EntryInfo, MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, RoleMapping, UserMapping,
+    AwsAuthError, DataKey, EntryInfo, MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, RoleMapping,
+    SkippedField, UserMapping,
 };
 use super::yaml::{self, Kind, Node, YamlError};
+use super::yaml_read;
 
 #[derive(Debug, Clone)]
 pub(super) struct Doc {
@@ -17,6 +19,8 @@ pub(super) struct Doc {
     pub(super) root: Option<Node>,
     pub(super) refs: Vec<decode::Refs>,
     pub(super) info: Vec<EntryInfo>,
+    /// Why this value cannot be edited (and, unless `Unsupported`, gives no mappings).
+    pub(super) problem: Option<AwsAuthError>,
 }
 
 /// The aws-auth ConfigMap data, parsed as the authenticator parses it, editable losslessly.
@@ -28,6 +32,9 @@ pub struct AwsAuth {
     pub(super) roles: Vec<RoleMapping>,
     pub(super) users: Vec<UserMapping>,
     pub(super) accounts: Vec<String>,
+    /// `mapAccounts`: why it cannot be read or edited, and the items yaml.v2 skipped.
+    pub(super) accounts_problem: Option<AwsAuthError>,
+    pub(super) accounts_skipped: Vec<SkippedField>,
 }
 
 pub(super) fn from_yaml(key: DataKey, e: YamlError) -> AwsAuthError {
@@ -56,11 +63,29 @@ pub(super) fn from_type(key: DataKey, e: decode::TypeError) -> AwsAuthError {
     }
 }
 
-pub(super) fn parse_root(key: DataKey, text: &str) -> Result<Option<Node>, AwsAuthError> {
-    if decode::is_skippable(text) {
-        return Ok(None);
+pub(super) fn skipped(e: decode::TypeError) -> SkippedField {
+    SkippedField {
+        line: e.line,
+        column: e.column,
+        message: e.message,
     }
-    yaml::parse(text).map_err(|e| from_yaml(key, e))
+}
+
+/// The tree of one value as the authenticator reads it: the editing tree when the editor
+/// understands the value, else yaml.v2's reading tree with the reason it cannot be edited, or no
+/// tree with the reason it gives no mappings.
+pub(super) fn read_root(key: DataKey, text: &str) -> (Option<Node>, Option<AwsAuthError>) {
+    if decode::is_skippable(text) {
+        return (None, None);
+    }
+    match yaml::parse(text) {
+        Ok(root) => (root, None),
+        Err(unsupported @ YamlError::Unsupported { .. }) => match yaml_read::parse_read(text) {
+            Ok(root) => (root, Some(from_yaml(key, unsupported))),
+            Err(e) => (None, Some(from_yaml(key, e))),
+        },
+        Err(e) => (None, Some(from_yaml(key, e))),
+    }
 }
 
 pub(super) fn items(root: Option<&Node>) -> &[Node] {
@@ -84,7 +109,7 @@ pub(super) trait Entry: Clone + PartialEq + Sized {
         &mut Option<Doc>,
         &mut Vec<Self>,
     );
-    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError>;
+    fn decode(root: Option<&Node>) -> decode::Decoded<Self>;
     fn invalid(&self) -> Option<String>;
     /// This list's document and entries, for reading.
     fn list(a: &AwsAuth) -> (Option<&Doc>, &[Self]);
@@ -108,7 +133,7 @@ impl Entry for RoleMapping {
     ) {
         (&mut a.data, &mut a.roles_doc, &mut a.roles)
     }
-    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError> {
+    fn decode(root: Option<&Node>) -> decode::Decoded<Self> {
         decode::roles(root)
     }
     fn invalid(&self) -> Option<String> {
@@ -148,7 +173,7 @@ impl Entry for UserMapping {
     ) {
         (&mut a.data, &mut a.users_doc, &mut a.users)
     }
-    fn decode(root: Option<&Node>) -> Result<Vec<(Self, decode::Refs)>, decode::TypeError> {
+    fn decode(root: Option<&Node>) -> decode::Decoded<Self> {
         decode::users(root)
     }
     fn invalid(&self) -> Option<String> {
@@ -177,64 +202,115 @@ impl Entry for UserMapping {
     }
 }
 
-pub(super) fn load<M: Entry>(text: &str) -> Result<(Doc, Vec<M>), AwsAuthError> {
-    let root = parse_root(M::KEY, text)?;
-    let decoded = M::decode(root.as_ref()).map_err(|e| from_type(M::KEY, e))?;
+/// Reads one mapping list as the authenticator does; never fails (see [`Doc::problem`]).
+pub(super) fn load<M: Entry>(text: &str) -> (Doc, Vec<M>) {
+    let (mut root, mut problem) = read_root(M::KEY, text);
+    let decoded = M::decode(root.as_ref());
+    if let Some(top) = decoded.top {
+        problem = Some(from_type(M::KEY, top));
+        root = None;
+    }
     let lines = items(root.as_ref()).iter().map(|n| n.pos.line);
-    let mut entries = Vec::with_capacity(decoded.len());
-    let mut refs = Vec::with_capacity(decoded.len());
-    let mut info = Vec::with_capacity(decoded.len());
-    for ((m, r), line) in decoded.into_iter().zip(lines) {
+    let count = decoded.entries.len();
+    let mut entries = Vec::with_capacity(count);
+    let mut refs = Vec::with_capacity(count);
+    let mut info = Vec::with_capacity(count);
+    for (((m, r), errs), line) in decoded.entries.into_iter().zip(decoded.skipped).zip(lines) {
         info.push(EntryInfo {
             line,
             dropped: m.invalid(),
+            skipped: errs.into_iter().map(skipped).collect(),
         });
         entries.push(m);
         refs.push(r);
     }
-    Ok((
+    (
         Doc {
             text: text.to_owned(),
             root,
             refs,
             info,
+            problem,
         },
         entries,
-    ))
+    )
 }
 
 impl AwsAuth {
-    /// Parse the ConfigMap's `data` (keys other than the three mapping keys are kept as is).
-    pub fn parse(data: &BTreeMap<String, String>) -> Result<AwsAuth, AwsAuthError> {
+    /// Read the ConfigMap's `data` as the authenticator reads it (keys other than the three
+    /// mapping keys are kept as is). Never fails: what it could not read is in
+    /// [`Self::problems`] and [`EntryInfo::skipped`], and reads as the authenticator reads it.
+    pub fn read(data: &BTreeMap<String, String>) -> AwsAuth {
         let (roles_doc, roles) = match data.get(MAP_ROLES) {
             Some(t) => {
-                let (d, r) = load::<RoleMapping>(t)?;
+                let (d, r) = load::<RoleMapping>(t);
                 (Some(d), r)
             }
             None => (None, Vec::new()),
         };
         let (users_doc, users) = match data.get(MAP_USERS) {
             Some(t) => {
-                let (d, u) = load::<UserMapping>(t)?;
+                let (d, u) = load::<UserMapping>(t);
                 (Some(d), u)
             }
             None => (None, Vec::new()),
         };
-        let accounts = match data.get(MAP_ACCOUNTS) {
+        let (accounts, accounts_problem, accounts_skipped) = match data.get(MAP_ACCOUNTS) {
             Some(t) => {
-                let root = parse_root(DataKey::MapAccounts, t)?;
-                decode::accounts(root.as_ref()).map_err(|e| from_type(DataKey::MapAccounts, e))?
+                let (root, problem) = read_root(DataKey::MapAccounts, t);
+                let (accounts, mut errs) = decode::accounts(root.as_ref());
+                // A value that is not a list reads as no accounts: that is a problem, not a skip.
+                let top = root
+                    .as_ref()
+                    .is_some_and(|r| !r.is_null() && !matches!(r.kind, Kind::Seq { .. }));
+                let problem = if top {
+                    Some(from_type(DataKey::MapAccounts, errs.remove(0)))
+                } else {
+                    problem
+                };
+                (accounts, problem, errs.into_iter().map(skipped).collect())
             }
-            None => Vec::new(),
+            None => (Vec::new(), None, Vec::new()),
         };
-        Ok(AwsAuth {
+        AwsAuth {
             data: data.clone(),
             roles_doc,
             users_doc,
             roles,
             users,
             accounts,
-        })
+            accounts_problem,
+            accounts_skipped,
+        }
+    }
+
+    /// [`Self::read`], for editing: refuses a document with a value it cannot edit losslessly
+    /// (the first such problem, with its key and position).
+    pub fn parse(data: &BTreeMap<String, String>) -> Result<AwsAuth, AwsAuthError> {
+        let a = AwsAuth::read(data);
+        match a.problems().into_iter().next() {
+            Some(p) => Err(p.clone()),
+            None => Ok(a),
+        }
+    }
+
+    /// Why values cannot be edited (and, unless [`AwsAuthError::readable`], why the
+    /// authenticator reads no mappings from them), in key order: `mapRoles`, `mapUsers`,
+    /// `mapAccounts`.
+    pub fn problems(&self) -> Vec<&AwsAuthError> {
+        [
+            self.roles_doc.as_ref().and_then(|d| d.problem.as_ref()),
+            self.users_doc.as_ref().and_then(|d| d.problem.as_ref()),
+            self.accounts_problem.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The `mapAccounts` items yaml.v2 skipped (not scalars).
+    pub fn accounts_skipped(&self) -> &[SkippedField] {
+        &self.accounts_skipped
     }
 
     /// An empty aws-auth (no keys), for a cluster without the ConfigMap.
@@ -246,6 +322,8 @@ impl AwsAuth {
             roles: Vec::new(),
             users: Vec::new(),
             accounts: Vec::new(),
+            accounts_problem: None,
+            accounts_skipped: Vec::new(),
         }
     }
 
@@ -282,7 +360,7 @@ impl AwsAuth {
     /// Indices of the valid `mapRoles` entries with this key (see [`RoleMapping::key`]), in order;
     /// the last one is the one the authenticator uses.
     pub fn role_entries_for(&self, key: &str) -> Vec<usize> {
-        let key = key.to_lowercase();
+        let key = super::model::go_to_lower(key);
         (0..self.roles.len())
             .filter(|&i| self.role_valid(i) && self.roles[i].key() == key)
             .collect()

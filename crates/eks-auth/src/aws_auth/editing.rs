@@ -24,6 +24,18 @@ fn same_groups(a: &[String], b: &[String]) -> bool {
 }
 
 impl AwsAuth {
+    /// Refuses to edit a value read with a problem (see [`AwsAuth::problems`]).
+    fn editable(&self, key: DataKey) -> Result<(), EditError> {
+        let doc = match key {
+            DataKey::MapUsers => &self.users_doc,
+            _ => &self.roles_doc,
+        };
+        match doc.as_ref().and_then(|d| d.problem.as_ref()) {
+            Some(p) => Err(EditError::NotEditable(p.clone())),
+            None => Ok(()),
+        }
+    }
+
     fn style_for(&self, key: DataKey) -> EntryStyle {
         let (own, other, canon, other_canon, from, to) = match key {
             DataKey::MapUsers => (
@@ -82,6 +94,7 @@ impl AwsAuth {
     }
 
     fn upsert<M: Entry>(&mut self, m: M) -> Result<Upsert, EditError> {
+        self.editable(M::KEY)?;
         let found = m.same_identity(self);
         let style = self.style_for(M::KEY);
         let (doc, entries) = M::list(self);
@@ -129,12 +142,13 @@ impl AwsAuth {
     /// Remove every `mapRoles` and `mapUsers` entry whose ARN equals `arn` without case (all
     /// duplicates, valid or not). Returns how many entries were removed.
     pub fn remove(&mut self, arn: &str) -> Result<usize, EditError> {
-        let lower = arn.to_lowercase();
+        self.editable(DataKey::MapRoles)?;
+        self.editable(DataKey::MapUsers)?;
         let mut removed = 0;
         while let Some(i) = self
             .roles
             .iter()
-            .rposition(|r| !r.rolearn.is_empty() && r.rolearn.to_lowercase() == lower)
+            .rposition(|r| !r.rolearn.is_empty() && super::model::go_equal_fold(&r.rolearn, arn))
         {
             let doc = self
                 .roles_doc
@@ -149,7 +163,7 @@ impl AwsAuth {
         while let Some(i) = self
             .users
             .iter()
-            .rposition(|u| !u.userarn.is_empty() && u.userarn.to_lowercase() == lower)
+            .rposition(|u| !u.userarn.is_empty() && super::model::go_equal_fold(&u.userarn, arn))
         {
             let doc = self
                 .users_doc
@@ -183,16 +197,15 @@ impl AwsAuth {
                 patch_doc(doc, entries, text, w);
                 return Ok(());
             }
-            if let Ok((doc, read)) = load::<M>(&text)
-                && read == want
-            {
+            let (doc, read) = load::<M>(&text);
+            if doc.problem.is_none() && read == want {
                 data.insert(M::KEY.as_str().to_owned(), text);
                 *doc_slot = Some(doc);
                 *entries = read;
                 return Ok(());
             }
         }
-        Err(EditError { key: M::KEY })
+        Err(EditError::NoReadBack { key: M::KEY })
     }
 
     /// The ConfigMap data: keys and lines no edit touched are byte-for-byte as parsed.

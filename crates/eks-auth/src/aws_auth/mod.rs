@@ -1,10 +1,15 @@
 //! The `kube-system/aws-auth` ConfigMap's `data` as a lossless document.
 //!
-//! [`AwsAuth::parse`] reads `mapRoles`, `mapUsers` and `mapAccounts` exactly as
+//! [`AwsAuth::read`] reads `mapRoles`, `mapUsers` and `mapAccounts` exactly as
 //! aws-iam-authenticator's EKS ConfigMap mapper does (see `decode.rs` for the source and the
-//! rules), but refuses what the authenticator would reject: a value that does not decode is an
-//! [`AwsAuthError`] with its key, line and column, never a silently empty list (the authenticator
-//! drops or freezes the whole value: "a typo in aws-auth drops every mapping").
+//! rules): each key stands alone; a value that is not YAML gives no mappings; a field of the
+//! wrong type is skipped and its entry kept; anchors, aliases, merge keys and tags are read
+//! (`yaml_read.rs`); only the first document counts. What it had to skip is recorded with its
+//! position ([`AwsAuth::problems`], [`EntryInfo::skipped`]) for the lint.
+//!
+//! [`AwsAuth::parse`] is the same reading for editing: it refuses, with key, line and column, a
+//! value it cannot edit losslessly (not YAML, not a list, or using a YAML feature the editor
+//! does not rewrite), never writing over a document it does not fully understand.
 //!
 //! Edits ([`AwsAuth::upsert_role`], [`AwsAuth::upsert_user`], [`AwsAuth::remove`]) change only
 //! the bytes of the entry they touch; [`AwsAuth::render`] returns every other key and line byte
@@ -27,12 +32,13 @@ mod model;
 mod reread;
 mod simple;
 mod yaml;
+mod yaml_read;
 
 pub use check::{Issue, IssueKind, LockoutRisk, lockout_check};
 pub use document::AwsAuth;
 pub use model::{
     AwsAuthError, DataKey, EditError, EntryInfo, MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, RoleMapping,
-    SsoArnLike, Upsert, UserMapping,
+    SkippedField, SsoArnLike, Upsert, UserMapping, go_equal_fold, go_to_lower,
 };
 
 #[cfg(test)]

@@ -35,11 +35,14 @@ impl fmt::Display for DataKey {
     }
 }
 
-/// Errors reading aws-auth. Lines and columns are 1-based, within the value of `key`.
+/// Why a value of aws-auth cannot be edited, and for `Syntax` and `Type` also why the
+/// authenticator reads no mappings from it. Lines and columns are 1-based, within the value of
+/// `key`. Reading ([`super::AwsAuth::read`]) never fails: it records these and reads what the
+/// authenticator reads; [`super::AwsAuth::parse`], for editing, refuses them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsAuthError {
     #[error(
-        "`{key}` is not valid YAML at line {line}, column {column}: {message}; aws-iam-authenticator rejects the whole `{key}` value"
+        "`{key}` is not valid YAML at line {line}, column {column}: {message}; aws-iam-authenticator reads no mappings from it"
     )]
     Syntax {
         key: DataKey,
@@ -48,7 +51,7 @@ pub enum AwsAuthError {
         message: String,
     },
     #[error(
-        "`{key}` at line {line}, column {column}: {message}; aws-iam-authenticator rejects the whole `{key}` value"
+        "`{key}` at line {line}, column {column}: {message}; aws-iam-authenticator reads no mappings from it"
     )]
     Type {
         key: DataKey,
@@ -57,7 +60,7 @@ pub enum AwsAuthError {
         message: String,
     },
     #[error(
-        "`{key}` uses {what} at line {line}, column {column}, which is not supported for editing"
+        "`{key}` uses {what} at line {line}, column {column}: aws-iam-authenticator reads it, but kubectl-eks cannot edit it without rewriting the value"
     )]
     Unsupported {
         key: DataKey,
@@ -84,17 +87,83 @@ impl AwsAuthError {
             | AwsAuthError::Unsupported { line, column, .. } => (*line, *column),
         }
     }
+
+    /// Whether the authenticator still reads mappings from the value (only editing is refused).
+    pub fn readable(&self) -> bool {
+        matches!(self, AwsAuthError::Unsupported { .. })
+    }
 }
 
-/// An edit that did not read back as intended: the document is left as it was. This is a bug in
-/// the editor (`aws_auth::edit`), reported instead of writing a document that might not say what
-/// was asked.
+/// An edit that was not made; the document is left as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "editing `{key}` produced text that does not read back as the intended mappings, so the edit was not made (a bug in kubectl-eks: please report it with the aws-auth document)"
-)]
-pub struct EditError {
-    pub key: DataKey,
+pub enum EditError {
+    /// The edit did not read back as intended. This is a bug in the editor
+    /// (`aws_auth::edit`), reported instead of writing a document that might not say what was
+    /// asked.
+    #[error(
+        "editing `{key}` produced text that does not read back as the intended mappings, so the edit was not made (a bug in kubectl-eks: please report it with the aws-auth document)"
+    )]
+    NoReadBack { key: DataKey },
+    /// The value cannot be edited losslessly (see [`AwsAuthError`]).
+    #[error("{0}")]
+    NotEditable(AwsAuthError),
+}
+
+/// A field the authenticator's decoder skipped because of its type: the entry is kept, the field
+/// keeps its zero value (encoding/json). Line and column are 1-based, within the key's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedField {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Go's `strings.ToLower`: each character mapped on its own by `unicode.ToLower` (one character
+/// to one: `İ` becomes `i`, where Rust's full mapping gives two characters).
+pub fn go_to_lower(s: &str) -> String {
+    s.chars().map(lower1).collect()
+}
+
+fn lower1(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut l = c.to_lowercase();
+    match (l.next(), l.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
+}
+
+fn upper1(c: char) -> char {
+    let mut u = c.to_uppercase();
+    match (u.next(), u.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
+}
+
+/// The class of `c` under Unicode simple case folding, as Go's `unicode.SimpleFold` orbits
+/// group characters: `k`, `K` and the Kelvin sign `K` are one class, `s`, `S` and `ſ` another;
+/// dotless `ı` and dotted `İ` fold to nothing else.
+fn fold_class(c: char) -> char {
+    match c {
+        '\u{131}' | '\u{130}' => c,
+        _ => lower1(upper1(c)),
+    }
+}
+
+/// Go's `strings.EqualFold`: equal under simple Unicode case folding, character by character.
+pub fn go_equal_fold(a: &str, b: &str) -> bool {
+    let mut a = a.chars();
+    let mut b = b.chars();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y || fold_class(x) == fold_class(y) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// An `sso` matcher of a role mapping (`config.SSOARNMatcher`): matches the roles IAM Identity
@@ -179,11 +248,12 @@ impl RoleMapping {
         }
     }
 
-    /// The authenticator's `Key()`: the lower-cased `rolearn`, or the `sso` pattern.
+    /// The authenticator's `Key()`: the lower-cased `rolearn` (`strings.ToLower`), or the `sso`
+    /// pattern.
     pub fn key(&self) -> String {
         match &self.sso {
             Some(sso) if self.rolearn.is_empty() => sso.pattern(),
-            _ => self.rolearn.to_lowercase(),
+            _ => go_to_lower(&self.rolearn),
         }
     }
 
@@ -191,7 +261,8 @@ impl RoleMapping {
     /// `sso_role_match` is the authenticator's `SSORoleMatch` feature gate (alpha, off by default).
     pub fn matches(&self, canonical_arn: &str, sso_role_match: bool) -> bool {
         if !self.rolearn.is_empty() {
-            return self.rolearn.to_lowercase() == canonical_arn.to_lowercase();
+            // `Map` lower-cases the subject, `Matches` compares with strings.EqualFold.
+            return go_equal_fold(&self.rolearn, &go_to_lower(canonical_arn));
         }
         sso_role_match && self.sso.as_ref().is_some_and(|s| s.matches(canonical_arn))
     }
@@ -244,7 +315,7 @@ impl UserMapping {
     }
 
     pub fn matches(&self, canonical_arn: &str) -> bool {
-        !self.userarn.is_empty() && self.userarn.to_lowercase() == canonical_arn.to_lowercase()
+        !self.userarn.is_empty() && go_equal_fold(&self.userarn, &go_to_lower(canonical_arn))
     }
 
     pub(super) fn fields(&self) -> Fields {
@@ -291,10 +362,11 @@ impl Upsert {
     }
 }
 
-/// Where an entry was found: its 1-based line in its key's value, and why the authenticator
-/// drops it (`Validate()`), if it does.
+/// Where an entry was found: its 1-based line in its key's value, why the authenticator drops
+/// it (`Validate()`), if it does, and the fields its decoder skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryInfo {
     pub line: usize,
     pub dropped: Option<String>,
+    pub skipped: Vec<SkippedField>,
 }

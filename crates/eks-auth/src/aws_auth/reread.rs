@@ -42,7 +42,7 @@ pub(super) struct Window<M> {
     lines: isize,
     /// The window's items (positions relative to the window) and their decoded entries.
     items: Vec<Node>,
-    decoded: Vec<(M, decode::Refs)>,
+    decoded: decode::Decoded<M>,
 }
 
 /// Reads `edited` back without parsing all of it, when `edited` differs from `doc.text` only
@@ -119,11 +119,13 @@ pub(super) fn reread_window<M: Entry>(
         pos: yaml::Pos { line: 1, column: 1 },
         col: root.col,
     };
-    let decoded = M::decode(Some(&wrapped)).ok()?;
-    if decoded
-        .iter()
-        .map(|(m, _)| m)
-        .ne(&want[index..index + count])
+    let decoded = M::decode(Some(&wrapped));
+    if decoded.top.is_some()
+        || decoded
+            .entries
+            .iter()
+            .map(|(m, _)| m)
+            .ne(&want[index..index + count])
     {
         return None;
     }
@@ -175,10 +177,17 @@ pub(super) fn patch_doc<M: Entry>(
     let mut infos = Vec::with_capacity(count);
     let mut refs = Vec::with_capacity(count);
     let mut ms = Vec::with_capacity(count);
-    for ((m, r), n) in decoded.into_iter().zip(&items) {
+    for (((m, r), errs), n) in decoded.entries.into_iter().zip(decoded.skipped).zip(&items) {
         infos.push(EntryInfo {
             line: n.pos.line,
             dropped: m.invalid(),
+            skipped: errs
+                .into_iter()
+                .map(|mut e| {
+                    e.line += line - 1;
+                    super::document::skipped(e)
+                })
+                .collect(),
         });
         refs.push(r);
         ms.push(m);
@@ -192,6 +201,9 @@ pub(super) fn patch_doc<M: Entry>(
     }
     for i in &mut doc.info[index + count..] {
         i.line = i.line.wrapping_add_signed(lines);
+        for f in &mut i.skipped {
+            f.line = f.line.wrapping_add_signed(lines);
+        }
     }
     root.end = old_items.last().map_or(root.start, |n| n.end);
     if index == 0

@@ -58,30 +58,56 @@ fn values_and_empties() {
 }
 
 #[test]
-fn errors_name_key_line_and_column() {
-    let err = AwsAuth::parse(&data(&[
-        (MAP_USERS, "[]\n"),
+fn reading_is_as_lenient_as_the_authenticator_and_editing_names_the_position() {
+    // Not YAML: that key reads as empty; every other key stands alone (ParseMap).
+    let input = data(&[
+        (
+            MAP_USERS,
+            "- userarn: arn:aws:iam::1:user/u
+  username: u
+",
+        ),
         (
             MAP_ROLES,
             "- rolearn: arn:aws:iam::1:role/a\n  username: a\n   groups: [x]\n",
         ),
-    ]))
-    .unwrap_err();
+    ]);
+    let err = AwsAuth::parse(&input).unwrap_err();
     assert_eq!(err.key(), DataKey::MapRoles);
     assert_eq!(err.position(), (3, 10));
     assert_eq!(
         err.to_string(),
-        "`mapRoles` is not valid YAML at line 3, column 10: mapping values are not allowed in this context; aws-iam-authenticator rejects the whole `mapRoles` value"
+        "`mapRoles` is not valid YAML at line 3, column 10: mapping values are not allowed in this context; aws-iam-authenticator reads no mappings from it"
     );
-    let err = AwsAuth::parse(&data(&[(
+    let read = AwsAuth::read(&input);
+    assert!(read.roles().is_empty());
+    assert_eq!(read.users().len(), 1);
+    assert_eq!(read.problems(), [&err]);
+
+    // A field of the wrong type is skipped; the entry is kept and editing goes on.
+    let a = AwsAuth::parse(&data(&[(
         MAP_USERS,
-        "- userarn: arn:aws:iam::1:user/a\n  username: yes\n",
+        "- userarn: arn:aws:iam::1:user/a\n  username: yes\n  groups: [system:masters]\n",
     )]))
-    .unwrap_err();
+    .unwrap();
     assert_eq!(
-        err.to_string(),
-        "`mapUsers` at line 2, column 13: `username` must be a string, found a boolean; aws-iam-authenticator rejects the whole `mapUsers` value"
+        a.users(),
+        [UserMapping::new(
+            "arn:aws:iam::1:user/a",
+            "",
+            vec!["system:masters".into()]
+        )]
     );
+    assert_eq!(
+        a.user_info(0).unwrap().skipped,
+        [SkippedField {
+            line: 2,
+            column: 13,
+            message: "`username` must be a string, found a boolean".into()
+        }]
+    );
+
+    // Not a list: no entries, and not editable.
     let err = AwsAuth::parse(&data(&[(MAP_USERS, "userarn: x\n")])).unwrap_err();
     assert_eq!(err.position(), (1, 1));
     assert!(
@@ -89,24 +115,39 @@ fn errors_name_key_line_and_column() {
             .contains("expected a list of user mappings, found a mapping"),
         "{err}"
     );
-    let err = AwsAuth::parse(&data(&[(MAP_ROLES, "- rolearn: a\n  groups: [1]\n")])).unwrap_err();
+    let a = AwsAuth::parse(&data(&[(MAP_ROLES, "- rolearn: a\n  groups: [1, b]\n")])).unwrap();
+    assert_eq!(a.roles()[0].groups, ["", "b"]);
     assert!(
-        err.to_string()
-            .contains("each of `groups` must be a string, found a number"),
-        "{err}"
+        a.role_info(0).unwrap().skipped[0]
+            .message
+            .contains("each of `groups` must be a string, found a number")
     );
-    let err = AwsAuth::parse(&data(&[(MAP_ACCOUNTS, "- [1]\n")])).unwrap_err();
-    assert_eq!(err.key(), DataKey::MapAccounts);
-    let err = AwsAuth::parse(&data(&[(MAP_ROLES, "- &a {rolearn: x}\n- *a\n")])).unwrap_err();
+    let a = AwsAuth::parse(&data(&[(MAP_ACCOUNTS, "- [1]\n- \"111122223333\"\n")])).unwrap();
+    assert_eq!(a.accounts(), ["111122223333"]);
+    assert_eq!(a.accounts_skipped().len(), 1);
+
+    // Anchors: read as yaml.v2 reads them; editing refuses with the position.
+    let input = data(&[(MAP_ROLES, "- &a {rolearn: x, groups: [g]}\n- *a\n")]);
+    let err = AwsAuth::parse(&input).unwrap_err();
     assert!(
         matches!(
             err,
             AwsAuthError::Unsupported {
                 what: "an anchor (`&`)",
+                line: 1,
+                column: 6,
                 ..
             }
         ),
-        "{err}"
+        "{err:?}"
+    );
+    let mut read = AwsAuth::read(&input);
+    assert_eq!(read.roles().len(), 2);
+    assert_eq!(read.roles()[1].rolearn, "x");
+    assert!(read.problems()[0].readable());
+    assert_eq!(
+        read.upsert_role(RoleMapping::new("y", "y", vec![])),
+        Err(EditError::NotEditable(err))
     );
 }
 
@@ -538,4 +579,136 @@ fn time_add_steps() {
             risks.len()
         );
     }
+}
+
+/// The lockout guard, the lint and `list` (through `role_live`/`user_live`) share one notion of
+/// "this entry can match": for every kind of entry that never does, a `system:masters` mapping
+/// of that kind does not count as a working admin mapping.
+#[test]
+fn every_kind_of_dead_entry_is_dead_for_the_guard_the_lint_and_list() {
+    const WORKING: &str = "arn:aws:iam::111122223333:role/Working";
+    let cases: [(&str, &str, &str, DataKey, usize); 10] = [
+        (
+            "dropped (no rolearn)",
+            "- username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "role ARN with a path",
+            "- rolearn: arn:aws:iam::111122223333:role/team/Admin\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "assumed-role ARN",
+            "- rolearn: arn:aws:sts::111122223333:assumed-role/Admin/me\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "not an ARN",
+            "- rolearn: Admin\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "shadowed duplicate",
+            "- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: a\n  groups: [system:masters]\n- rolearn: ARN:AWS:IAM::111122223333:ROLE/ADMIN\n  username: a\n  groups: [view]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "sso entry (feature gate off)",
+            "- sso: {permissionSetName: Admin, accountID: \"111122223333\"}\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "sso entry with a partition",
+            "- sso: {permissionSetName: Admin, accountID: \"111122223333\", partition: aws}\n  username: a\n  groups: [system:masters]\n",
+            "",
+            DataKey::MapRoles,
+            1,
+        ),
+        (
+            "user shadowed by an exact duplicate",
+            "",
+            "- userarn: arn:aws:iam::111122223333:user/ann\n  username: a\n  groups: [system:masters]\n- userarn: arn:aws:iam::111122223333:user/ann\n  username: a\n  groups: [view]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+        (
+            "user entry behind a mapRoles entry for the same ARN",
+            "- rolearn: arn:aws:iam::111122223333:role/Ops\n  username: ops\n  groups: [view]\n",
+            "- userarn: arn:aws:iam::111122223333:role/Ops\n  username: a\n  groups: [system:masters]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+        (
+            "user ARN with an assumed-role ARN",
+            "",
+            "- userarn: arn:aws:sts::111122223333:assumed-role/Admin/me\n  username: a\n  groups: [system:masters]\n",
+            DataKey::MapUsers,
+            0,
+        ),
+    ];
+    for (what, roles, users, key, index) in cases {
+        let roles_text = format!(
+            "- rolearn: {WORKING}\n  username: working\n  groups: [system:masters]\n{roles}"
+        );
+        let before = AwsAuth::parse(&data(&[(MAP_ROLES, &roles_text), (MAP_USERS, users)]))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let live = match key {
+            DataKey::MapUsers => before.user_live(index),
+            _ => before.role_live(index),
+        };
+        assert!(!live, "{what}: counted as live");
+        let dead: Vec<_> = before
+            .validate()
+            .into_iter()
+            .filter(|i| i.key == key && i.index == index && i.kind.is_dead())
+            .collect();
+        assert_eq!(dead.len(), 1, "{what}: {:?}", before.validate());
+        let mut after = before.clone();
+        after.remove(WORKING).unwrap();
+        let risks = lockout_check(&before, &after, None);
+        assert!(
+            matches!(risks.as_slice(), [LockoutRisk::LastMastersRemoved { removed }] if removed == &[WORKING.to_owned()]),
+            "{what}: {risks:?}"
+        );
+    }
+}
+
+#[test]
+fn arns_compare_like_go_equal_fold() {
+    // strings.EqualFold: simple case folding, so the Kelvin sign is a `k` and `ſ` an `s`.
+    assert!(go_equal_fold(
+        "arn:aws:iam::1:role/\u{212a}ube",
+        "arn:aws:iam::1:role/kube"
+    ));
+    assert!(go_equal_fold(
+        "arn:aws:iam::1:role/\u{17f}re",
+        "arn:aws:iam::1:role/SRE"
+    ));
+    assert!(!go_equal_fold(
+        "arn:aws:iam::1:role/\u{131}",
+        "arn:aws:iam::1:role/i"
+    ));
+    assert!(!go_equal_fold("ab", "abc"));
+    let a = AwsAuth::parse(&data(&[(
+        MAP_ROLES,
+        "- rolearn: arn:aws:iam::111122223333:role/\u{17f}re\n  username: sre\n",
+    )]))
+    .unwrap();
+    assert_eq!(
+        a.effective_role("arn:aws:iam::111122223333:role/sre", false),
+        Some(0)
+    );
 }

@@ -72,14 +72,14 @@ impl Node {
     }
 }
 
-fn pos_of(span: &Span) -> Pos {
+pub(crate) fn pos_of(span: &Span) -> Pos {
     Pos {
         line: span.start.line(),
         column: span.start.col() + 1,
     }
 }
 
-fn byte(text: &str, m: &granit_parser::Marker) -> usize {
+pub(crate) fn byte(text: &str, m: &granit_parser::Marker) -> usize {
     // granit-parser reports byte offsets for &str input; fall back to the char index.
     m.byte_offset().unwrap_or_else(|| {
         text.char_indices()
@@ -389,21 +389,19 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     if yaml_style_float(&plain) {
         return Resolved::Float;
     }
-    if let Some(rest) = plain
-        .strip_prefix("0b")
-        .or_else(|| plain.strip_prefix("-0b"))
-        && !rest.is_empty()
-        && rest.bytes().all(|b| b == b'0' || b == b'1')
-    {
-        return Resolved::Int;
-    }
+    // yaml.v2 then tries `0b`/`-0b` in base 2, which accepts nothing `go_parse_int` refused.
     Resolved::Str
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` acceptance (overflow aside: an
-/// overflowing decimal is still a float for yaml.v2, so the answer "not a string" is the same).
+/// Go's `strconv.ParseInt(s, 0, 64)` or `ParseUint(s, 0, 64)` succeeds. Out of range fails:
+/// an over-long decimal or leading-zero octal is then a float for yaml.v2 (`yamlStyleFloat`),
+/// but an over-long `0x`, `0o` or `0b` number matches nothing and stays a string.
 fn go_parse_int(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (sign, body) = match s.as_bytes().first() {
+        Some(b'-') => (Some('-'), &s[1..]),
+        Some(b'+') => (Some('+'), &s[1..]),
+        _ => (None, s),
+    };
     let (digits, radix) = if let Some(r) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
         (r, 16)
     } else if let Some(r) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
@@ -415,7 +413,17 @@ fn go_parse_int(s: &str) -> bool {
     } else {
         (body, 10)
     };
-    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return false;
+    }
+    let Ok(magnitude) = u64::from_str_radix(digits, radix) else {
+        return false;
+    };
+    match sign {
+        Some('-') => magnitude <= 1 << 63,
+        Some(_) => magnitude <= i64::MAX as u64,
+        None => true,
+    }
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (yaml.v2 `yamlStyleFloat`).
@@ -526,6 +534,17 @@ mod tests {
             ("123", Resolved::Int),
             ("1_000", Resolved::Int),
             ("0x1F", Resolved::Int),
+            // Out of 64 bits: hex stays a string, decimal becomes a float (yaml.v2).
+            ("0xFFFFFFFFFFFFFFFF", Resolved::Int),
+            ("0x1FFFFFFFFFFFFFFFF", Resolved::Str),
+            ("-0x8000000000000000", Resolved::Int),
+            ("-0x8000000000000001", Resolved::Str),
+            ("0o7777777777777777777777", Resolved::Str),
+            ("99999999999999999999", Resolved::Float),
+            (
+                "0b11111111111111111111111111111111111111111111111111111111111111111",
+                Resolved::Str,
+            ),
             ("012345678901", Resolved::Float),
             ("0777", Resolved::Int),
             ("-0b101", Resolved::Int),

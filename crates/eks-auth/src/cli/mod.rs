@@ -15,7 +15,9 @@ use std::path::PathBuf;
 /// The heading of the shared flags in `--help`: they apply to every subcommand.
 pub const GLOBAL_FLAGS_HEADING: &str = "Global options";
 
-/// How to reach the cluster, as kubectl spells it.
+/// How to reach the cluster, as kubectl spells it (kubectl's global flags of the same names,
+/// read the same way: `--cluster` and `--user` replace the context's cluster and user entries,
+/// `--request-timeout` bounds each request, `0` meaning no bound).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = GLOBAL_FLAGS_HEADING)]
 pub struct KubeArgs {
@@ -26,6 +28,83 @@ pub struct KubeArgs {
     /// The kubeconfig context to use (default: the current context).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+
+    /// The kubeconfig cluster to use (default: the context's).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use (default: the context's).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// How long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`,
+    /// `1m30s`; a bare number is seconds).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<RequestTimeout>,
+}
+
+#[cfg(feature = "kube")]
+impl KubeArgs {
+    /// The flags as the core's Kubernetes layer takes them.
+    pub fn target(&self) -> crate::kube::KubeTarget<'_> {
+        crate::kube::KubeTarget {
+            kubeconfig: self.kubeconfig.as_deref(),
+            context: self.context.as_deref(),
+            cluster: self.cluster.as_deref(),
+            user: self.user.as_deref(),
+            request_timeout: self.request_timeout.map(|t| t.0),
+        }
+    }
+}
+
+/// `--request-timeout`: `None` inside is kubectl's `0`, no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<std::time::Duration>);
+
+/// kubectl's `--request-timeout` value: a bare integer is seconds, otherwise Go's duration
+/// syntax (`time.ParseDuration`: decimal numbers with units `ns`, `us`, `µs`, `ms`, `s`, `m`,
+/// `h`, concatenated, e.g. `1h30m`); `0` disables the timeout (kubectl's help for the flag).
+pub fn parse_request_timeout(text: &str) -> Result<RequestTimeout, String> {
+    use std::time::Duration;
+    let bad = || {
+        format!(
+            "`{text}` is not a duration: use `0`, a number of seconds, or e.g. `30s`, `2m`, `1h`"
+        )
+    };
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(RequestTimeout(
+            (secs > 0).then(|| Duration::from_secs(secs)),
+        ));
+    }
+    let mut rest = text;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..number_len].parse().map_err(|_| bad())?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(RequestTimeout(
+        (total > 0.0).then(|| Duration::from_secs_f64(total)),
+    ))
 }
 
 /// `-o table|json|yaml`.
@@ -146,6 +225,45 @@ mod tests {
         assert_eq!(cli.kube.kubeconfig, Some(PathBuf::from("/tmp/k")));
         assert_eq!(cli.kube.context.as_deref(), Some("prod"));
         assert_eq!(cli.out.output, OutputFormat::Yaml);
+    }
+
+    #[test]
+    fn parses_kubectl_global_flags() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--cluster",
+            "other",
+            "--user",
+            "admin",
+            "--request-timeout",
+            "1m30s",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.cluster.as_deref(), Some("other"));
+        assert_eq!(cli.kube.user.as_deref(), Some("admin"));
+        assert_eq!(
+            cli.kube.request_timeout,
+            Some(RequestTimeout(Some(std::time::Duration::from_secs(90))))
+        );
+    }
+
+    #[test]
+    fn request_timeouts_as_kubectl_reads_them() {
+        use std::time::Duration;
+        let t = |s: &str| parse_request_timeout(s).map(|t| t.0);
+        assert_eq!(t("0"), Ok(None));
+        assert_eq!(t("0s"), Ok(None));
+        assert_eq!(t("5"), Ok(Some(Duration::from_secs(5))));
+        assert_eq!(t("250ms"), Ok(Some(Duration::from_millis(250))));
+        assert_eq!(t("1h"), Ok(Some(Duration::from_secs(3600))));
+        assert_eq!(t("1.5s"), Ok(Some(Duration::from_millis(1500))));
+        for bad in ["", "s", "5x", "-1s", "1s5"] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            t("soon").unwrap_err(),
+            "`soon` is not a duration: use `0`, a number of seconds, or e.g. `30s`, `2m`, `1h`"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use kube::{Api, Client};
 use sha2::{Digest, Sha256};
 
 use super::error::{KubeError, request_error};
-use super::history::{HistorySlot, write_history};
+use super::history::{HistorySlot, RbacJournalEntry, latest_history_revision, write_history};
 
 /// Namespace of the aws-auth ConfigMap.
 pub const AWS_AUTH_NAMESPACE: &str = "kube-system";
@@ -34,6 +34,9 @@ pub const PREVIOUS_RESOURCE_VERSION_ANNOTATION: &str =
 pub const EXISTED_ANNOTATION: &str = "eks-grant.kubectl-eks.io/existed";
 /// On a history slot: SHA-256 of the data written by the write that replaced the slot's data.
 pub const REPLACED_BY_SHA256_ANNOTATION: &str = "eks-grant.kubectl-eks.io/replaced-by-sha256";
+/// On a history slot: JSON list of the RBAC objects the change created, changed or deleted
+/// ([`RbacJournalEntry`]), so that `undo` reverts them too.
+pub const RBAC_JOURNAL_ANNOTATION: &str = "eks-grant.kubectl-eks.io/rbac";
 pub use crate::rbac::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 /// Prefix of the history slot ConfigMaps.
 pub const HISTORY_PREFIX: &str = "aws-auth-history-";
@@ -71,6 +74,22 @@ impl AwsAuthObject {
             .get(REVISION_ANNOTATION)
             .and_then(|r| r.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// The record of the last write through kubectl-eks, when readable.
+    pub fn last_change(&self) -> Option<ChangeRecord> {
+        self.annotations
+            .get(LAST_CHANGE_ANNOTATION)
+            .and_then(|r| serde_json::from_str(r).ok())
+    }
+
+    /// The revision `undo` reverts next (0: nothing): [`ChangeRecord::undoable`] of the last
+    /// write, or the revision for a record written before undo kept that pointer.
+    pub fn undoable(&self) -> u64 {
+        match self.last_change() {
+            Some(record) if record.revision == self.revision() => record.undoable(),
+            _ => self.revision(),
+        }
     }
 
     fn from_config_map(cm: Option<ConfigMap>) -> Self {
@@ -160,6 +179,30 @@ pub struct ChangeRecord {
     pub at: String,
     /// What changed, e.g. ``add `arn:aws:iam::111122223333:user/bob` (mapUsers, added)``.
     pub change: String,
+    /// For an `undo`: the revision it reverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<u64>,
+    /// The revision `undo` reverts after this write (0: nothing). Absent from records written
+    /// before undo kept this pointer: then it is `revision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_next: Option<u64>,
+    /// What `undo_next` was before this write: where undoing this write goes back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_next_before: Option<u64>,
+}
+
+impl ChangeRecord {
+    /// The revision `undo` reverts after this write (see [`ChangeRecord::undo_next`]).
+    pub fn undoable(&self) -> u64 {
+        self.undo_next.unwrap_or(self.revision)
+    }
+
+    /// What `undo` of this write leaves as the next revision to undo: the pointer before it, or,
+    /// for a record without one, the revision before it (as undo did before revisions only went up).
+    pub fn undoable_after_undo(&self) -> u64 {
+        self.undo_next_before
+            .unwrap_or(self.revision.saturating_sub(1))
+    }
 }
 
 /// What an edit of aws-auth decided.
@@ -177,16 +220,29 @@ pub enum Edit {
 }
 
 /// Options of one modify loop.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ModifyOptions {
     /// The caller's username, for the change record.
     pub who: String,
     /// The time of the change (RFC 3339), taken by the caller so the loop has no clock.
     pub at: String,
-    /// Whether to keep the version being replaced in the history ring (every write but `undo`).
+    /// Whether to keep the version being replaced in the history ring.
     pub keep_history: bool,
-    /// The revision the write should set; `None` = current + 1 (`undo` sets current - 1).
-    pub revision: Option<fn(u64) -> u64>,
+    /// The RBAC objects the change creates, changes or deletes besides aws-auth, kept with the
+    /// version in the history ring so that `undo` reverts them too.
+    pub rbac: Vec<RbacJournalEntry>,
+    /// Set by `undo`: the revision it reverts and what `undo` reverts after it. Every write,
+    /// an undo too, makes the next revision: revisions only go up.
+    pub undo: Option<Undoing>,
+}
+
+/// What an `undo` write records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Undoing {
+    /// The revision being reverted.
+    pub revision: u64,
+    /// The revision `undo` reverts after this one ([`ChangeRecord::undoable_after_undo`]).
+    pub then: u64,
 }
 
 /// The result of a modify loop.
@@ -200,6 +256,9 @@ pub struct Modified {
     pub record: Option<ChangeRecord>,
     /// How many attempts were made (1 on the happy path).
     pub attempts: u32,
+    /// Why the replaced version could not be kept for `undo`, when the write landed but the
+    /// history slot was not written.
+    pub history_error: Option<String>,
 }
 
 /// Why a modify loop stopped.
@@ -233,11 +292,17 @@ fn backoff(attempt: u32) -> Duration {
 
 /// The conflict-safe read-modify-write loop over aws-auth.
 ///
-/// GET aws-auth with its resourceVersion, run `edit` on it, keep the version being replaced in
-/// the history ring, PUT with the resourceVersion read. On 409 Conflict (or 409 AlreadyExists when
-/// two writers create it at once) re-read and re-apply `edit`, at most [`MAX_ATTEMPTS`] times,
-/// with backoff. Any other error stops the loop at once. `edit` runs on every attempt, so it must
-/// be a pure function of what was read.
+/// GET aws-auth with its resourceVersion, run `edit` on it, PUT with the resourceVersion read,
+/// and once the PUT has landed keep the version it replaced in the history ring. On 409 Conflict
+/// (or 409 AlreadyExists when two writers create it at once) re-read and re-apply `edit`, at most
+/// [`MAX_ATTEMPTS`] times, with backoff. Any other error stops the loop at once. `edit` runs on
+/// every attempt, so it must be a pure function of what was read.
+///
+/// The slot is written only after the write landed (issue 9: written before, a writer that then
+/// lost the 409 overwrote the winner's slot of the same revision), and only over an older
+/// revision ([`write_history`]): a slot records exactly the change that landed as its revision.
+/// A write that lands while its slot cannot be written is reported in
+/// [`Modified::history_error`]; `undo` then refuses that revision rather than guess.
 pub async fn modify_aws_auth_data<E, F>(
     client: &Client,
     options: &ModifyOptions,
@@ -275,42 +340,64 @@ where
                     written: None,
                     record: None,
                     attempts: attempt,
+                    history_error: None,
                 });
             }
             Edit::Write { data, change } => (data, change),
         };
-        let current = before.revision();
-        let revision = options.revision.map_or(current + 1, |f| f(current));
+        // Revisions only go up: an absent aws-auth (deleted by an undo, or by hand) continues
+        // from the newest revision the history ring holds.
+        let current = if before.exists() {
+            before.revision()
+        } else {
+            latest_history_revision(client)
+                .await
+                .map_err(ModifyError::Kube)?
+                .max(before.revision())
+        };
+        let revision = current + 1;
         let record = ChangeRecord {
             revision,
             by: options.who.clone(),
             at: options.at.clone(),
             change,
+            undoes: options.undo.map(|u| u.revision),
+            undo_next: Some(options.undo.map_or(revision, |u| u.then)),
+            undo_next_before: Some(if before.exists() {
+                before.undoable()
+            } else {
+                0
+            }),
         };
         let record_json = serde_json::to_string(&record).expect("a ChangeRecord serialises");
-        if options.keep_history {
-            let slot = HistorySlot {
-                revision,
-                data: before.data.clone(),
-                existed: before.exists(),
-                previous_resource_version: before.resource_version.clone(),
-                replaced_by_sha256: data_sha256(&data),
-                record: Some(record.clone()),
-            };
-            write_history(client, &slot)
-                .await
-                .map_err(ModifyError::Kube)?;
-        }
+        let slot = options.keep_history.then(|| HistorySlot {
+            revision,
+            data: before.data.clone(),
+            existed: before.exists(),
+            previous_resource_version: before.resource_version.clone(),
+            replaced_by_sha256: data_sha256(&data),
+            record: Some(record.clone()),
+            rbac: options.rbac.clone(),
+        });
         let mut annotations = before.annotations.clone();
         annotations.insert(REVISION_ANNOTATION.to_owned(), revision.to_string());
         annotations.insert(LAST_CHANGE_ANNOTATION.to_owned(), record_json);
         match replace_aws_auth(client, &before, data, annotations).await {
             Ok(written) => {
+                // Landed: now, and only now, the slot records it.
+                let history_error = match &slot {
+                    Some(slot) => write_history(client, slot)
+                        .await
+                        .err()
+                        .map(|e| super::error::chain_text(&e)),
+                    None => None,
+                };
                 return Ok(Modified {
                     before,
                     written: Some(written),
                     record: Some(record),
                     attempts: attempt,
+                    history_error,
                 });
             }
             Err(err) if err.code() == Some(409) => {
@@ -405,6 +492,49 @@ mod tests {
         assert!(!obj.exists());
         assert_eq!(obj.revision(), 0);
         assert!(obj.data.is_empty());
+    }
+
+    #[test]
+    fn undo_pointer_of_records_old_and_new() {
+        // A record written before undo kept its pointer: undo reverts its revision, and after
+        // that the one before (as undo did then).
+        let old: ChangeRecord =
+            serde_json::from_str(r#"{"revision":3,"by":"a","at":"t","change":"c"}"#).unwrap();
+        assert_eq!(old.undoable(), 3);
+        assert_eq!(old.undoable_after_undo(), 2);
+        // An undo of revision 4 written as revision 5 points back past 4.
+        let undo = ChangeRecord {
+            revision: 5,
+            by: "a".to_owned(),
+            at: "t".to_owned(),
+            change: "undo revision 4".to_owned(),
+            undoes: Some(4),
+            undo_next: Some(2),
+            undo_next_before: Some(4),
+        };
+        let json = serde_json::to_string(&undo).unwrap();
+        assert_eq!(serde_json::from_str::<ChangeRecord>(&json).unwrap(), undo);
+        let obj = AwsAuthObject {
+            annotations: BTreeMap::from([
+                (REVISION_ANNOTATION.to_owned(), "5".to_owned()),
+                (LAST_CHANGE_ANNOTATION.to_owned(), json),
+            ]),
+            ..AwsAuthObject::default()
+        };
+        assert_eq!(obj.undoable(), 2);
+        // A record that is not of the current revision (aws-auth edited by hand with an old
+        // annotation copied) does not count: the revision does.
+        let stale = AwsAuthObject {
+            annotations: BTreeMap::from([
+                (REVISION_ANNOTATION.to_owned(), "6".to_owned()),
+                (
+                    LAST_CHANGE_ANNOTATION.to_owned(),
+                    serde_json::to_string(&undo).unwrap(),
+                ),
+            ]),
+            ..AwsAuthObject::default()
+        };
+        assert_eq!(stale.undoable(), 6);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use kube::config::{ExecConfig, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -43,6 +44,93 @@ pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, KubeError> {
     }
 }
 
+/// kubectl's `--cluster` and `--user`: the context in use (`context`, else the current one)
+/// points at another cluster or user entry of the kubeconfig, in memory. An entry that does not
+/// exist is an error, as in kubectl.
+pub fn override_context(
+    kubeconfig: &mut Kubeconfig,
+    context: Option<&str>,
+    cluster: Option<&str>,
+    user: Option<&str>,
+) -> Result<(), KubeError> {
+    if cluster.is_none() && user.is_none() {
+        return Ok(());
+    }
+    if let Some(name) = cluster
+        && !kubeconfig.clusters.iter().any(|c| c.name == name)
+    {
+        return Err(KubeError::NoEntry {
+            kind: "cluster",
+            name: name.to_owned(),
+        });
+    }
+    if let Some(name) = user
+        && !kubeconfig.auth_infos.iter().any(|u| u.name == name)
+    {
+        return Err(KubeError::NoEntry {
+            kind: "user",
+            name: name.to_owned(),
+        });
+    }
+    let context_name = context
+        .map(str::to_owned)
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    let entry = kubeconfig
+        .contexts
+        .iter_mut()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_mut());
+    match entry {
+        Some(ctx) => {
+            if let Some(name) = cluster {
+                ctx.cluster = name.to_owned();
+            }
+            if let Some(name) = user {
+                ctx.user = Some(name.to_owned());
+            }
+            Ok(())
+        }
+        None => Err(KubeError::NoEntry {
+            kind: "context",
+            name: context_name,
+        }),
+    }
+}
+
+/// kubectl's `--request-timeout` on a client configuration: `Some(None)` (`0`) lifts every
+/// bound, `Some(Some(d))` bounds connecting, reading and writing by `d`; `None` (no flag) keeps
+/// kube's defaults.
+pub fn apply_request_timeout(config: &mut Config, timeout: Option<Option<Duration>>) {
+    if let Some(t) = timeout {
+        config.connect_timeout = t;
+        config.read_timeout = t;
+        config.write_timeout = t;
+    }
+}
+
+/// Where kubectl's global flags point (see `eks_auth::cli::KubeArgs`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KubeTarget<'a> {
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<&'a Path>,
+    /// `--context`.
+    pub context: Option<&'a str>,
+    /// `--cluster`.
+    pub cluster: Option<&'a str>,
+    /// `--user`.
+    pub user: Option<&'a str>,
+    /// `--request-timeout` (`Some(None)` = `0`, no limit).
+    pub request_timeout: Option<Option<Duration>>,
+}
+
+/// [`connect`] with every kubectl global flag.
+pub async fn connect_with(target: &KubeTarget<'_>) -> Result<Cluster, KubeError> {
+    let mut config = read_kubeconfig(target.kubeconfig)?;
+    override_context(&mut config, target.context, target.cluster, target.user)?;
+    connect_to(config, target.context, None, target.request_timeout).await
+}
+
 /// Builds a client the way kubectl picks its configuration: the kubeconfig of
 /// [`read_kubeconfig`], `--context NAME` or the current context. Exec credential plugins
 /// (`kubectl-eks_token`) run as kubectl runs them.
@@ -50,16 +138,18 @@ pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
 ) -> Result<Cluster, KubeError> {
-    connect_to(read_kubeconfig(kubeconfig)?, context, None).await
+    connect_to(read_kubeconfig(kubeconfig)?, context, None, None).await
 }
 
 /// [`connect`] over a kubeconfig already read. With `token`, the context's own credentials are
 /// replaced by that bearer token (eks-whoami presents the token it already made, so the exec
-/// plugin does not run twice).
+/// plugin does not run twice). `request_timeout` is kubectl's `--request-timeout` (see
+/// [`apply_request_timeout`]).
 pub async fn connect_to(
     config: Kubeconfig,
     context: Option<&str>,
     token: Option<&str>,
+    request_timeout: Option<Option<Duration>>,
 ) -> Result<Cluster, KubeError> {
     let context_name = context
         .map(str::to_owned)
@@ -81,6 +171,7 @@ pub async fn connect_to(
             context: context_name.clone(),
             source,
         })?;
+    apply_request_timeout(&mut client_config, request_timeout);
     match token {
         Some(token) => {
             client_config.auth_info.exec = None;

@@ -20,6 +20,14 @@ pub enum KubeError {
     /// Neither `$KUBECONFIG` nor `~/.kube/config` could be read.
     #[error("reading the kubeconfig (`$KUBECONFIG` or `~/.kube/config`)")]
     ReadDefaultKubeconfig(#[source] KubeconfigError),
+    /// `--cluster`, `--user` or the context names an entry the kubeconfig does not have.
+    #[error("no {kind} `{name}` in the kubeconfig")]
+    NoEntry {
+        /// `cluster`, `user` or `context`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+    },
     /// The context could not be turned into a client configuration.
     #[error("loading context `{context}` from the kubeconfig")]
     LoadContext {
@@ -98,6 +106,9 @@ impl KubeError {
             KubeError::ReadKubeconfig { .. } => {
                 Some("check the path given to `--kubeconfig`".to_owned())
             }
+            KubeError::NoEntry { kind, .. } => Some(format!(
+                "list the kubeconfig's {kind}s with `kubectl config get-{kind}s`"
+            )),
             KubeError::LoadContext { .. } => Some(
                 "list the contexts with `kubectl config get-contexts`, then pass one with `--context NAME`"
                     .to_owned(),

@@ -2,32 +2,40 @@
 //!
 //! A ring of [`HISTORY_SLOTS`] ConfigMaps `kube-system/aws-auth-history-<revision % 10>`.
 //! Every write through [`super::modify_aws_auth_data`] bumps the revision annotation on aws-auth
-//! ([`REVISION_ANNOTATION`]) and, *before* it writes aws-auth, stores the data it is about to
-//! replace in the slot of the new revision: the slot's `data` is the previous aws-auth `data`,
-//! key for key and byte for byte, so `undo` restores it exactly. One ConfigMap per version (not one
-//! ConfigMap holding all of them) because a ConfigMap is limited to 1 MiB and an aws-auth of
-//! 5,000 entries is about half of that. The slot is written without a read (an unconditional
-//! update, which the API server allows for ConfigMaps), so the happy path of a grant costs one GET
-//! and two PUTs. A slot also records the SHA-256 of the data that replaced it, so `undo` can tell
-//! when aws-auth was changed by someone else since (kubectl edit, eksctl) and refuse to clobber it.
+//! ([`REVISION_ANNOTATION`]; revisions only go up, an undo is a write too) and, *once that write
+//! has landed*, stores the data it replaced in the slot of its revision: the slot's `data` is the
+//! previous aws-auth `data`, key for key and byte for byte, so `undo` restores it exactly. One
+//! ConfigMap per version (not one ConfigMap holding all of them) because a ConfigMap is limited
+//! to 1 MiB and an aws-auth of 5,000 entries is about half of that.
+//!
+//! A slot is only ever written over an older revision (read, then a PUT with the resourceVersion
+//! read, or a POST): a writer that stalled while ten later writes went round the ring cannot
+//! overwrite their record, and no writer records a change that did not land (it lost the 409 and
+//! never got here). A slot also records the SHA-256 of the data that replaced it, so `undo` can
+//! tell when aws-auth was changed by someone else since (kubectl edit, eksctl) and refuse to
+//! clobber it, and the RBAC objects the change created, changed or deleted, so `undo` reverts
+//! them too.
+//!
+//! The happy path of a grant costs one GET and one PUT of aws-auth, one GET and one PUT (or POST)
+//! of the slot.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
-use kube::api::PostParams;
+use kube::api::{ListParams, PostParams};
 
 use super::aws_auth_store::{
     AWS_AUTH_NAMESPACE, ChangeRecord, EXISTED_ANNOTATION, HISTORY_PREFIX, HISTORY_SLOTS,
-    LAST_CHANGE_ANNOTATION, PREVIOUS_RESOURCE_VERSION_ANNOTATION, REPLACED_BY_SHA256_ANNOTATION,
-    REVISION_ANNOTATION, config_maps,
+    LAST_CHANGE_ANNOTATION, PREVIOUS_RESOURCE_VERSION_ANNOTATION, RBAC_JOURNAL_ANNOTATION,
+    REPLACED_BY_SHA256_ANNOTATION, REVISION_ANNOTATION, config_maps,
 };
 use super::error::{ApiError, KubeError, request_error};
 use crate::rbac::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 /// One kept version of aws-auth.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistorySlot {
     /// The revision whose write replaced this data.
     pub revision: u64,
@@ -41,6 +49,24 @@ pub struct HistorySlot {
     pub replaced_by_sha256: String,
     /// The record of that write.
     pub record: Option<ChangeRecord>,
+    /// The RBAC objects that write's change created, changed or deleted besides aws-auth.
+    pub rbac: Vec<RbacJournalEntry>,
+}
+
+/// An RBAC object a change created, changed or deleted: what `undo` puts back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RbacJournalEntry {
+    /// `ClusterRole`, `ClusterRoleBinding`, `Role` or `RoleBinding`.
+    pub kind: String,
+    /// The namespace of a Role or RoleBinding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The object's name.
+    pub name: String,
+    /// The object before the change (JSON, without the fields the server owns); `None` when
+    /// the change created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
 }
 
 /// Name of the history slot of a revision.
@@ -63,6 +89,12 @@ fn history_config_map(slot: &HistorySlot) -> ConfigMap {
         annotations.insert(
             LAST_CHANGE_ANNOTATION.to_owned(),
             serde_json::to_string(record).expect("a ChangeRecord serialises"),
+        );
+    }
+    if !slot.rbac.is_empty() {
+        annotations.insert(
+            RBAC_JOURNAL_ANNOTATION.to_owned(),
+            serde_json::to_string(&slot.rbac).expect("a journal serialises"),
         );
     }
     ConfigMap {
@@ -94,40 +126,110 @@ fn history_slot_from(cm: &ConfigMap) -> Option<HistorySlot> {
         record: annotations
             .get(LAST_CHANGE_ANNOTATION)
             .and_then(|r| serde_json::from_str(r).ok()),
+        rbac: annotations
+            .get(RBAC_JOURNAL_ANNOTATION)
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default(),
     })
 }
 
-/// Stores a version in its slot: an unconditional PUT (no resourceVersion: last writer wins,
-/// which is right because two writers of one revision read the same version), POST when the slot
-/// does not exist yet.
+fn slot_revision(cm: &ConfigMap) -> Option<u64> {
+    cm.metadata
+        .annotations
+        .as_ref()?
+        .get(REVISION_ANNOTATION)?
+        .parse()
+        .ok()
+}
+
+/// Why a slot was not written.
+fn slot_error(object: &str, code: u16, reason: &str, message: String) -> KubeError {
+    KubeError::Request {
+        action: "writing",
+        object: object.to_owned(),
+        source: ApiError::Status {
+            code,
+            reason: reason.to_owned(),
+            message,
+        },
+    }
+}
+
+/// Stores a version in its slot, after its write landed, over an older revision only: GET the
+/// slot, then POST it when absent or PUT it with the resourceVersion read when it holds an older
+/// revision; a 409 (another writer of the ring in between) reads again. A slot that already holds
+/// this revision or a newer one is left as it is, and said (only a write of the same revision
+/// that did not go through the modify loop, or a writer that stalled while the ring went round,
+/// gets there).
 pub async fn write_history(client: &Client, slot: &HistorySlot) -> Result<(), KubeError> {
     let api = config_maps(client);
-    let cm = history_config_map(slot);
+    let mut cm = history_config_map(slot);
     let name = history_slot_name(slot.revision);
     let object = format!("ConfigMap `{AWS_AUTH_NAMESPACE}/{name}`");
-    for _ in 0..3 {
-        match api.replace(&name, &PostParams::default(), &cm).await {
-            Ok(_) => return Ok(()),
-            Err(kube::Error::Api(status)) if status.code == 404 => {
-                match api.create(&PostParams::default(), &cm).await {
-                    Ok(_) => return Ok(()),
-                    // created by a concurrent writer in between: replace it
-                    Err(kube::Error::Api(status)) if status.code == 409 => continue,
-                    Err(err) => return Err(request_error("creating", object, err)),
-                }
+    for _ in 0..5 {
+        let existing = api
+            .get_opt(&name)
+            .await
+            .map_err(|e| request_error("reading", object.clone(), e))?;
+        let result = match existing {
+            None => {
+                cm.metadata.resource_version = None;
+                api.create(&PostParams::default(), &cm).await
             }
+            Some(current) => {
+                let held = slot_revision(&current).unwrap_or(0);
+                if held >= slot.revision {
+                    return Err(slot_error(
+                        &object,
+                        409,
+                        "Conflict",
+                        format!(
+                            "it already holds revision {held}, so the version before revision {} is not kept",
+                            slot.revision
+                        ),
+                    ));
+                }
+                cm.metadata.resource_version = current.metadata.resource_version.clone();
+                api.replace(&name, &PostParams::default(), &cm).await
+            }
+        };
+        match result {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => continue,
             Err(err) => return Err(request_error("writing", object, err)),
         }
     }
-    Err(KubeError::Request {
-        action: "writing",
-        object,
-        source: ApiError::Status {
-            code: 409,
-            reason: "Conflict".to_owned(),
-            message: "the history slot was created and deleted repeatedly".to_owned(),
-        },
-    })
+    Err(slot_error(
+        &object,
+        409,
+        "Conflict",
+        "it kept changing while it was being written".to_owned(),
+    ))
+}
+
+/// The newest revision the history ring holds (0 when it holds none): where revisions continue
+/// when aws-auth is absent. One LIST of the slots by their label.
+pub async fn latest_history_revision(client: &Client) -> Result<u64, KubeError> {
+    let params = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"));
+    let slots = config_maps(client).list(&params).await.map_err(|e| {
+        request_error(
+            "listing",
+            format!("the history ConfigMaps `{AWS_AUTH_NAMESPACE}/{HISTORY_PREFIX}*`"),
+            e,
+        )
+    })?;
+    Ok(slots
+        .items
+        .iter()
+        .filter(|cm| {
+            cm.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(HISTORY_PREFIX))
+        })
+        .filter_map(slot_revision)
+        .max()
+        .unwrap_or(0))
 }
 
 /// Reads the history slot of `revision`; `None` when it is absent or holds another revision
@@ -184,7 +286,24 @@ mod tests {
                 by: "kubernetes-admin".to_owned(),
                 at: "2025-01-02T03:04:05Z".to_owned(),
                 change: "add".to_owned(),
+                undoes: None,
+                undo_next: Some(12),
+                undo_next_before: Some(9),
             }),
+            rbac: vec![
+                RbacJournalEntry {
+                    kind: "RoleBinding".to_owned(),
+                    namespace: Some("team-a".to_owned()),
+                    name: "eks-grant:view@team-a".to_owned(),
+                    before: None,
+                },
+                RbacJournalEntry {
+                    kind: "ClusterRole".to_owned(),
+                    namespace: None,
+                    name: "eks-grant:cluster-reader".to_owned(),
+                    before: Some(serde_json::json!({"kind": "ClusterRole", "rules": []})),
+                },
+            ],
         };
         let cm = history_config_map(&slot);
         assert_eq!(cm.metadata.name.as_deref(), Some("aws-auth-history-2"));

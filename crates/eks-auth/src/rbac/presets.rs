@@ -2,8 +2,10 @@
 //! grant it, named so that `list` and `revoke` find them again.
 //!
 //! Naming: a preset with its own rules creates the ClusterRole `eks-grant:<preset>`; every preset
-//! binds the group with `eks-grant:<group>:<preset>` (one ClusterRoleBinding, or one RoleBinding
-//! in each namespace). Every object carries the label
+//! binds a group the user named with `eks-grant:<group>:<preset>`, and one of its own default
+//! groups (see [`Preset::default_group`]) with the group's name, which already says the preset and
+//! the scope (one ClusterRoleBinding, or one RoleBinding in each namespace). Every object carries
+//! the label
 //! `app.kubernetes.io/managed-by=kubectl-eks-grant` and the annotations `kubectl-eks/preset` and
 //! (bindings) `kubectl-eks/group`.
 
@@ -37,7 +39,7 @@ pub enum PresetError {
         preset: &'static str,
         hint: &'static str,
     },
-    #[error("group `{group}` cannot name an RBAC binding: {why}")]
+    #[error("group `{group}` cannot name an RBAC binding: {why}\n\nhint: pick another --group")]
     InvalidGroup { group: String, why: &'static str },
     #[error(
         "namespace `{0}` is not a valid namespace name (lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters)"
@@ -59,8 +61,11 @@ pub enum PresetRole {
 pub struct Preset {
     pub name: &'static str,
     pub description: &'static str,
-    /// What the user should know before granting it.
+    /// What the user should know before granting it (cluster-wide, or without `--namespace`).
     pub caveat: Option<&'static str>,
+    /// What the user should know before granting a namespaced preset with `--namespace`, when it
+    /// differs from [`Preset::caveat`]; see [`Preset::caveat_for`].
+    pub namespaced_caveat: Option<&'static str>,
     /// Accepts `--namespace` (RoleBindings in each namespace instead of a ClusterRoleBinding).
     pub namespaced: bool,
     pub role: PresetRole,
@@ -74,13 +79,21 @@ pub struct ManagedGrant {
     pub group: Option<String>,
 }
 
-/// The group `kubectl eks-grant add --preset P` binds when no `--group` is given (and
-/// `kubectl eks-whoami` suggests): `eks-grant:<preset>`.
+/// The cluster-wide default group of the preset called `preset` (what `kubectl eks-whoami`
+/// suggests): [`Preset::default_group`] without namespaces; `eks-grant:<preset>` for a name that
+/// is no preset.
 pub fn default_group(preset: &str) -> String {
-    format!("{NAME_PREFIX}{preset}")
+    self::preset(preset).map_or_else(
+        |_| format!("{NAME_PREFIX}{preset}"),
+        |p| p.default_group(&[]),
+    )
 }
 
-/// The binding name for `group` and `preset`: `eks-grant:<group>:<preset>`.
+/// Suffix of the cluster-wide default group of a namespaced preset. It cannot be mistaken for a
+/// namespace scope: those follow `@`, and a namespace name has no `:`.
+const CLUSTER_WIDE: &str = ":cluster-wide";
+
+/// The binding name for a group the user named: `eks-grant:<group>:<preset>`.
 pub fn binding_name(group: &str, preset: &str) -> String {
     format!("{NAME_PREFIX}{group}:{preset}")
 }
@@ -240,6 +253,7 @@ pub fn presets() -> Vec<Preset> {
             description: "get, list and watch every resource in the \"\", extensions, apps and all \
                 other API groups, cluster-wide (the usual blog recipe's ClusterRole)",
             caveat: Some(CLUSTER_READER_CAVEAT),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Own(cluster_reader_rules()),
         },
@@ -253,6 +267,7 @@ pub fn presets() -> Vec<Preset> {
                  readable until you grant them, and resources that later Kubernetes versions add \
                  are missing until the list is updated.",
             ),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Own(cluster_reader_no_secrets_rules()),
         },
@@ -265,6 +280,7 @@ pub fn presets() -> Vec<Preset> {
                  storageclasses, and custom resources only when their ClusterRoles carry the \
                  rbac.authorization.k8s.io/aggregate-to-view label.",
             ),
+            namespaced_caveat: None,
             namespaced: true,
             role: PresetRole::Builtin("view"),
         },
@@ -277,6 +293,10 @@ pub fn presets() -> Vec<Preset> {
                 "edit reads Secrets and can run pods as any service account of its namespaces, so \
                  it holds every permission those service accounts have; without --namespace that \
                  includes the service accounts of kube-system.",
+            ),
+            namespaced_caveat: Some(
+                "edit reads the Secrets of its namespaces and can run pods as any of their service \
+                 accounts, so it holds every permission those service accounts have.",
             ),
             namespaced: true,
             role: PresetRole::Builtin("edit"),
@@ -291,6 +311,11 @@ pub fn presets() -> Vec<Preset> {
                  which is almost cluster-admin: it reads every Secret, runs pods as any service \
                  account and grants roles in any namespace. Give --namespace.",
             ),
+            namespaced_caveat: Some(
+                "admin reads the Secrets of its namespaces, runs pods as any of their service \
+                 accounts and can grant anyone any role it holds there (RoleBindings), so whoever \
+                 holds it decides who else gets in to those namespaces.",
+            ),
             namespaced: true,
             role: PresetRole::Builtin("admin"),
         },
@@ -302,6 +327,7 @@ pub fn presets() -> Vec<Preset> {
                 "full control of the cluster, including RBAC and the aws-auth ConfigMap. Unlike \
                  mapping to system:masters it is granted through RBAC and can be revoked.",
             ),
+            namespaced_caveat: None,
             namespaced: false,
             role: PresetRole::Builtin("cluster-admin"),
         },
@@ -357,6 +383,72 @@ impl Preset {
     /// Whether the preset brings its own ClusterRole (else it binds a built-in one).
     pub fn creates_cluster_role(&self) -> bool {
         matches!(self.role, PresetRole::Own(_))
+    }
+
+    /// The caveat for a grant of this preset in `namespaces` (none: cluster-wide, or every
+    /// namespace): the one meant for `--namespace` when there are namespaces and it has one.
+    pub fn caveat_for(&self, namespaces: &[String]) -> Option<&'static str> {
+        if namespaces.is_empty() {
+            self.caveat
+        } else {
+            self.namespaced_caveat.or(self.caveat)
+        }
+    }
+
+    /// The group `kubectl eks-grant add --preset P` puts a principal in when no `--group` is given.
+    ///
+    /// One group per preset *and scope*, so that a group always means exactly one grant and
+    /// whoever shares it has exactly the same access: putting a second principal in it can never
+    /// change what the first may do (issue 15: with one `eks-grant:view` for every scope, granting
+    /// view cluster-wide to one principal widened a principal granted view in one namespace). Per
+    /// principal would also never collide, but would make one binding per principal and hide
+    /// which principals share a grant; per preset and scope keeps the names short and readable:
+    ///
+    /// - a cluster-wide preset (cluster-reader, cluster-reader-no-secrets, cluster-admin) has one
+    ///   scope: `eks-grant:<preset>`;
+    /// - a namespaced preset without namespaces (every namespace): `eks-grant:<preset>:cluster-wide`;
+    /// - a namespaced preset in namespaces: `eks-grant:<preset>@<ns>[,<ns>...]`, sorted. `@` and
+    ///   `,` occur in no namespace name, so no two scopes share a name.
+    ///
+    /// `eks-grant:<preset>` of a namespaced preset (the one default group of earlier versions,
+    /// bound at every scope) is never a default group any more.
+    pub fn default_group(&self, namespaces: &[String]) -> String {
+        let base = format!("{NAME_PREFIX}{}", self.name);
+        if !self.namespaced {
+            return base;
+        }
+        if namespaces.is_empty() {
+            return base + CLUSTER_WIDE;
+        }
+        let mut sorted: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        format!("{base}@{}", sorted.join(","))
+    }
+
+    /// Whether `group` is one of this preset's default groups ([`Preset::default_group`]).
+    pub fn is_default_group(&self, group: &str) -> bool {
+        let Some(rest) = group
+            .strip_prefix(NAME_PREFIX)
+            .and_then(|g| g.strip_prefix(self.name))
+        else {
+            return false;
+        };
+        if !self.namespaced {
+            return rest.is_empty();
+        }
+        rest == CLUSTER_WIDE || rest.strip_prefix('@').is_some_and(|ns| !ns.is_empty())
+    }
+
+    /// The name of the binding(s) that grant this preset to `group`: the group's own name for a
+    /// default group (it already says preset and scope: `eks-grant:view@team-a`), else
+    /// [`binding_name`] (`eks-grant:<group>:<preset>`).
+    pub fn binding_name(&self, group: &str) -> String {
+        if self.is_default_group(group) {
+            group.to_owned()
+        } else {
+            binding_name(group, self.name)
+        }
     }
 
     /// The ClusterRole the bindings refer to: `eks-grant:<preset>` or the built-in's name.
@@ -438,7 +530,7 @@ impl Preset {
             name: group.into(),
             namespace: None,
         }]);
-        let name = binding_name(group, self.name);
+        let name = self.binding_name(group);
         if namespaces.is_empty() {
             objects.cluster_role_bindings.push(ClusterRoleBinding {
                 metadata: metadata(name, None, self.name, Some(group)),
@@ -815,5 +907,77 @@ mod tests {
             "eks-grant:system:readers:view"
         );
         assert_eq!(default_group("cluster-reader"), "eks-grant:cluster-reader");
+        assert_eq!(default_group("view"), "eks-grant:view:cluster-wide");
+    }
+
+    #[test]
+    fn caveats_fit_the_scope_of_the_grant() {
+        let a = ns(&["team-a"]);
+        for p in presets() {
+            let cluster_wide = p.caveat_for(&[]).unwrap();
+            assert_eq!(Some(cluster_wide), p.caveat, "{}", p.name);
+            if p.namespaced {
+                let namespaced = p.caveat_for(&a).unwrap();
+                // The caveat of a grant in namespaces never speaks of the grant without one.
+                assert!(!namespaced.contains("without --namespace"), "{}", p.name);
+                assert!(!namespaced.contains("Give --namespace"), "{}", p.name);
+            }
+        }
+        assert!(
+            preset("admin")
+                .unwrap()
+                .caveat_for(&a)
+                .unwrap()
+                .starts_with("admin reads the Secrets of its namespaces")
+        );
+    }
+
+    #[test]
+    fn default_groups_say_preset_and_scope_and_name_their_bindings() {
+        let view = preset("view").unwrap();
+        let team_a = ns(&["team-a"]);
+        assert_eq!(view.default_group(&team_a), "eks-grant:view@team-a");
+        assert_eq!(
+            view.default_group(&ns(&["team-b", "team-a", "team-b"])),
+            "eks-grant:view@team-a,team-b"
+        );
+        assert_eq!(view.default_group(&[]), "eks-grant:view:cluster-wide");
+        // A namespace called `cluster-wide` is a scope of its own.
+        assert_ne!(
+            view.default_group(&ns(&["cluster-wide"])),
+            view.default_group(&[])
+        );
+        let reader = preset("cluster-reader").unwrap();
+        assert_eq!(reader.default_group(&[]), "eks-grant:cluster-reader");
+
+        for (group, default) in [
+            ("eks-grant:view@team-a", true),
+            ("eks-grant:view:cluster-wide", true),
+            ("eks-grant:view", false),
+            ("eks-grant:view@", false),
+            ("eks-grant:viewer@team-a", false),
+            ("eks-grant:edit@team-a", false),
+            ("readers", false),
+        ] {
+            assert_eq!(view.is_default_group(group), default, "{group}");
+        }
+        assert!(reader.is_default_group("eks-grant:cluster-reader"));
+        assert!(!reader.is_default_group("eks-grant:cluster-reader:cluster-wide"));
+
+        let objects = view.objects("eks-grant:view@team-a", &team_a).unwrap();
+        assert_eq!(
+            objects.role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:view@team-a")
+        );
+        let objects = view.objects("readers", &team_a).unwrap();
+        assert_eq!(
+            objects.role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:readers:view")
+        );
+        let objects = reader.objects("eks-grant:cluster-reader", &[]).unwrap();
+        assert_eq!(
+            objects.cluster_role_bindings[0].metadata.name.as_deref(),
+            Some("eks-grant:cluster-reader")
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! Everything here is pure: time is a parameter, nothing touches the network.
 
 mod exec;
+pub mod host;
 mod presign;
 mod verify;
 
@@ -16,6 +17,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 pub use exec::{ExecApiVersion, exec_api_version, exec_credential_json};
+pub use host::HostRule;
 pub use presign::{TokenError, presign, sts_host};
 pub use verify::{PresignedRequest, VerifyError, VerifyRules, decode, verify};
 

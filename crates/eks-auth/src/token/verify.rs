@@ -7,9 +7,8 @@
 //! 2. it starts with `k8s-aws-v1.`;
 //! 3. the rest is unpadded base64url (`base64.RawURLEncoding`, which skips `\r` and `\n`);
 //! 4. that is a URL (`url.Parse`) with scheme `https`;
-//! 5. whose host is an STS endpoint: `sts.amazonaws.com` (the global endpoint, `aws` only) or
-//!    what the SDK's STS endpoint rules give for the host's region with and without FIPS and
-//!    dual-stack, in that region's partition;
+//! 5. whose host is an STS endpoint of the cluster's partition ([`VerifyRules::partition`]; the
+//!    rules are in `host.rs`);
 //! 6. whose path is `/`;
 //! 7. whose query parses (`url.ParseQuery`: `;` and bad percent-escapes are errors), has no key
 //!    twice in any letter case (`validateDuplicateParameters`, the CVE-2022-2385 fix) nor any key
@@ -29,9 +28,8 @@
 //! carried into [`PresignedRequest::cluster_name`] for the caller that sends the request.
 //!
 //! Deliberately stricter than the authenticator (never produced by a signer): a URL with user
-//! info or a fragment is rejected, as are a non-UTF-8 URL, a region label that matches no
-//! partition's region pattern (the Go SDK would fall back to `aws` and accept e.g.
-//! `sts.no-such-place.amazonaws.com`), and fractional seconds in `X-Amz-Date`.
+//! info or a fragment is rejected, as are a non-UTF-8 URL and fractional seconds in
+//! `X-Amz-Date`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,10 +38,11 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use super::host::{self, HostRule};
 use super::{
     CLUSTER_ID_HEADER, MAX_TOKEN_LEN, PRESIGNED_URL_LIFETIME, TOKEN_PREFIX, redact_url, rfc3339,
 };
-use crate::arn::{dns_suffix, dual_stack_dns_suffix, partition_for_region};
+use crate::arn::{PARTITIONS, partition_for_region};
 
 /// What the verifier knows beyond the token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +50,24 @@ pub struct VerifyRules {
     /// The cluster the token must be for. It cannot be checked offline (see the module docs);
     /// it is passed on as [`PresignedRequest::cluster_name`] for the request to STS.
     pub cluster_name: Option<String>,
+    /// The cluster's partition: only its STS hosts are accepted, as by the authenticator, which
+    /// always runs with one (`aws` unless configured). `None` accepts the hosts of any partition
+    /// (for a caller that does not know the cluster's).
+    pub partition: Option<String>,
+    /// The region the authenticator runs in (the cluster's), if known: with the partition it
+    /// admits `sts.REGION.DOMAIN` for a region the SDK does not know yet.
+    pub region: Option<String>,
+}
+
+impl VerifyRules {
+    /// The rules of an authenticator for cluster `name` in `partition` and `region`.
+    pub fn for_cluster(name: Option<&str>, partition: &str, region: Option<&str>) -> VerifyRules {
+        VerifyRules {
+            cluster_name: name.map(str::to_owned),
+            partition: Some(partition.to_owned()),
+            region: region.map(str::to_owned),
+        }
+    }
 }
 
 /// A token that passed every check the EKS authenticator makes before calling STS.
@@ -121,10 +138,8 @@ pub enum VerifyError {
     Scheme { scheme: String },
     #[error("pre-signed URL has {part}; STS pre-signed URLs have none")]
     UnexpectedUrlPart { part: &'static str },
-    #[error(
-        "pre-signed URL names host `{host}`, which is not an STS endpoint of any AWS partition"
-    )]
-    Host { host: String },
+    #[error("pre-signed URL names host `{host}`, {}", rule.describe())]
+    Host { host: String, rule: HostRule },
     #[error("pre-signed URL has path `{path}`; expected `/`")]
     Path { path: String },
     #[error("pre-signed URL has a malformed query: {reason}")]
@@ -208,9 +223,22 @@ pub fn verify(
     if parts.user_info {
         return Err(VerifyError::UnexpectedUrlPart { part: "user info" });
     }
-    let region = sts_host_region(parts.host).ok_or_else(|| VerifyError::Host {
+    let host_error = |rule| VerifyError::Host {
         host: parts.host.to_owned(),
-    })?;
+        rule,
+    };
+    let region = match &rules.partition {
+        Some(partition) => host::check_host(
+            parts.host,
+            partition,
+            rules.region.as_deref().unwrap_or_default(),
+        )
+        .map_err(host_error)?,
+        None => PARTITIONS
+            .iter()
+            .find_map(|p| host::check_host(parts.host, p, "").ok())
+            .ok_or_else(|| host_error(HostRule::NotSts))?,
+    };
     if parts.path != "/" {
         return Err(VerifyError::Path {
             path: parts.path.to_owned(),
@@ -318,32 +346,6 @@ const ALLOWED_PARAMETERS: &[&str] = &[
     "X-Amz-Signature",
     "X-Amz-SignedHeaders",
 ];
-
-/// The region an STS host serves, if it is one: `sts.amazonaws.com` (global, `aws`, signed for
-/// us-east-1), or `sts.R.S` / `sts-fips.R.S` where `R`'s partition has DNS suffix or
-/// dual-stack suffix `S`. These are the hosts the SDK's STS endpoint rules resolve for region
-/// `R` with FIPS and dual-stack on and off (aws-sdk-sts `config/endpoint.rs`); the one
-/// exception is aws-us-gov, whose FIPS endpoint without dual-stack is the plain
-/// `sts.R.amazonaws.com`, so `sts-fips.R.amazonaws.com` is not one.
-fn sts_host_region(host: &str) -> Option<String> {
-    if host == "sts.amazonaws.com" {
-        return Some("us-east-1".to_owned());
-    }
-    let (service, rest) = host.split_once('.')?;
-    let fips = match service {
-        "sts" => false,
-        "sts-fips" => true,
-        _ => return None,
-    };
-    let (region, suffix) = rest.split_once('.')?;
-    let partition = partition_for_region(region)?;
-    let allowed = if Some(suffix) == dual_stack_dns_suffix(partition) {
-        true
-    } else {
-        Some(suffix) == dns_suffix(partition) && !(fips && partition == "aws-us-gov")
-    };
-    allowed.then(|| region.to_owned())
-}
 
 /// The pieces of a URL as Go's `url.Parse` splits them.
 struct UrlParts<'a> {
@@ -495,6 +497,7 @@ mod tests {
     fn rules() -> VerifyRules {
         VerifyRules {
             cluster_name: Some("test-cluster".into()),
+            ..VerifyRules::default()
         }
     }
 
@@ -555,6 +558,20 @@ mod tests {
             assert_eq!(request.region, region);
             assert!(request.has_session_token);
             assert_eq!(request.access_key_id, golden::ACCESS_KEY_ID);
+            // The cluster's own partition accepts it; `aws-cn` accepts no other's.
+            let own = partition_for_region(region).unwrap();
+            let rules = VerifyRules::for_cluster(Some("c"), own, Some(region));
+            verify(&token.token, at(0), &rules).unwrap_or_else(|e| panic!("{region}: {e}"));
+            if own != "aws-cn" {
+                let cn = VerifyRules::for_cluster(Some("c"), "aws-cn", Some("cn-north-1"));
+                assert!(
+                    matches!(
+                        verify(&token.token, at(0), &cn),
+                        Err(VerifyError::Host { .. })
+                    ),
+                    "{region}"
+                );
+            }
         }
     }
 
@@ -575,6 +592,8 @@ mod tests {
             ("sts.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1"),
             ("sts.us-isof-east-1.csp.hci.ic.gov", "us-isof-east-1"),
             ("sts.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1"),
+            // A region no partition's pattern knows resolves in `aws` (the SDK's fallback).
+            ("sts.no-such-place.amazonaws.com", "no-such-place"),
         ];
         for (host, region) in accepted {
             let token = forged("sts.us-west-2.amazonaws.com", host);
@@ -594,7 +613,7 @@ mod tests {
             "sts.us-west-2.amazonaws.com.cn",
             "sts.us-iso-east-1.amazonaws.com",
             "sts-fips.us-gov-west-1.amazonaws.com",
-            "sts.no-such-place.amazonaws.com",
+            "sts.us-iso-east-1.api.aws.ic.gov",
             "s3.us-west-2.amazonaws.com",
             "sts.us-west-2.amazonaws.eu",
             "",
@@ -602,7 +621,7 @@ mod tests {
         for host in rejected {
             let token = forged("sts.us-west-2.amazonaws.com", host);
             match reject(&token) {
-                VerifyError::Host { host: got } => assert_eq!(got, host),
+                VerifyError::Host { host: got, .. } => assert_eq!(got, host),
                 other => panic!("{host}: {other}"),
             }
         }
@@ -613,6 +632,37 @@ mod tests {
             ))
             .to_string(),
             "pre-signed URL names host `sts.evil.example.com`, which is not an STS endpoint of any AWS partition"
+        );
+    }
+
+    #[test]
+    fn a_token_for_another_partition_names_the_rule_it_breaks() {
+        // Signed for China's STS; the cluster is in `aws`.
+        let token = forged(
+            "sts.us-west-2.amazonaws.com",
+            "sts.cn-north-1.amazonaws.com.cn",
+        );
+        let aws = VerifyRules::for_cluster(Some("c"), "aws", Some("us-west-2"));
+        assert_eq!(
+            verify(&token, at(60), &aws).unwrap_err().to_string(),
+            "pre-signed URL names host `sts.cn-north-1.amazonaws.com.cn`, which is not an STS \
+             endpoint of partition `aws`, the cluster's (the EKS authenticator accepts \
+             `sts.REGION.amazonaws.com` or `sts.REGION.api.aws` there)"
+        );
+        let cn = VerifyRules::for_cluster(Some("c"), "aws-cn", Some("cn-north-1"));
+        verify(&token, at(60), &cn).unwrap();
+        assert_eq!(
+            verify(golden::TOKEN, at(60), &cn).unwrap_err().to_string(),
+            "pre-signed URL names host `sts.us-west-2.amazonaws.com`, which is not an STS \
+             endpoint of partition `aws-cn`, the cluster's (the EKS authenticator accepts \
+             `sts.REGION.amazonaws.com.cn` or `sts.REGION.api.amazonwebservices.com.cn` there)"
+        );
+        let global = forged("sts.us-west-2.amazonaws.com", "sts.amazonaws.com");
+        assert_eq!(
+            verify(&global, at(60), &cn).unwrap_err().to_string(),
+            "pre-signed URL names host `sts.amazonaws.com`, the global STS endpoint, which the \
+             EKS authenticator accepts only in partition `aws`; the cluster is in partition \
+             `aws-cn`"
         );
     }
 

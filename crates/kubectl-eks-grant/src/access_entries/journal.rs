@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::eks_api::Eks;
 use super::plan::Call;
-use crate::backend::Target;
+use crate::store::Target;
 
 pub const NAMESPACE: &str = "kube-system";
 pub const NAME: &str = "eks-grant-access-journal";

@@ -18,9 +18,9 @@ use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{Cluster, fetch_aws_auth};
 use serde::Serialize;
 
-use crate::backend::Target;
 use crate::cli::{AddArgs, RevokeArgs};
 use crate::output::{emit, note, table};
+use crate::store::Target;
 use plan::{Call, EntryGrant, EntryRevoke};
 
 /// What an `add` or `revoke` did (or would do).

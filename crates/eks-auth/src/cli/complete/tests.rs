@@ -81,6 +81,9 @@ fn complete(words: &[&str]) -> String {
 const ROOT_LONG_FLAGS: &str = "\
 --kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)
 --context\tThe kubeconfig context to use (default: the current context)
+--cluster\tThe kubeconfig cluster to use (default: the context's)
+--user\tThe kubeconfig user to use (default: the context's)
+--request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)
 --output\tOutput format
 --profile\tAWS profile
 --region\tAWS region
@@ -109,6 +112,9 @@ fn offers_flags_when_the_word_starts_with_a_dash() {
         complete(&["-"]),
         "--kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)\n\
          --context\tThe kubeconfig context to use (default: the current context)\n\
+         --cluster\tThe kubeconfig cluster to use (default: the context's)\n\
+         --user\tThe kubeconfig user to use (default: the context's)\n\
+         --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
          --profile\tAWS profile\n\
@@ -152,6 +158,9 @@ fn subcommand_flags_include_the_global_ones_and_skip_given_ones_unless_repeatabl
         "--group\tA group (repeatable)\n\
          --namespace\tA namespace (repeatable)\n\
          --kubeconfig\tPath to the kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`)\n\
+         --cluster\tThe kubeconfig cluster to use (default: the context's)\n\
+         --user\tThe kubeconfig user to use (default: the context's)\n\
+         --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --profile\tAWS profile\n\
          --region\tAWS region\n\
          --help\tPrint help\n\
