@@ -220,6 +220,14 @@ pub async fn connect_eks(
             .unwrap_or_default();
         anyhow::anyhow!("{e}{hint}")
     })?;
+    // Credentials first: a missing or expired identity is named as such, with what to do.
+    if let Err(e) = aws.fetch_credentials().await {
+        let hint = e
+            .hint()
+            .map(|h| format!("\n\nhint: {h}; or pass `--backend aws-auth` to edit aws-auth without asking EKS"))
+            .unwrap_or_default();
+        bail!("cannot ask EKS for the authentication mode of cluster `{name}`: {e}{hint}");
+    }
     let eks = Eks::new(&aws, &name);
     let access = eks.describe_access().await.map_err(|e| {
         let extra = if e.code == "AccessDeniedException" {

@@ -520,3 +520,32 @@ fn migrate_from_config_map_to_api_locks_nobody_out_and_resumes_after_a_failure()
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn auto_without_aws_credentials_names_the_problem_and_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: arn:aws:eks:us-east-1:123456789012:cluster/x\n  cluster: {server: \"https://127.0.0.1:1\"}\ncontexts:\n- name: c\n  context: {cluster: \"arn:aws:eks:us-east-1:123456789012:cluster/x\", user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {token: x}\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("list")
+        .output()
+        .unwrap();
+    let err = fails(&out);
+    assert!(
+        err.contains(
+            "cannot ask EKS for the authentication mode of cluster `x`: no AWS credentials found"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("or pass `--backend aws-auth`"), "{err}");
+}
