@@ -4,18 +4,26 @@
 #   bench/whoami.sh [RUNS]      (default 10 runs per case; needs hyperfine, kubectl, python3 + moto)
 #   PROFILE=debug bench/whoami.sh   to measure the debug build instead of the release build
 #
+#   AUTH_MODE=CONFIG_MAP bench/whoami.sh   the cluster's authentication mode (default API_AND_CONFIG_MAP)
+#
 # Cluster: 200 namespaces, 2,000 RoleBindings (10 per namespace) and 500 ClusterRoleBindings on top
-# of the bootstrap RBAC. Cases:
+# of the bootstrap RBAC; outside CONFIG_MAP also 1,000 access entries (IAM roles `bench-NNNN`, every
+# other one with AmazonEKSViewPolicy in its team's namespace). Cases:
 #   creator  the cluster creator (system:masters): reads everything
 #   auditor  a mapped user whose group may read RBAC objects; 1 in 10 of the bindings name its group
 #   reader   a mapped user bound to `view`: may not list RBAC, so the cluster-wide matrix is confirmed
 #            by SelfSubjectAccessReviews
+#   viewer   (not in CONFIG_MAP) an IAM user let in by its access entry, with AmazonEKSViewPolicy at
+#            cluster scope and AmazonEKSEditPolicy in namespace team-000: the EKS side is asked
+#            (DescribeCluster, DescribeAccessEntry, ListAssociatedAccessPolicies) and the policies'
+#            cells are added to the matrix
 # For each: hyperfine wall time (mean, min, max) and the number of API requests of one run, counted
 # in the testbed's request log. Prints a Markdown table for BENCHMARKS.md.
 set -euo pipefail
 
 RUNS=${1:-10}
 PROFILE=${PROFILE:-release}
+AUTH_MODE=${AUTH_MODE:-API_AND_CONFIG_MAP}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -43,6 +51,9 @@ export HOME=$WORK/home NO_COLOR=1
 mkdir -p "$HOME"
 
 LOG=$WORK/requests.jsonl
+# The cluster starts in CONFIG_MAP and is seeded as the creator (system:masters there); the mode then
+# moves on as EKS moves it, one step at a time: an access policy does not count for RBAC's escalation
+# check, so the creator could not write these bindings in the other modes.
 "$BIN/eks-testbed" up --dir "$WORK/tb" --request-log "$LOG" >"$WORK/testbed.out" 2>&1 &
 TB_PID=$!
 for _ in $(seq 1 300); do [ -f "$WORK/tb/ready" ] && break; sleep 0.1; done
@@ -119,6 +130,47 @@ EOF
 user_kubeconfig "$WORK/auditor.kubeconfig" "$(field "$AUDITOR" access_key_id)" "$(field "$AUDITOR" secret_access_key)"
 user_kubeconfig "$WORK/reader.kubeconfig" "$(field "$READER" access_key_id)" "$(field "$READER" secret_access_key)"
 
+# --- access entries (API_AND_CONFIG_MAP, API) ---------------------------------------------------
+set_mode() {
+  aws eks update-cluster-config --name testbed --access-config "authenticationMode=$1" >/dev/null
+  for _ in $(seq 1 100); do
+    [ "$(aws eks describe-cluster --name testbed --query cluster.accessConfig.authenticationMode --output text)" = "$1" ] && return
+    sleep 0.2
+  done
+  echo "bench: the mode did not become $1" >&2; exit 1
+}
+if [ "$AUTH_MODE" != CONFIG_MAP ]; then
+  set_mode API_AND_CONFIG_MAP
+  [ "$AUTH_MODE" = API ] && set_mode API
+  echo "bench: creating 1,000 IAM roles with access entries, and the viewer" >&2
+  VIEWER=$(admin users '{"name": "viewer", "path": "/"}')
+  ENTRY_START=$(date +%s.%N)
+  python3 - "$(field "$VIEWER" arn)" <<'EOF2'
+import sys, boto3
+iam, eks = boto3.client("iam"), boto3.client("eks")
+cluster = "testbed"
+view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+edit = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
+for i in range(1000):
+    arn = iam.create_role(RoleName=f"bench-{i:04d}", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    eks.create_access_entry(clusterName=cluster, principalArn=arn, username=f"bench-{i:04d}")
+    if i % 2 == 0:
+        eks.associate_access_policy(clusterName=cluster, principalArn=arn, policyArn=view,
+                                    accessScope={"type": "namespace", "namespaces": [f"team-{i % 200:03d}"]})
+viewer = sys.argv[1]
+eks.create_access_entry(clusterName=cluster, principalArn=viewer)
+eks.associate_access_policy(clusterName=cluster, principalArn=viewer, policyArn=view, accessScope={"type": "cluster"})
+eks.associate_access_policy(clusterName=cluster, principalArn=viewer, policyArn=edit,
+                            accessScope={"type": "namespace", "namespaces": ["team-000"]})
+EOF2
+  ENTRY_END=$(date +%s.%N)
+  ENTRIES=$(aws eks list-access-entries --cluster-name testbed --query 'accessEntries[]' --output text | wc -w)
+  echo "bench: $ENTRIES access entries in $(echo "$ENTRY_END - $ENTRY_START" | bc) s" >&2
+  user_kubeconfig "$WORK/viewer.kubeconfig" "$(field "$VIEWER" access_key_id)" "$(field "$VIEWER" secret_access_key)"
+  sleep 1.5   # the API server reads entries at most 1 s late
+fi
+
 # --- measure ----------------------------------------------------------------------------------
 ROWS=()
 measure() {
@@ -140,9 +192,10 @@ measure() {
 measure creator "$CREATOR_KUBECONFIG"
 measure auditor "$WORK/auditor.kubeconfig"
 measure reader "$WORK/reader.kubeconfig"
+[ "$AUTH_MODE" != CONFIG_MAP ] && measure viewer "$WORK/viewer.kubeconfig"
 
 echo
-echo "Cluster: $NS namespaces, $RB RoleBindings, $CRB ClusterRoleBindings (stand-in EKS, $PROFILE build, $RUNS runs)."
+echo "Cluster: $NS namespaces, $RB RoleBindings, $CRB ClusterRoleBindings, mode $AUTH_MODE${ENTRIES:+, $ENTRIES access entries} (stand-in EKS, $PROFILE build, $RUNS runs)."
 echo
 echo "| user | bindings shown | API requests | mean s | min s | max s |"
 echo "|---|---|---|---|---|---|"

@@ -58,6 +58,12 @@ pub trait Authorizer: Send + Sync + std::fmt::Debug {
     fn rules_review(&self, rbac: &RbacObjects, user: &User, namespace: &str) -> Value;
     /// The 403 a denied request gets.
     fn forbidden(&self, user: &User, attrs: &Attributes, reason: &str) -> ApiError;
+    /// Whether requests made as an impersonated user are authorized by [`Rbac`] alone (the
+    /// `impersonate` checks themselves go through [`Authorizer::authorize`]); see
+    /// crate::impersonate.
+    fn rbac_only_when_impersonated(&self) -> bool {
+        false
+    }
 }
 
 fn user_info(user: &User) -> UserInfo {
@@ -176,6 +182,12 @@ impl Authorizer for EksAccessPolicies {
 
     fn forbidden(&self, user: &User, attrs: &Attributes, reason: &str) -> ApiError {
         Rbac.forbidden(user, attrs, reason)
+    }
+
+    /// EKS: impersonation forces Kubernetes RBAC (access-policies.html), whatever uid or
+    /// `principalId` extra the impersonator asks for.
+    fn rbac_only_when_impersonated(&self) -> bool {
+        true
     }
 }
 

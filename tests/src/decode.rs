@@ -358,16 +358,27 @@ fn go_print(v: &Value) -> String {
     }
 }
 
+/// An object decoded for storage, and the warnings the client gets (`unknown field "x"` for
+/// each dropped field under fieldValidation=Warn, sent as `Warning` headers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub object: Value,
+    pub warnings: Vec<String>,
+}
+
 /// Decodes `obj` into `kind`: checks types, drops unknown fields (or refuses them under
-/// Strict), sets defaults. Returns the object to store.
+/// Strict), sets defaults.
 pub fn decode(
     kind: &Kind,
     obj: &Value,
     validation: FieldValidation,
     route: Route<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Decoded, ApiError> {
     let Some(def) = definition(&crate::openapi::definition_name(kind)) else {
-        return Ok(obj.clone());
+        return Ok(Decoded {
+            object: obj.clone(),
+            warnings: Vec::new(),
+        });
     };
     let mut walk = Walk {
         mismatch: None,
@@ -408,7 +419,18 @@ pub fn decode(
         }));
     }
     set_defaults(kind, &mut out);
-    Ok(out)
+    let warnings = match validation {
+        FieldValidation::Warn => walk
+            .unknown
+            .iter()
+            .map(|p| format!("unknown field {}", go_quote(p)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Decoded {
+        object: out,
+        warnings,
+    })
 }
 
 /// errors.NewInvalid(schema.GroupKind{}, "", [field.Invalid("patch", value, err)]).
@@ -527,7 +549,22 @@ mod tests {
     fn unknown_fields_are_dropped_or_refused() {
         let cm = json!({"metadata": {"name": "x", "foo": 1}, "data": {"a": "b"}, "spec": {}});
         let kept = decode(kind("configmaps"), &cm, FieldValidation::Warn, Route::Body).unwrap();
-        assert_eq!(kept, json!({"metadata": {"name": "x"}, "data": {"a": "b"}}));
+        assert_eq!(
+            kept.object,
+            json!({"metadata": {"name": "x"}, "data": {"a": "b"}})
+        );
+        assert_eq!(
+            kept.warnings,
+            ["unknown field \"metadata.foo\"", "unknown field \"spec\""]
+        );
+        let ignored = decode(
+            kind("configmaps"),
+            &cm,
+            FieldValidation::Ignore,
+            Route::Body,
+        )
+        .unwrap();
+        assert!(ignored.warnings.is_empty());
         let err = decode(
             kind("configmaps"),
             &cm,
@@ -560,7 +597,8 @@ mod tests {
             FieldValidation::Strict,
             Route::Body,
         )
-        .unwrap();
+        .unwrap()
+        .object;
         assert_eq!(out["roleRef"]["apiGroup"], RBAC);
         assert_eq!(out["subjects"][0]["apiGroup"], RBAC);
         assert_eq!(out["subjects"][1]["apiGroup"], RBAC);

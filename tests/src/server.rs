@@ -133,7 +133,13 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ResponseBody>
             return respond(who, Reply::json(err.code, err.body));
         }
     };
-    let acting = impersonated.as_ref().unwrap_or(&user);
+    let acting = Acting {
+        user: impersonated.as_ref().unwrap_or(&user),
+        authorizer: match &impersonated {
+            Some(_) if state.authorizer.rbac_only_when_impersonated() => &crate::authz::Rbac,
+            _ => state.authorizer.as_ref(),
+        },
+    };
     let result = process(state, acting, &method, &path, &query, &headers, &body);
     let reply = match result {
         Ok(ok) => ok,
@@ -145,6 +151,19 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ResponseBody>
         auth_error: "",
     };
     respond(who, reply)
+}
+
+/// A quoted-string for a Warning header (`"` and `\` escaped; the texts are ASCII).
+fn go_quote_header(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
+
+/// Who a request acts as, and what authorizes it.
+#[derive(Clone, Copy)]
+struct Acting<'a> {
+    user: &'a User,
+    authorizer: &'a dyn Authorizer,
 }
 
 /// Who a logged request came from.
@@ -163,6 +182,9 @@ struct Who<'a> {
 pub(crate) struct Reply {
     pub(crate) code: u16,
     pub(crate) body: Body,
+    /// Sent as `Warning: 299 - "<text>"` headers (k8s.io/apiserver/pkg/warning), which kubectl
+    /// prints as `Warning: <text>`.
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -184,6 +206,7 @@ impl Reply {
         Reply {
             code,
             body: Body::Json(body),
+            warnings: Vec::new(),
         }
     }
 }
@@ -205,20 +228,34 @@ fn finish(
         status: reply.code,
         auth_error: who.auth_error.to_string(),
     });
-    let (content_type, body) = match reply.body {
-        Body::Json(v) => return json_response(reply.code, &v),
-        Body::Text(t) => (
-            "text/plain; charset=utf-8",
-            Full::new(Bytes::from(t)).boxed(),
-        ),
-        Body::Bytes { content_type, data } => (content_type, Full::new(Bytes::from(data)).boxed()),
-        Body::Stream(rx) => ("application/json", BodyExt::boxed(crate::watch::Stream(rx))),
+    let mut response = match reply.body {
+        Body::Json(v) => json_response(reply.code, &v),
+        body => {
+            let (content_type, body) = match body {
+                Body::Json(_) => unreachable!("handled above"),
+                Body::Text(t) => (
+                    "text/plain; charset=utf-8",
+                    Full::new(Bytes::from(t)).boxed(),
+                ),
+                Body::Bytes { content_type, data } => {
+                    (content_type, Full::new(Bytes::from(data)).boxed())
+                }
+                Body::Stream(rx) => ("application/json", BodyExt::boxed(crate::watch::Stream(rx))),
+            };
+            Response::builder()
+                .status(reply.code)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .expect("static response parts are valid")
+        }
     };
-    Response::builder()
-        .status(reply.code)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body)
-        .expect("static response parts are valid")
+    for text in &reply.warnings {
+        let value = format!("299 - {}", go_quote_header(text));
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().append("Warning", v);
+        }
+    }
+    response
 }
 
 /// The user, or why the credentials were refused (the client only sees 401 `Unauthorized`).
@@ -317,7 +354,7 @@ fn verb_for(method: &Method, name: &str, params: &BTreeMap<String, String>) -> S
 
 fn process(
     state: &State,
-    user: &User,
+    acting: Acting<'_>,
     method: &Method,
     path: &str,
     query: &str,
@@ -353,9 +390,10 @@ fn process(
         },
     };
     let rbac = state.store.lock().unwrap_or_else(|e| e.into_inner()).rbac();
-    let decision = state.authorizer.authorize(&rbac, user, &attrs);
+    let user = acting.user;
+    let decision = acting.authorizer.authorize(&rbac, user, &attrs);
     if !decision.allowed {
-        return Err(state.authorizer.forbidden(user, &attrs, &decision.reason));
+        return Err(acting.authorizer.forbidden(user, &attrs, &decision.reason));
     }
     match target {
         Target::NonResource => non_resource(state, method, path, &params, headers),
@@ -377,6 +415,7 @@ fn process(
             let ctx = Ctx {
                 state,
                 user,
+                authorizer: acting.authorizer,
                 kind,
                 namespace,
                 name,
@@ -384,6 +423,7 @@ fn process(
                 query,
                 headers,
                 body,
+                warnings: std::cell::RefCell::default(),
             };
             let watch = ctx
                 .params
@@ -406,7 +446,10 @@ fn process(
             } else {
                 review(&ctx, &rbac, method)
             }
-            .map(|(code, body)| Reply::json(code, body))
+            .map(|(code, body)| Reply {
+                warnings: ctx.warnings.take(),
+                ..Reply::json(code, body)
+            })
         }
     }
 }
@@ -434,6 +477,7 @@ fn non_resource(
             return Ok(Reply {
                 code: 200,
                 body: Body::Text(text),
+                warnings: Vec::new(),
             });
         }
         ["openapi", "v2"] => {
@@ -452,6 +496,7 @@ fn non_resource(
                         content_type: crate::openapi::PROTOBUF_CONTENT_TYPE,
                         data: crate::openapi::encode(&doc),
                     },
+                    warnings: Vec::new(),
                 });
             }
             Some(doc)
@@ -490,6 +535,8 @@ fn health_report(endpoint: &str, verbose: bool) -> String {
 struct Ctx<'a> {
     state: &'a State,
     user: &'a User,
+    /// The authorizer for `user` (RBAC alone for an impersonated user on EKS).
+    authorizer: &'a dyn Authorizer,
     kind: &'static Kind,
     /// From the URL; for `namespaces/NAME` it is NAME, as in RequestInfo.
     namespace: String,
@@ -499,9 +546,17 @@ struct Ctx<'a> {
     query: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
+    /// Warnings for the client (`Warning: 299 - "..."` headers).
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    /// The decoded object; its warnings go to the response.
+    fn decoded(&self, d: crate::decode::Decoded) -> Value {
+        self.warnings.borrow_mut().extend(d.warnings);
+        d.object
+    }
+
     fn header(&self, name: header::HeaderName) -> &str {
         self.headers
             .get(name)
@@ -682,9 +737,9 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         (Method::POST, true) => {
             let dry = ctx.query_dry_run("CreateOptions")?;
             let validation = ctx.field_validation("CreateOptions")?;
-            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let body = ctx.decoded(decode(kind, &ctx.body_json()?, validation, Route::Body)?);
             let obj = ctx.write(dry, |s| {
-                check_escalation(s, ctx.user, kind, &ns, &body, false)?;
+                check_escalation(s, ctx, &ns, &body, false)?;
                 s.create(kind, &ns, &body, now)
             })?;
             Ok((201, if dry { dry_run_answer(obj, None) } else { obj }))
@@ -692,10 +747,10 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
         (Method::PUT, false) => {
             let dry = ctx.query_dry_run("UpdateOptions")?;
             let validation = ctx.field_validation("UpdateOptions")?;
-            let body = decode(kind, &ctx.body_json()?, validation, Route::Body)?;
+            let body = ctx.decoded(decode(kind, &ctx.body_json()?, validation, Route::Body)?);
             let (obj, created, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name).ok();
-                check_escalation(s, ctx.user, kind, &ns, &body, before.is_some())?;
+                check_escalation(s, ctx, &ns, &body, before.is_some())?;
                 s.update(kind, &ns, &ctx.name, &body, now)
                     .map(|(o, c)| (o, c, before))
             })?;
@@ -723,7 +778,7 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
             let (obj, before) = ctx.write(dry, |s| {
                 let before = s.get(kind, &ns, &ctx.name)?;
                 let candidate = s.patched(kind, &ns, &ctx.name, patch_type, &patch)?;
-                let candidate = decode(kind, &candidate, validation, route)?;
+                let candidate = ctx.decoded(decode(kind, &candidate, validation, route)?);
                 // A patch may not change the uid (ValidateObjectMetaUpdate).
                 let uid = |o: &Value| {
                     o["metadata"]["uid"]
@@ -739,7 +794,7 @@ fn objects(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> {
                     );
                     return Err(ApiError::invalid(kind, &ctx.name, &[err]));
                 }
-                check_escalation(s, ctx.user, kind, &ns, &candidate, true)?;
+                check_escalation(s, ctx, &ns, &candidate, true)?;
                 s.update(kind, &ns, &ctx.name, &candidate, now)
                     .map(|(o, _)| (o, before))
             })?;
@@ -850,16 +905,60 @@ fn empty_kind(ctx: &Ctx<'_>, method: &Method) -> Result<(u16, Value), ApiError> 
     }
 }
 
+/// pkg/registry/rbac/escalation_check.go: a write of a role passes when the request's
+/// authorizer allows `escalate` on it (with the URL's name, empty for a create), a write of a
+/// binding when it allows `bind` on the referenced role in the binding's namespace. The
+/// authorizer is the whole chain (on EKS, access policies too), not RBAC alone.
+fn explicitly_authorized(
+    ctx: &Ctx<'_>,
+    rbac: &eks_auth::rbac::RbacObjects,
+    namespace: &str,
+    body: &Value,
+) -> bool {
+    let kind = ctx.kind;
+    let attrs = match kind.resource {
+        "roles" | "clusterroles" => Attributes {
+            verb: "escalate".into(),
+            resource_request: true,
+            group: kind.group.into(),
+            version: "*".into(),
+            resource: kind.resource.into(),
+            name: ctx.name.clone(),
+            namespace: namespace.to_string(),
+            ..Attributes::default()
+        },
+        "rolebindings" | "clusterrolebindings" => {
+            let role_ref = &body["roleRef"];
+            let resource = match role_ref["kind"].as_str() {
+                Some("ClusterRole") => "clusterroles",
+                Some("Role") => "roles",
+                _ => return false,
+            };
+            Attributes {
+                verb: "bind".into(),
+                resource_request: true,
+                group: role_ref["apiGroup"].as_str().unwrap_or_default().into(),
+                resource: resource.into(),
+                name: role_ref["name"].as_str().unwrap_or_default().into(),
+                namespace: namespace.to_string(),
+                ..Attributes::default()
+            }
+        }
+        _ => return false,
+    };
+    ctx.authorizer.authorize(rbac, ctx.user, &attrs).allowed
+}
+
 /// RBAC escalation prevention on writes of roles and bindings (the `policybased` storages of
 /// kube-apiserver), by `eks_auth::rbac`: checked before the object is validated and stored.
 fn check_escalation(
     store: &mut Store,
-    user: &User,
-    kind: &'static Kind,
+    ctx: &Ctx<'_>,
     namespace: &str,
     body: &Value,
     update: bool,
 ) -> Result<(), ApiError> {
+    let (user, kind) = (ctx.user, ctx.kind);
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
     fn typed<T: serde::de::DeserializeOwned>(
         kind: &Kind,
@@ -895,6 +994,9 @@ fn check_escalation(
         return Ok(());
     }
     let rbac = store.rbac();
+    if explicitly_authorized(ctx, &rbac, namespace, body) {
+        return Ok(());
+    }
     let u = eks_auth::rbac::UserInfo::new(user.username.clone(), user.groups.clone());
     let name = body["metadata"]["name"].as_str().unwrap_or_default();
     let result = match kind.resource {
@@ -941,16 +1043,16 @@ fn review(
     }
     let body = ctx.body_json()?;
     let spec = body["spec"].clone();
-    let authorizer = &ctx.state.authorizer;
+    // Self reviews answer for the acting user with its authorizer; SubjectAccessReviews name a
+    // subject that is not impersonated, so the full chain answers.
+    let authorizer = ctx.state.authorizer.as_ref();
     let status = match kind.resource {
         "selfsubjectreviews" => json!({"userInfo": ctx.user}),
         "selfsubjectrulesreviews" => {
             let namespace = spec["namespace"].as_str().unwrap_or_default();
-            authorizer.rules_review(rbac, ctx.user, namespace)
+            ctx.authorizer.rules_review(rbac, ctx.user, namespace)
         }
-        "selfsubjectaccessreviews" => {
-            access_review(authorizer.as_ref(), rbac, ctx.user, &spec, None)?
-        }
+        "selfsubjectaccessreviews" => access_review(ctx.authorizer, rbac, ctx.user, &spec, None)?,
         "subjectaccessreviews" | "localsubjectaccessreviews" => {
             let subject = User {
                 username: spec["user"].as_str().unwrap_or_default().to_string(),
@@ -968,7 +1070,7 @@ fn review(
             }
             let local_ns =
                 (kind.resource == "localsubjectaccessreviews").then_some(ctx.namespace.as_str());
-            access_review(authorizer.as_ref(), rbac, &subject, &spec, local_ns)?
+            access_review(authorizer, rbac, &subject, &spec, local_ns)?
         }
         _ => return Err(ApiError::path_not_found()),
     };

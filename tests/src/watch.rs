@@ -151,6 +151,7 @@ pub(crate) fn start(
     Ok(Reply {
         code: 200,
         body: Body::Stream(rx),
+        warnings: Vec::new(),
     })
 }
 

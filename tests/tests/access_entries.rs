@@ -215,6 +215,15 @@ fn api_mode_view_policy_reads_cannot_write_and_can_i_agrees() {
     assert!(!list.contains("configmaps"), "{list}");
     assert!(list.contains("selfsubjectreviews"), "{list}");
 
+    // Impersonating alice forces RBAC alone (EKS user guide, access-policies.html): the creator,
+    // allowed to impersonate by its AmazonEKSClusterAdminPolicy, gets none of alice's policy.
+    let out = kubectl(
+        &tb,
+        &creator,
+        &["get", "configmaps", "-n", "default", "--as", &alice.arn],
+    );
+    assert!(forbidden(&out), "{}", text(&out.stderr));
+
     // A SubjectAccessReview carrying the user's uid sees the policy; one without does not.
     let uid = who["status"]["userInfo"]["uid"]
         .as_str()

@@ -93,7 +93,7 @@ fn lists_every_page_and_resolves_a_caller() {
         eks.associate_access_policy(&dev.arn, &assoc).await.unwrap();
         assert_eq!(
             eks.list_access_entries(Some(VIEW)).await.unwrap(),
-            [dev.arn.clone()]
+            std::slice::from_ref(&dev.arn)
         );
         let updated = eks
             .update_access_entry(&dev.arn, None, Some(&["devs2".to_owned()]))
@@ -125,7 +125,7 @@ fn lists_every_page_and_resolves_a_caller() {
         let got = r.resolved.unwrap();
         assert_eq!(got.username, "dev:alice");
         assert_eq!(got.groups, ["devs2"]);
-        assert_eq!(got.policies, [assoc.clone()]);
+        assert_eq!(got.policies, std::slice::from_ref(&assoc));
         assert!(matches!(
             got.source,
             access::AccessSource::AccessEntry {
@@ -261,7 +261,7 @@ fn errors_name_what_failed_and_hint() {
         let began = Instant::now();
         assert_eq!(
             eks.list_access_entries(None).await.unwrap(),
-            [creator.arn.clone()]
+            std::slice::from_ref(&creator.arn)
         );
         eprintln!(
             "3 throttles, then the answer, in {:.2} s",

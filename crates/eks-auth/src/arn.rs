@@ -517,8 +517,7 @@ impl ClusterArn {
             && partition_for_region(region) == Some(partition)
             && account.len() == 12
             && account.bytes().all(|b| b.is_ascii_digit())
-            && !name.is_empty()
-            && !name.contains('/');
+            && is_cluster_name(name);
         valid.then(|| ClusterArn {
             partition: partition.to_owned(),
             region: region.to_owned(),
@@ -542,6 +541,33 @@ impl ClusterArn {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// As eks-whoami's JSON shows it: the ARN and its parts.
+impl serde::Serialize for ClusterArn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ClusterArn", 5)?;
+        s.serialize_field("arn", &self.to_string())?;
+        s.serialize_field("partition", &self.partition)?;
+        s.serialize_field("region", &self.region)?;
+        s.serialize_field("account", &self.account)?;
+        s.serialize_field("name", &self.name)?;
+        s.end()
+    }
+}
+
+/// An EKS cluster name: 1-100 letters, digits, `-` and `_`, starting with a letter or digit
+/// (EKS CreateCluster API reference: "The name can contain only alphanumeric characters
+/// (case-sensitive), hyphens, and underscores. It must start with an alphanumeric character and
+/// can't be longer than 100 characters.").
+pub fn is_cluster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 impl fmt::Display for ClusterArn {

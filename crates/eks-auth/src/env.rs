@@ -36,6 +36,8 @@ pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// Disables colour when set to anything non-empty (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The terminal's width in columns, overriding what the terminal says (tables, `cli::table`).
+pub const COLUMNS: &str = "COLUMNS";
 
 /// Variables that change which AWS identity signs, beyond the flags. eks-token's cache key holds
 /// their hashed values, so that a token is never served to a different identity.

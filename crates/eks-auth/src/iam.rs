@@ -19,7 +19,8 @@ use std::time::SystemTime;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use crate::aws::{AwsContext, AwsError, xml_text};
+use crate::aws::presigned::xml_text;
+use crate::aws::{AwsContext, AwsError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

@@ -10,11 +10,14 @@ pub mod aws_auth;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod env;
+pub mod errors;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod mapping;
+pub mod names;
 #[cfg(feature = "rbac")]
 pub mod rbac;
+pub mod time;
 pub mod token;
 
 #[cfg(feature = "aws")]

@@ -87,7 +87,7 @@ fn main() {
             .env("HOME", tb.dir().join("home"))
             .arg("--kubeconfig")
             .arg(&kubeconfig)
-            .args(["add", &arn, "--group", "bench"])
+            .args(["--backend", "aws-auth", "add", &arn, "--group", "bench"])
             .output()
             .unwrap();
         wall_ms.push(began.elapsed().as_secs_f64() * 1000.0);

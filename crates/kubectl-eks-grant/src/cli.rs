@@ -46,9 +46,43 @@ pub struct Cli {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub backend: crate::store::BackendArgs,
+    pub store: StoreArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which store of mappings eks-grant uses (issue 11: aws-auth or EKS access entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// The store the cluster's authentication mode counts (EKS DescribeCluster)
+    Auto,
+    /// The kube-system/aws-auth ConfigMap
+    AwsAuth,
+    /// EKS access entries, through the EKS API
+    AccessEntries,
+}
+
+/// The store and, for access entries, the EKS cluster and AWS identity (DESIGN.md contract).
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Where mappings are kept: auto, aws-auth or access-entries.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "B"
+    )]
+    pub backend: BackendChoice,
+    /// EKS cluster name for access entries (default: from the context's cluster ARN).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+    /// AWS region of the cluster (default: from the context's cluster ARN, else the AWS config).
+    #[arg(long, global = true, value_name = "R")]
+    pub region: Option<String>,
+    /// AWS profile for the EKS calls (default: the AWS environment).
+    #[arg(long, global = true, value_name = "P")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

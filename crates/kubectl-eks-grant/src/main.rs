@@ -28,7 +28,6 @@ use eks_auth::kube::connect_with;
 use crate::backend::Backend;
 use crate::cli::{AddArgs, Cli, Command, RevokeArgs};
 use crate::request::{Check, Grant, Revoke};
-use crate::store::{BackendChoice, Store};
 
 fn main() -> ExitCode {
     // kubectl's completion helper (`kubectl_complete-eks_grant`): answered before any parsing.
@@ -38,21 +37,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => eks_auth::cli::fail(err.as_ref(), eks_auth::cli::exit::FAILURE),
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     let format = cli.output.output;
-    let explicit_aws_auth = cli.backend.backend == BackendChoice::AwsAuth;
-    // Validated before any I/O: the whole aws-auth request when that store is asked for, the
-    // ARN alone otherwise (the rest depends on the store the cluster's mode picks).
+    // Validated before any I/O. `add` and `revoke` keep their arguments too: on access entries
+    // they are validated again as an access-entry request (`--policy`, no `system:` groups).
     enum Req {
-        Add(AddArgs),
-        Revoke(RevokeArgs),
+        Add(Grant, AddArgs),
+        Revoke(Revoke, RevokeArgs),
         List,
         Check(Check),
         Undo(bool, bool),
@@ -65,26 +60,8 @@ fn run(cli: Cli) -> Result<()> {
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
             return Ok(());
         }
-        Command::Add(a) => {
-            if explicit_aws_auth {
-                aws_auth_only(&a.policies)?;
-                Grant::from_args(a.clone())?;
-            } else {
-                access_entries::plan::Principal::parse(&a.arn)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Req::Add(a)
-        }
-        Command::Revoke(r) => {
-            if explicit_aws_auth {
-                aws_auth_only(r.policy.as_slice())?;
-                Revoke::from_args(r.clone())?;
-            } else {
-                access_entries::plan::Principal::parse(&r.arn)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Req::Revoke(r)
-        }
+        Command::Add(a) => Req::Add(Grant::from_args(a.clone())?, a),
+        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r.clone())?, r),
         Command::List => Req::List,
         Command::Check(c) => Req::Check(Check::from_args(c)?),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
@@ -97,48 +74,39 @@ fn run(cli: Cli) -> Result<()> {
     runtime.block_on(async {
         let kubeconfig = cli.kube.kubeconfig.as_deref();
         let cluster = connect_with(&cli.kube.target()).await?;
-        // `check` asks the API server itself, whatever the store.
-        let store = match &req {
-            Req::Check(..) => Store::AwsAuth,
-            Req::Migrate(to, dry_run) => {
-                return migrate::migrate(&cluster, &cli.backend, kubeconfig, format, *to, *dry_run)
-                    .await;
-            }
-            _ => store::choose(&cli.backend, &cluster, kubeconfig).await?,
-        };
-        // Access entries are their own store here; the aws-auth store goes through the
-        // commands' `Backend` seam.
-        let target = match store {
-            Store::AccessEntries(t) => t,
-            Store::AwsAuth => {
-                let backend = Backend::for_cluster(&cluster);
-                return match req {
-                    Req::Add(a) => {
-                        aws_auth_only(&a.policies)?;
-                        commands::add::run(&cluster, &backend, format, Grant::from_args(a)?).await
-                    }
-                    Req::Revoke(r) => {
-                        aws_auth_only(r.policy.as_slice())?;
-                        commands::revoke::run(&cluster, &backend, format, Revoke::from_args(r)?)
-                            .await
-                    }
-                    Req::List => commands::list::run(&cluster, &backend, format).await,
-                    Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
-                    Req::Undo(dry_run, force) => {
-                        commands::undo::run(&cluster, &backend, format, dry_run, force).await
-                    }
-                    Req::Migrate(..) => Ok(()),
-                };
-            }
-        };
+        if let Req::Migrate(to, dry_run) = req {
+            return migrate::migrate(&cluster, &cli.store, kubeconfig, format, to, dry_run).await;
+        }
+        let backend = Backend::select(&cluster, &cli.store).await?;
+        // On access entries, add/revoke/list/undo run the access-entry commands (IAM role paths,
+        // --policy, the lockout guard, the undo journal); check goes through the seam.
+        if matches!(backend, Backend::AccessEntries(_)) && !matches!(req, Req::Check(_)) {
+            let target = store::connect_eks(&cli.store, &cluster, kubeconfig).await?;
+            return match req {
+                Req::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
+                Req::Revoke(_, r) => access_entries::revoke(&cluster, &target, format, &r).await,
+                Req::List => access_entries::list(&cluster, &target, format).await,
+                Req::Undo(dry_run, force) => {
+                    access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
+                }
+                Req::Check(_) | Req::Migrate(..) => Ok(()),
+            };
+        }
         match req {
-            Req::Add(a) => access_entries::add(&cluster, &target, format, &a).await,
-            Req::Revoke(r) => access_entries::revoke(&cluster, &target, format, &r).await,
-            Req::List => access_entries::list(&cluster, &target, format).await,
-            Req::Undo(dry_run, force) => {
-                access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
+            Req::Add(g, a) => {
+                aws_auth_only(&a.policies)?;
+                commands::add::run(&cluster, &backend, format, g).await
             }
-            Req::Check(_) | Req::Migrate(..) => Ok(()),
+            Req::Revoke(r, args) => {
+                aws_auth_only(args.policy.as_slice())?;
+                commands::revoke::run(&cluster, &backend, format, r).await
+            }
+            Req::List => commands::list::run(&cluster, &backend, format).await,
+            Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
+            Req::Undo(dry_run, force) => {
+                commands::undo::run(&cluster, &backend, format, dry_run, force).await
+            }
+            Req::Migrate(..) => Ok(()),
         }
     })
 }

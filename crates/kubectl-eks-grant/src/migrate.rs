@@ -27,8 +27,9 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::access_entries::eks_api::MAX_IN_FLIGHT;
+use crate::cli::StoreArgs;
 use crate::output::{emit, note, table};
-use crate::store::{BackendArgs, Target, connect_eks};
+use crate::store::{Target, connect_eks};
 
 /// One row of the printed plan.
 #[derive(Debug, Serialize)]
@@ -242,7 +243,7 @@ async fn create(eks: &EksClient, entry: &eks_auth::access::AccessEntry) -> Resul
 /// `migrate`.
 pub async fn migrate(
     cluster: &Cluster,
-    backend: &BackendArgs,
+    backend: &StoreArgs,
     kubeconfig: Option<&std::path::Path>,
     format: OutputFormat,
     to: AuthenticationMode,

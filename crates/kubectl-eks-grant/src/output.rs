@@ -1,7 +1,7 @@
 //! stdout is data: tables, JSON or YAML. Everything else goes to stderr.
 
-use comfy_table::{Table, presets};
 use eks_auth::cli::OutputFormat;
+use eks_auth::cli::table::{Table, terminal_width};
 use serde::Serialize;
 
 pub use eks_auth::cli::write_stdout;
@@ -21,29 +21,19 @@ pub fn emit<T: Serialize>(
     Ok(())
 }
 
-/// A kubectl-style table: upper-case headers, no borders.
+/// A kubectl-style table (the suite's one style, `eks_auth::cli::table`): upper-case headers, no
+/// borders, wrapped to the terminal at word and list boundaries.
 pub fn table(headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(headers.iter().map(|h| h.to_uppercase()));
+    let mut t = Table::new(headers);
     for row in rows {
-        t.add_row(row);
+        t.push(row);
     }
-    let mut s = t.trim_fmt();
-    s.push('\n');
-    s
+    t.render(terminal_width(), false)
 }
 
-/// `KEY  value` lines.
+/// `KEY   value` lines (rows with an empty value are left out).
 pub fn fields(rows: &[(&str, String)]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    for (k, v) in rows {
-        t.add_row(vec![k.to_uppercase(), v.clone()]);
-    }
-    let mut s = t.trim_fmt();
-    s.push('\n');
-    s
+    eks_auth::cli::table::fields(rows, terminal_width())
 }
 
 /// A note for the user on stderr.
@@ -61,6 +51,6 @@ mod tests {
             &["name", "groups"],
             [vec!["bob".to_owned(), "reader".to_owned()]],
         );
-        assert_eq!(t, " NAME  GROUPS\n bob   reader\n");
+        assert_eq!(t, "NAME   GROUPS\nbob    reader\n");
     }
 }

@@ -17,6 +17,9 @@ fn data_key<S: Serializer>(key: &DataKey, s: S) -> Result<S::Ok, S::Error> {
 
 #[derive(Debug, Serialize)]
 pub struct AddReport {
+    /// The store written (`aws-auth`, `access entries`): the table's label.
+    #[serde(skip)]
+    pub store: &'static str,
     pub arn: String,
     pub given: String,
     #[serde(serialize_with = "data_key")]
@@ -42,7 +45,7 @@ impl AddReport {
             ("username", self.username.clone()),
             ("groups", self.groups.join(", ")),
             (
-                "aws-auth",
+                self.store,
                 match self.revision {
                     Some(rev) => format!("{} (revision {rev})", self.aws_auth),
                     None => self.aws_auth.clone(),
@@ -61,6 +64,9 @@ impl AddReport {
 
 #[derive(Debug, Serialize)]
 pub struct RevokeReport {
+    /// The store written (`aws-auth`, `access entries`): the table's label.
+    #[serde(skip)]
+    pub store: &'static str,
     pub arn: String,
     pub removed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,14 +81,14 @@ impl RevokeReport {
         let mut rows = vec![
             ("arn", self.arn.clone()),
             (
-                "aws-auth",
-                match self.revision {
-                    Some(rev) => format!(
-                        "{} entr{} removed (revision {rev})",
-                        self.removed,
-                        if self.removed == 1 { "y" } else { "ies" }
+                self.store,
+                match (self.removed, self.revision) {
+                    (0, _) => "unchanged".to_owned(),
+                    (n, rev) => format!(
+                        "{n} entr{} removed{}",
+                        if n == 1 { "y" } else { "ies" },
+                        rev.map(|r| format!(" (revision {r})")).unwrap_or_default()
                     ),
-                    None => "unchanged".to_owned(),
                 },
             ),
         ];
@@ -95,14 +101,18 @@ impl RevokeReport {
 
 #[derive(Debug, Serialize)]
 pub struct ListEntry {
-    #[serde(serialize_with = "data_key")]
-    pub list: DataKey,
+    /// Where the mapping lives: `mapRoles` or `mapUsers` (aws-auth, the core's [`DataKey`]), or
+    /// `accessEntry`.
+    pub list: &'static str,
     pub arn: String,
     pub username: String,
     pub groups: Vec<String>,
     /// Whether the authenticator would use this entry.
     pub effective: bool,
     pub issues: Vec<String>,
+    /// An access entry's access policies and their scopes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +143,13 @@ impl ListReport {
                     })
                     .collect::<Vec<_>>()
                     .join("\n");
+                let mut bindings = bindings;
+                for p in &m.policies {
+                    if !bindings.is_empty() {
+                        bindings.push('\n');
+                    }
+                    bindings.push_str(&format!("policy: {p}"));
+                }
                 let status = if m.issues.is_empty() {
                     if m.effective {
                         "ok".to_owned()
@@ -143,7 +160,7 @@ impl ListReport {
                     m.issues.join("\n")
                 };
                 vec![
-                    m.list.to_string(),
+                    m.list.to_owned(),
                     m.arn.clone(),
                     m.username.clone(),
                     m.groups.join(", "),

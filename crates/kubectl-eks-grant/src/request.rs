@@ -5,17 +5,8 @@ use eks_auth::aws_auth::DataKey;
 
 use crate::cli::{AddArgs, CheckArgs, RevokeArgs};
 
-/// Prefixes of Kubernetes user and group names that EKS reserves for itself ("Create access
-/// entries", Amazon EKS User Guide: names can't start with `system:`, `eks:`, `aws:`, `amazon:` or
-/// `iam:`).
-pub const RESERVED_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
-
-/// Reserved names that aws-auth entries legitimately use ("Add IAM principals to your Amazon EKS
-/// cluster" / aws-auth ConfigMap documentation): the admin group and the node role mapping.
-pub const ALLOWED_RESERVED_GROUPS: &[&str] =
-    &["system:masters", "system:nodes", "system:bootstrappers"];
-/// The username EKS writes for node roles.
-pub const NODE_USERNAME: &str = "system:node:{{EC2PrivateDNSName}}";
+/// The reserved-name rules are the core's ([`eks_auth::names`]), shared with the aws-auth checks.
+use eks_auth::names::{reserved_group, reserved_username};
 
 /// The templates the authenticator expands in usernames (aws-iam-authenticator `renderTemplate`).
 pub const TEMPLATES: &[&str] = &[
@@ -43,14 +34,14 @@ pub enum RequestError {
     )]
     EmptyUsername(String),
     #[error(
-        "username `{username}` starts with `{prefix}`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{{{EC2PrivateDNSName}}}}`)"
+        "username `{username}` starts with `{prefix}`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{{{EC2PrivateDNSName}}}}`, and Fargate pod execution roles `system:node:{{{{SessionName}}}}`)"
     )]
     ReservedUsername {
         username: String,
         prefix: &'static str,
     },
     #[error(
-        "group `{group}` starts with `{prefix}`, which EKS reserves\n\nhint: only system:masters, system:nodes and system:bootstrappers are meant for aws-auth; pick another --group"
+        "group `{group}` starts with `{prefix}`, which EKS reserves\n\nhint: only system:masters, system:nodes, system:bootstrappers and (for Fargate) system:node-proxier are meant for aws-auth; pick another --group"
     )]
     ReservedGroup { group: String, prefix: &'static str },
     #[error(
@@ -132,22 +123,13 @@ pub fn mappable(given: &str) -> Result<(Arn, DataKey, Vec<String>), RequestError
     }
 }
 
-fn reserved_prefix(name: &str) -> Option<&'static str> {
-    RESERVED_PREFIXES
-        .iter()
-        .copied()
-        .find(|p| name.starts_with(p))
-}
-
-/// Usernames may not take a reserved prefix (the node username is the one exception) and may use
+/// Usernames may not take a reserved prefix (the node usernames are the exception) and may use
 /// only the templates the authenticator knows.
 pub fn validate_username(username: &str) -> Result<(), RequestError> {
     if username.trim().is_empty() {
         return Err(RequestError::EmptyUsername(username.to_owned()));
     }
-    if username != NODE_USERNAME
-        && let Some(prefix) = reserved_prefix(username)
-    {
+    if let Some(prefix) = reserved_username(username) {
         return Err(RequestError::ReservedUsername {
             username: username.to_owned(),
             prefix,
@@ -173,9 +155,7 @@ pub fn validate_group(group: &str) -> Result<(), RequestError> {
     if group.trim().is_empty() {
         return Err(RequestError::EmptyGroup(group.to_owned()));
     }
-    if !ALLOWED_RESERVED_GROUPS.contains(&group)
-        && let Some(prefix) = reserved_prefix(group)
-    {
+    if let Some(prefix) = reserved_group(group) {
         return Err(RequestError::ReservedGroup {
             group: group.to_owned(),
             prefix,
@@ -256,6 +236,8 @@ impl Grant {
 pub struct Revoke {
     /// The ARN whose entries go (canonical, roles without path).
     pub principal: Arn,
+    /// The ARN as typed (access entries want a role with its path).
+    pub given: String,
     /// Other spellings that name the same principal in aws-auth (a role with its path, which
     /// never matched but is removed too).
     pub also: Vec<Arn>,
@@ -275,6 +257,7 @@ impl Revoke {
         };
         Ok(Revoke {
             principal,
+            given: args.arn.clone(),
             also,
             notes,
             dry_run: args.dry_run,
@@ -383,7 +366,7 @@ mod tests {
         a.username = Some("eks:bob".to_owned());
         assert_eq!(
             Grant::from_args(a).unwrap_err().to_string(),
-            "username `eks:bob` starts with `eks:`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{EC2PrivateDNSName}}`)"
+            "username `eks:bob` starts with `eks:`, which EKS reserves\n\nhint: pick another --username (only node roles use `system:node:{{EC2PrivateDNSName}}`, and Fargate pod execution roles `system:node:{{SessionName}}`)"
         );
         let mut a = add("arn:aws:iam::111122223333:user/bob");
         a.groups = vec!["system:admins".to_owned()];
@@ -395,8 +378,13 @@ mod tests {
             })
         ));
         let mut a = add("arn:aws:iam::111122223333:role/node");
-        a.username = Some(NODE_USERNAME.to_owned());
+        a.username = Some(eks_auth::names::NODE_USERNAMES[0].to_owned());
         a.groups = vec!["system:nodes".to_owned(), "system:bootstrappers".to_owned()];
+        assert!(Grant::from_args(a).is_ok());
+        // What EKS writes for a Fargate profile's pod execution role.
+        let mut a = add("arn:aws:iam::111122223333:role/fargate");
+        a.username = Some("system:node:{{SessionName}}".to_owned());
+        a.groups = vec!["system:nodes".to_owned(), "system:node-proxier".to_owned()];
         assert!(Grant::from_args(a).is_ok());
     }
 

@@ -1,5 +1,6 @@
-//! Which store a command edits: aws-auth or access entries (`--backend auto|aws-auth|
-//! access-entries`), and which EKS cluster the kubeconfig context is.
+//! The EKS side of the access-entry commands: which EKS cluster the kubeconfig context is, the
+//! AWS configuration that reaches it, and its authentication mode (`--backend` itself is
+//! decided by `crate::backend::Backend::select`).
 //!
 //! `auto` asks EKS (DescribeCluster) for the cluster's `accessConfig.authenticationMode`:
 //! `CONFIG_MAP` means aws-auth, `API_AND_CONFIG_MAP` and `API` mean access entries (in
@@ -14,42 +15,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use eks_auth::access::AuthenticationMode;
 use eks_auth::aws::{AwsContext, AwsOptions, load_context};
 use eks_auth::kube::Cluster;
 
 use crate::access_entries::eks_api::{ClusterAccess, Eks};
-
-/// The store choice on the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendChoice {
-    /// Ask EKS for the cluster's authentication mode (DescribeCluster).
-    #[default]
-    Auto,
-    /// The aws-auth ConfigMap, without asking EKS.
-    AwsAuth,
-    /// EKS access entries.
-    AccessEntries,
-}
-
-/// `--backend`, `--cluster-name`, `--region`, `--profile`.
-#[derive(Debug, Clone, Default, clap::Args)]
-#[command(next_help_heading = "AWS flags")]
-pub struct BackendArgs {
-    /// Which store to edit: `auto` reads the cluster's authentication mode from EKS.
-    #[arg(long, global = true, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
-    /// EKS cluster name (default: from the kubeconfig context).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub cluster_name: Option<String>,
-    /// AWS region of the cluster (default: from the context, else the AWS configuration).
-    #[arg(long, global = true, value_name = "R")]
-    pub region: Option<String>,
-    /// AWS profile for the EKS and IAM calls (default: the context's exec stanza's, else the environment's).
-    #[arg(long, global = true, value_name = "P")]
-    pub profile: Option<String>,
-}
+use crate::cli::StoreArgs;
 
 /// The EKS cluster behind a kubeconfig context, as far as the kubeconfig says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,34 +143,9 @@ impl Target {
     }
 }
 
-/// The store a command works on.
-#[derive(Debug)]
-pub enum Store {
-    AwsAuth,
-    AccessEntries(Box<Target>),
-}
-
-/// The one line that says which store and why.
-pub fn store_line(name: &str, mode: AuthenticationMode, explicit: bool) -> String {
-    let why = match mode {
-        AuthenticationMode::ConfigMap => "CONFIG_MAP mode: EKS reads aws-auth only",
-        AuthenticationMode::ApiAndConfigMap => {
-            "API_AND_CONFIG_MAP mode: an access entry wins over aws-auth for the same principal"
-        }
-        AuthenticationMode::Api => "API mode: EKS ignores aws-auth",
-    };
-    let store = if mode.uses_access_entries() {
-        "access entries"
-    } else {
-        "aws-auth"
-    };
-    let how = if explicit { " (--backend)" } else { "" };
-    format!("store: {store}{how}; cluster `{name}` is in {why}")
-}
-
 /// Loads the AWS side and asks EKS for the cluster's mode.
 pub async fn connect_eks(
-    args: &BackendArgs,
+    args: &StoreArgs,
     cluster: &Cluster,
     kubeconfig: Option<&Path>,
 ) -> Result<Target> {
@@ -238,34 +185,6 @@ pub async fn connect_eks(
         anyhow::anyhow!("{e}{extra}")
     })?;
     Ok(Target { eks, aws, access })
-}
-
-/// The store for this command.
-pub async fn choose(
-    args: &BackendArgs,
-    cluster: &Cluster,
-    kubeconfig: Option<&Path>,
-) -> Result<Store> {
-    if args.backend == BackendChoice::AwsAuth {
-        return Ok(Store::AwsAuth);
-    }
-    let target = connect_eks(args, cluster, kubeconfig)
-        .await
-        .context("finding the cluster's authentication mode")?;
-    let mode = target.mode();
-    let explicit = args.backend == BackendChoice::AccessEntries;
-    if explicit && !mode.uses_access_entries() {
-        bail!(
-            "cluster `{}` is in CONFIG_MAP mode: EKS accepts no access entries there\n\nhint: `kubectl eks-grant migrate` moves it to API_AND_CONFIG_MAP; leave out --backend to edit aws-auth",
-            target.name()
-        );
-    }
-    eprintln!("{}", store_line(target.name(), mode, explicit));
-    if mode.uses_access_entries() {
-        Ok(Store::AccessEntries(Box::new(target)))
-    } else {
-        Ok(Store::AwsAuth)
-    }
 }
 
 #[cfg(test)]
@@ -314,17 +233,5 @@ mod tests {
         );
         assert_eq!(auth.name.as_deref(), Some("legacy"));
         assert_eq!(auth.region.as_deref(), Some("ap-south-1"));
-    }
-
-    #[test]
-    fn the_line_says_store_and_why() {
-        assert_eq!(
-            store_line("demo", AuthenticationMode::Api, false),
-            "store: access entries; cluster `demo` is in API mode: EKS ignores aws-auth"
-        );
-        assert_eq!(
-            store_line("demo", AuthenticationMode::ConfigMap, false),
-            "store: aws-auth; cluster `demo` is in CONFIG_MAP mode: EKS reads aws-auth only"
-        );
     }
 }

@@ -136,9 +136,7 @@ fn api_mode_grant_lets_a_pathed_role_in_with_the_policy_rights_and_aws_auth_unto
     );
     let stdout = ok(&out);
     assert!(
-        text(&out.stderr).contains(
-            "store: access entries; cluster `testbed` is in API mode: EKS ignores aws-auth"
-        ),
+        text(&out.stderr).contains("using access entries: cluster `testbed` is in API mode"),
         "{}",
         text(&out.stderr)
     );
@@ -344,7 +342,8 @@ fn api_and_config_map_list_shows_the_shadowed_aws_auth_entry_and_config_map_stay
     let out = grant(&tb, &["add", &bob.arn, "--policy", "AmazonEKSEditPolicy"]);
     ok(&out);
     assert!(
-        text(&out.stderr).contains("API_AND_CONFIG_MAP mode: an access entry wins over aws-auth")
+        text(&out.stderr)
+            .contains("using access entries: cluster `testbed` is in API_AND_CONFIG_MAP mode")
     );
     let list: Value = serde_json::from_str(&ok(&grant(&tb, &["list", "-o", "json"]))).unwrap();
     let rows = list["rows"].as_array().unwrap();
@@ -373,7 +372,7 @@ fn api_and_config_map_list_shows_the_shadowed_aws_auth_entry_and_config_map_stay
     let out = grant(&tb, &["add", &dave.arn, "--group", "readers"]);
     ok(&out);
     assert!(
-        text(&out.stderr).contains("store: aws-auth; cluster `testbed` is in CONFIG_MAP mode"),
+        text(&out.stderr).contains("using aws-auth: cluster `testbed` is in CONFIG_MAP mode"),
         "{}",
         text(&out.stderr)
     );
@@ -547,5 +546,5 @@ fn auto_without_aws_credentials_names_the_problem_and_the_way_out() {
         ),
         "{err}"
     );
-    assert!(err.contains("or pass `--backend aws-auth`"), "{err}");
+    assert!(err.contains("--backend aws-auth"), "{err}");
 }

@@ -4,35 +4,16 @@
 //! Hermetic: every run clears the environment and points HOME (and KUBECONFIG where it matters)
 //! at a temp dir.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use kubectl_eks_test_support::{KubectlCompletion, ok, run_plugin, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_grant");
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Runs the plugin binary with a clean environment, HOME in `home`, help wrapped at 80 columns.
 fn grant(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("HOME", home)
-        .env("COLUMNS", "80")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    run_plugin(BIN, home, args)
 }
 
 #[test]
@@ -167,54 +148,22 @@ fn complete_directly() {
 }
 
 /// The directory holding `kubectl` on this machine's PATH.
-fn kubectl_dir() -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
-        .find(|dir| dir.join("kubectl").is_file())
-        .expect("kubectl on PATH (the end-to-end tests need it too)")
-}
-
-/// What the release archives ship as `kubectl_complete-eks_grant` (xtask `shim.rs`, docs/krew.md).
-const HELPER: &str = "#!/bin/sh\nexec kubectl-eks_grant __complete \"$@\"\n";
 
 #[test]
 fn kubectl_completes_the_plugin_through_the_helper() {
-    use std::os::unix::fs::PermissionsExt;
-
     let tmp = tempfile::tempdir().unwrap();
     let bin = tmp.path().join("bin");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(home.join(".kube")).unwrap();
-    std::os::unix::fs::symlink(BIN, bin.join("kubectl-eks_grant")).unwrap();
-    let helper = bin.join("kubectl_complete-eks_grant");
-    std::fs::write(&helper, HELPER).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let installed = KubectlCompletion::install(&bin, BIN, "kubectl-eks_grant");
     let kubeconfig = tmp.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
         "contexts:\n- name: staging\n  context: {cluster: staging-eks}\n",
     )
     .unwrap();
-    let path = std::env::join_paths([bin.clone(), kubectl_dir()]).unwrap();
-
-    let kubectl = |args: &[&str]| {
-        let out = Command::new("kubectl")
-            .env_clear()
-            .env("PATH", &path)
-            .env("HOME", &home)
-            .env("KUBECONFIG", &kubeconfig)
-            .arg("__complete")
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
-        // kubectl says which helper it ran; without it the test proves nothing.
-        assert!(
-            stderr.contains(&format!("About to call: {}", helper.display())),
-            "{stderr}"
-        );
-        ok(&out)
-    };
+    let kubectl = |args: &[&str]| installed.complete(&home, Some(&kubeconfig), args);
 
     assert_eq!(kubectl(&["eks-grant", ""]), SUBCOMMANDS);
     assert_eq!(kubectl(&["eks-grant", "add", "--preset", ""]), PRESETS);
@@ -246,14 +195,47 @@ fn kubectl_completes_the_plugin_through_the_helper() {
          --request-timeout\tHow long to wait for one server request: `0` (no limit), or a duration (`30s`, `1m`, `1m30s`; a bare number is seconds)\n\
          --output\tOutput format\n\
          -o\tOutput format\n\
-         --backend\tWhich store to edit: `auto` reads the cluster's authentication mode from EKS\n\
-         --cluster-name\tEKS cluster name (default: from the kubeconfig context)\n\
-         --region\tAWS region of the cluster (default: from the context, else the AWS configuration)\n\
-         --profile\tAWS profile for the EKS and IAM calls (default: the context's exec stanza's, else the environment's)\n\
+         --backend\tWhere mappings are kept: auto, aws-auth or access-entries\n\
+         --cluster-name\tEKS cluster name for access entries (default: from the context's cluster ARN)\n\
+         --region\tAWS region of the cluster (default: from the context's cluster ARN, else the AWS config)\n\
+         --profile\tAWS profile for the EKS calls (default: the AWS environment)\n\
          --help\tPrint help\n\
          -h\tPrint help\n\
          --version\tPrint version\n\
          -V\tPrint version\n\
          :4\n"
+    );
+}
+
+/// issue 15: a credential plugin that is not installed is named once, with how to get it,
+/// before any request (it used to be "auth error: unable to run auth exec: No such file or
+/// directory (os error 2)", once per request).
+#[test]
+fn a_missing_credential_plugin_is_named_with_a_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("kubeconfig");
+    std::fs::write(
+        &config,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
+         clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+         contexts: [{name: c, context: {cluster: c, user: u}}]\n\
+         users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, \
+         command: kubectl-eks_token, args: [--cluster-name, demo]}}}]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", home.path())
+        .args(["list", "--kubeconfig", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        "error: the credential plugin `kubectl-eks_token` of context `c` was not found on PATH\n\n\
+         hint: install it with `kubectl krew install kubectl-eks/eks-token`, or add the directory \
+         that holds `kubectl-eks_token` to PATH\n"
     );
 }

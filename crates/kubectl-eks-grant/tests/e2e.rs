@@ -3,6 +3,7 @@
 //! The admin runs eks-grant with a static test token in `system:masters` (what the cluster
 //! creator is); the new users authenticate with their own AWS keys through EKS tokens.
 
+use kubectl_eks_test_support::{ok, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,7 +40,8 @@ fn start(aws: bool) -> Bed {
     }
 }
 
-/// Runs eks-grant hermetically (no AWS_*, KUBECONFIG or HOME of the caller).
+/// Runs eks-grant hermetically (no AWS_*, KUBECONFIG or HOME of the caller), on aws-auth: these
+/// scenarios have no AWS side to read the cluster's mode from (`--backend auto` is tested below).
 fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .env_clear()
@@ -49,6 +51,7 @@ fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
         .args(["--backend", "aws-auth"])
         .arg("--kubeconfig")
         .arg(kubeconfig)
+        .args(["--backend", "aws-auth"])
         .args(args)
         .output()
         .expect("kubectl-eks_grant runs")
@@ -68,22 +71,6 @@ impl Bed {
     fn aws_auth_data(&self) -> BTreeMap<String, String> {
         serde_json::from_value(self.aws_auth()["data"].clone()).unwrap()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
 }
 
 /// The seed scenario: the creator grants bob read access with a preset; bob sees get/list/watch
@@ -179,7 +166,7 @@ fn twenty_concurrent_adds_all_land() {
                 .args(["--backend", "aws-auth"])
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
-                .args(["add", &arn, "--group", "team"])
+                .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -929,7 +916,7 @@ fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
                 .args(["--backend", "aws-auth"])
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
-                .args(["add", &arn, "--group", "team"])
+                .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -1005,4 +992,203 @@ fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
     }
     let remaining = AwsAuth::parse(&bed.aws_auth_data()).unwrap().users().len();
     assert_eq!(remaining, WRITERS - 5);
+}
+
+/// Issue 11 (first pieces): `--backend access-entries` on a cluster in API mode. The cluster's
+/// name and region come from the context's cluster ARN; a preset with an AWS-managed policy
+/// becomes that policy at namespace scope; the same add twice changes nothing; aws-auth is never
+/// touched; list shows the entry and its policy; revoke takes the person out.
+#[test]
+fn access_entries_add_list_revoke_on_an_api_cluster() {
+    let tb = Testbed::start(TestbedOptions {
+        static_tokens: vec![format!("{ADMIN_TOKEN}=admin:system:masters")],
+        aws: true,
+        auth_mode: eks_auth::access::AuthenticationMode::Api,
+        ..TestbedOptions::default()
+    })
+    .expect("testbed starts");
+    let admin_kubeconfig = tb.dir().join("admin-kubeconfig");
+    std::fs::write(
+        &admin_kubeconfig,
+        tb.kubeconfig_for(&Creds::Token(ADMIN_TOKEN.to_owned()), false),
+    )
+    .unwrap();
+    let bed = Bed {
+        tb,
+        admin_kubeconfig,
+    };
+    create_namespace(&bed, "team-a");
+    let bob = bed.tb.create_user("bob").unwrap();
+    let as_bob = person_kubeconfig(&bed, &bob.keys, None, "bob");
+    let aws_env: Vec<(String, String)> = bed
+        .tb
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .collect();
+    let grant = |args: &[&str]| {
+        Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", bed.tb.dir().join("home"))
+            .envs(aws_env.iter().map(|(k, v)| (k, v)))
+            .arg("--kubeconfig")
+            .arg(&bed.admin_kubeconfig)
+            .args(["--backend", "access-entries"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let can_i = |ns: &str| {
+        let out = kubectl_as(
+            &bed,
+            &as_bob,
+            &["auth", "can-i", "list", "configmaps", "-n", ns],
+        );
+        text(&out.stdout).trim().to_owned()
+    };
+    // EKS applies access-entry changes eventually ("may take several seconds", user guide);
+    // the stand-in within a second.
+    let eventually = |what: &str, check: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !check() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "{what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let aws_auth = bed.aws_auth();
+
+    let out: Value = serde_json::from_str(&ok(&grant(&[
+        "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
+    ])))
+    .unwrap();
+    assert_eq!(out["aws_auth"], "added");
+    // The policy grants view: no RBAC objects, no default group.
+    assert_eq!(out["rbac"], json!([]));
+    eventually("bob reads team-a", &|| can_i("team-a") == "yes");
+    assert_eq!(can_i("default"), "no");
+    assert_eq!(bed.aws_auth(), aws_auth);
+
+    let again: Value = serde_json::from_str(&ok(&grant(&[
+        "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
+    ])))
+    .unwrap();
+    assert_eq!(again["aws_auth"], "unchanged");
+
+    let list: Value = serde_json::from_str(&ok(&grant(&["list", "-o", "json"]))).unwrap();
+    let entry = list["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["arn"] == bob.arn.as_str())
+        .expect("bob's entry is listed");
+    assert_eq!(entry["list"], "accessEntry");
+    assert_eq!(
+        entry["policies"],
+        json!(["AmazonEKSViewPolicy (namespaces team-a)"])
+    );
+
+    let out = ok(&grant(&["revoke", &bob.arn]));
+    assert!(out.contains("ACCESS ENTRIES  1 entry removed"), "{out}");
+    eventually("bob is out", &|| {
+        !kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"])
+            .status
+            .success()
+    });
+    let after = kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"]);
+    assert!(
+        !after.status.success(),
+        "revoke said:\n{out}\nlist after:\n{}",
+        text(&grant(&["list"]).stdout)
+    );
+    assert!(
+        text(&after.stderr).contains("You must be logged in to the server"),
+        "{}",
+        text(&after.stderr)
+    );
+    assert_eq!(bed.aws_auth(), aws_auth);
+}
+
+/// Issue 11: `--backend auto` (the default) reads the cluster's authentication mode with EKS
+/// DescribeCluster and says in one line which store it uses and why; without an answer from EKS
+/// it writes nothing and points at `--backend aws-auth`.
+#[test]
+fn backend_auto_reads_the_clusters_mode() {
+    for (mode, expected) in [
+        (
+            eks_auth::access::AuthenticationMode::Api,
+            "note: using access entries: cluster `testbed` is in API mode",
+        ),
+        (
+            eks_auth::access::AuthenticationMode::ConfigMap,
+            "note: using aws-auth: cluster `testbed` is in CONFIG_MAP mode",
+        ),
+    ] {
+        let tb = Testbed::start(TestbedOptions {
+            static_tokens: vec![format!("{ADMIN_TOKEN}=admin:system:masters")],
+            aws: true,
+            auth_mode: mode,
+            ..TestbedOptions::default()
+        })
+        .expect("testbed starts");
+        let kubeconfig = tb.dir().join("admin-kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            tb.kubeconfig_for(&Creds::Token(ADMIN_TOKEN.to_owned()), false),
+        )
+        .unwrap();
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", tb.dir().join("home"))
+            .envs(tb.env().into_iter().filter(|(k, _)| k.starts_with("AWS_")))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["list", "-o", "json"])
+            .output()
+            .unwrap();
+        let list: Value = serde_json::from_str(&ok(&out)).unwrap();
+        assert!(
+            text(&out.stderr).lines().any(|l| l == expected),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        let lists: Vec<&str> = list["mappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["list"].as_str().unwrap())
+            .collect();
+        match mode {
+            eks_auth::access::AuthenticationMode::Api => {
+                assert!(lists.iter().all(|l| *l == "accessEntry"), "{lists:?}")
+            }
+            _ => assert!(lists.iter().all(|l| *l != "accessEntry"), "{lists:?}"),
+        }
+
+        // No AWS credentials: nothing is guessed.
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", tb.dir().join("home"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(
+                tb.env()
+                    .into_iter()
+                    .filter(|(k, _)| k == "AWS_ENDPOINT_URL" || k == "AWS_REGION"),
+            )
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["add", &format!("arn:aws:iam::{ACCOUNT}:user/bob")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(text(&out.stdout), "");
+        let err = text(&out.stderr);
+        assert!(err.contains("DescribeCluster"), "{err}");
+        assert!(err.contains("pass --backend aws-auth"), "{err}");
+    }
 }

@@ -18,7 +18,8 @@ use anyhow::{Context, Result, bail};
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::cli::AdoptArgs;
-use crate::{env, kubeconfig, secure_fs};
+use crate::{kubeconfig, secure_fs};
+use eks_auth::env;
 
 /// The suffix of the kept previous version, beside the kubeconfig.
 pub const BACKUP_SUFFIX: &str = ".before-adopt";
@@ -289,8 +290,8 @@ fn split_flag(arg: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Walks the arguments: `on_flag(flag, value)` for flags that take a value (`takes_value`),
-/// `on_switch(flag)` for the others; positional words are collected.
+/// Walks the arguments: `on(flag, Some(value))` for the flags in `takes_value` (`--f v` or
+/// `--f=v`), `on(flag, None)` for any other flag; positional words are returned in order.
 fn walk(
     args: &[String],
     takes_value: &[&str],
@@ -817,6 +818,7 @@ pub fn run(args: AdoptArgs) -> Result<()> {
     let mut report = String::new();
     let mut diff = String::new();
     let mut total = 0;
+    let mut already = 0;
     let mut selected_found = false;
     let mut last_err = None;
     for path in &paths {
@@ -845,9 +847,10 @@ pub fn run(args: AdoptArgs) -> Result<()> {
             }
         };
         selected_found = true;
+        let verb = if args.dry_run { "would move" } else { "moved" };
         for m in &plan.moved {
             report.push_str(&format!(
-                "moved user `{}` ({}): {} -> kubectl-eks_token {}\n",
+                "{verb} user `{}` ({}): {} -> kubectl-eks_token {}\n",
                 m.user,
                 contexts_text(&m.contexts),
                 describe(m.from),
@@ -869,6 +872,7 @@ pub fn run(args: AdoptArgs) -> Result<()> {
         }
         let n = plan.contexts_moved();
         total += n;
+        already += plan.already.len();
         if plan.text == text {
             continue;
         }
@@ -904,7 +908,11 @@ pub fn run(args: AdoptArgs) -> Result<()> {
             if total == 1 { "" } else { "s" }
         ));
     } else if total == 0 {
-        report.push_str("0 contexts moved: nothing to change\n");
+        report.push_str(&match already {
+            0 => "0 contexts moved: no user runs `aws eks get-token` or `aws-iam-authenticator token`\n".to_owned(),
+            1 => "0 contexts moved: the user already runs kubectl-eks_token\n".to_owned(),
+            n => format!("0 contexts moved: {n} users already run kubectl-eks_token\n"),
+        });
     }
     eprint!("{report}");
     crate::get_token::write_stdout(&diff)

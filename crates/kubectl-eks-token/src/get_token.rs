@@ -17,12 +17,14 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::arn::{Arn, PrincipalKind};
-use eks_auth::aws::{self, AssumeRoleRequest, AwsOptions, DEFAULT_ROLE_SESSION_NAME};
+use eks_auth::aws::{
+    self, AwsOptions, DEFAULT_ROLE_SESSION_NAME, RoleSession, RoleToAssume, TokenSource,
+};
 use eks_auth::token::{self, Credentials, Token};
 
 use crate::cache::{self, Cache, Entry, FileState, Flight, KeyInputs};
 use crate::cli::TokenArgs;
-use crate::env;
+use eks_auth::env;
 
 /// How long a process waits for another one signing the same identity before signing on its
 /// own: a stuck or dead leader costs kubectl at most this.
@@ -43,6 +45,7 @@ pub struct TokenRequest {
     pub cluster: String,
     /// `--region`, else AWS_REGION, else AWS_DEFAULT_REGION; None = the profile decides.
     pub region: Option<String>,
+    /// `--profile`, else AWS_PROFILE.
     pub profile: Option<String>,
     pub role: Option<Arn>,
     pub external_id: Option<String>,
@@ -88,7 +91,9 @@ impl TokenRequest {
         Ok(TokenRequest {
             cluster,
             region,
-            profile: args.aws.profile,
+            // `--profile`, else AWS_PROFILE: a named profile means that profile, whatever keys
+            // the environment holds (see `eks_auth::aws::load_context`).
+            profile: args.aws.profile.or_else(|| env::var(env::AWS_PROFILE)),
             role,
             external_id: args.external_id,
             session,
@@ -131,9 +136,9 @@ impl TokenRequest {
         })
     }
 
-    /// Static credentials from the environment, when they alone decide the identity and the
-    /// region is known without a profile: the aws-config chain would pick the same ones (its
-    /// environment provider comes first).
+    /// Static credentials from the environment, when they alone decide the identity (no profile
+    /// named, no role) and the region is known without a profile: the aws-config chain would
+    /// pick the same ones (its environment provider comes first).
     fn static_credentials(&self) -> Option<(Credentials, &str)> {
         if self.profile.is_some() || self.role.is_some() {
             return None;
@@ -148,16 +153,9 @@ impl TokenRequest {
     }
 }
 
-/// EKS cluster names: 1-100 characters, letters, digits, `-` and `_`, starting alphanumeric
-/// (EKS CreateCluster API reference, `name` pattern `^[0-9A-Za-z][A-Za-z0-9\-_]*`).
+/// EKS cluster names, by the core's one rule ([`eks_auth::arn::is_cluster_name`]).
 pub fn validate_cluster_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 100
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !ok {
+    if !eks_auth::arn::is_cluster_name(name) {
         bail!(
             "invalid cluster name `{name}`: EKS names are 1-100 letters, digits, `-` or `_`, starting with a letter or digit"
         );
@@ -255,7 +253,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
     }
 
     // Held (when we lead a single flight) until the entry is stored.
-    let mut _flight_lock = None;
+    let mut flight_lock = None;
     let (token, region) = match request.static_credentials() {
         Some((creds, region)) => {
             let token = token::presign(&creds, &request.cluster, region, SystemTime::now())
@@ -273,7 +271,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
                     };
                     return emit(&request, version, &token);
                 }
-                Some(Flight::Leader(lock)) => _flight_lock = Some(lock),
+                Some(Flight::Leader(lock)) => flight_lock = Some(lock),
                 Some(Flight::Alone) | None => {}
             }
             fetch_token_with_sdk(&request)?
@@ -287,60 +285,51 @@ pub fn run(args: TokenArgs) -> Result<()> {
             expires: cache::unix_secs(token.expiration),
             cluster: request.cluster.clone(),
             region,
-            profile: request
-                .profile
-                .clone()
-                .or_else(|| env::var(env::AWS_PROFILE)),
+            profile: request.profile.clone(),
             role_arn: request.role.as_ref().map(ToString::to_string),
         };
         if let Err(err) = cache.store(&key, &entry) {
             eprintln!("warning: {err:#}");
         }
     }
+    // The waiting processes find the entry as soon as the lock goes.
+    drop(flight_lock);
     emit(&request, version, &token)
 }
 
-/// The slow path: aws-config's chain on a current-thread runtime.
+/// The slow path: aws-config's chain on a current-thread runtime, through the core's one path
+/// from credentials to a token.
 fn fetch_token_with_sdk(request: &TokenRequest) -> Result<(Token, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let options = AwsOptions { profile: request.profile.clone(), region: request.region.clone() };
-        let ctx = aws::load_context(&options).await?;
-        let creds = match &request.role {
-            None => ctx.fetch_credentials().await?,
-            Some(role) => {
-                let session_name = match &request.session {
-                    SessionName::Explicit(s) => s.clone(),
-                    SessionName::Default => DEFAULT_ROLE_SESSION_NAME.to_owned(),
-                    SessionName::Forward => {
-                        let me = ctx.fetch_caller_identity().await?;
-                        match aws::session_name_of(&me) {
-                            Some(s) => s,
-                            None => {
-                                eprintln!(
-                                    "warning: `{}` is not a role session; using session name `{DEFAULT_ROLE_SESSION_NAME}`",
-                                    me.arn
-                                );
-                                DEFAULT_ROLE_SESSION_NAME.to_owned()
-                            }
-                        }
-                    }
-                };
-                let assume = AssumeRoleRequest {
-                    role_arn: role.to_string(),
-                    session_name,
-                    external_id: request.external_id.clone(),
-                };
-                ctx.assume_role(&assume).await?.credentials
-            }
-        };
-        let token = token::presign(&creds, &request.cluster, ctx.region(), SystemTime::now())
-            .with_context(|| format!("signing a token for cluster `{}`", request.cluster))?;
-        Ok((token, ctx.region().to_owned()))
-    })
+    let source = TokenSource {
+        options: AwsOptions {
+            profile: request.profile.clone(),
+            region: request.region.clone(),
+        },
+        role: request.role.as_ref().map(|role| RoleToAssume {
+            role_arn: role.to_string(),
+            session: match &request.session {
+                SessionName::Explicit(s) => RoleSession::Named(s.clone()),
+                SessionName::Default => RoleSession::default(),
+                SessionName::Forward => RoleSession::Forward {
+                    fallback: DEFAULT_ROLE_SESSION_NAME.to_owned(),
+                },
+            },
+            external_id: request.external_id.clone(),
+        }),
+    };
+    let signed = runtime.block_on(aws::fetch_token(
+        &source,
+        &request.cluster,
+        SystemTime::now(),
+    ))?;
+    for warning in &signed.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok((signed.token, signed.region))
 }
 
 /// The one writer of the ExecCredential. A closed stdout (kubectl went away) is not an error.

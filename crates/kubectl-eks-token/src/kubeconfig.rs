@@ -14,7 +14,7 @@ use eks_auth::aws::{self, AwsOptions, ClusterInfo};
 use serde_yaml::{Mapping, Value};
 
 use crate::cli::UpdateKubeconfigArgs;
-use crate::env;
+use eks_auth::env;
 
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 pub const COMMAND: &str = "kubectl-eks_token";

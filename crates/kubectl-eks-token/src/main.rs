@@ -6,13 +6,11 @@
 mod adopt;
 mod cache;
 mod cli;
-mod env;
 mod get_token;
 mod kubeconfig;
 mod secure_fs;
 mod verify;
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -42,23 +40,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            let mut text = format!("error: {err:#}\n");
-            if let Some(hint) = hint_of(&err) {
-                text.push_str(&format!("\nhint: {hint}\n"));
-            }
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            ExitCode::FAILURE
-        }
+        Err(err) => eks_auth::cli::fail(err.as_ref(), eks_auth::cli::exit::FAILURE),
     }
-}
-
-/// The first hint any error in the chain has to offer.
-fn hint_of(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|e| {
-        e.downcast_ref::<eks_auth::aws::AwsError>()
-            .and_then(|a| a.hint())
-    })
 }
 
 /// `cache list` as kubectl prints tables: upper-case headers, borderless columns two spaces
@@ -85,9 +68,7 @@ fn cache_rows(
                 } else {
                     "expired"
                 };
-                let expires = jiff::Timestamp::from_second(e.expires as i64)
-                    .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-                    .unwrap_or_default();
+                let expires = eks_auth::time::rfc3339(e.expiration());
                 rows.push(vec![
                     short,
                     state.to_owned(),

@@ -7,12 +7,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, bail};
 use eks_auth::arn::{Arn, ClusterArn, PARTITIONS};
 use eks_auth::aws::{self, CallerIdentity};
+use eks_auth::time::rfc3339;
 use eks_auth::token::host::cluster_partition;
 use eks_auth::token::{self, PresignedRequest, VerifyRules};
 use serde_json::json;
 
 use crate::cli::{Output, VerifyArgs};
-use crate::{env, get_token};
+use crate::get_token;
+use eks_auth::env;
 
 /// The authenticator accepts a presigned URL for 15 minutes after `X-Amz-Date`.
 const ACCEPTED_FOR: Duration = Duration::from_secs(15 * 60);
@@ -42,12 +44,6 @@ pub fn token_from_input(input: &str) -> Result<String> {
         };
     }
     Ok(trimmed.to_owned())
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    jiff::Timestamp::try_from(t)
-        .map(|ts| ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|_| "?".to_owned())
 }
 
 /// The authenticator's rules for this cluster: its name (the name inside a cluster ARN), its

@@ -507,6 +507,58 @@ fn no_credentials_is_an_actionable_error() {
     );
 }
 
+/// issue 15: without any credentials the error says so and lists the ways to provide them; it
+/// does not pass on why the EC2 instance metadata service (asked last) did not answer.
+#[test]
+fn no_credentials_is_not_reported_as_an_imds_error() {
+    let sb = Sandbox::new();
+    let out = run(sb
+        .bare()
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1")
+        .args(["--cluster-name", CLUSTER, "--region", REGION, "--no-cache"]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: no AWS credentials found\n\nhint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
+         or run `aws configure` (it writes ~/.aws/credentials); or name a profile with `--profile \
+         NAME` or AWS_PROFILE (`aws configure sso --profile NAME` sets up an SSO one); or, on EC2, \
+         ECS or EKS, give the instance or task an IAM role\n"
+    );
+}
+
+/// issue 15: a profile that is in neither shared file fails as the aws CLI fails ("The config
+/// profile (nosuch) could not be found"), named by `--profile` or by AWS_PROFILE, even with keys
+/// in the environment that could have signed.
+#[test]
+fn an_unknown_profile_fails_as_the_aws_cli_does() {
+    let sb = Sandbox::new();
+    let config = sb.home().join("aws-config");
+    fs::write(&config, "[profile dev]\nregion = us-west-2\n").unwrap();
+    let expected = "error: the config profile (nosuch) could not be found\n\nhint: the profiles \
+                    are: dev; create `nosuch` with `aws configure --profile nosuch`, or `aws \
+                    configure sso --profile nosuch` for SSO\n";
+    let out = run(sb.token_cmd().env("AWS_CONFIG_FILE", &config).args([
+        "--profile",
+        "nosuch",
+        "--no-cache",
+    ]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+
+    let out = run(sb
+        .token_cmd()
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "nosuch")
+        .arg("--no-cache"));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}
+
 #[test]
 fn expired_sso_session_names_the_login_command() {
     let sb = Sandbox::new();
@@ -661,4 +713,93 @@ fn help_names_the_subcommands() {
     ] {
         assert!(help.contains(word), "{word} missing from --help");
     }
+}
+
+const AWS_USER: &str = "\
+apiVersion: v1
+kind: Config
+contexts:
+- name: prod
+  context: {cluster: prod, user: prod}
+current-context: prod
+users:
+- name: prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [--region, eu-west-1, eks, get-token, --cluster-name, prod]
+";
+
+/// With several KUBECONFIG files, `adopt --context` edits the file that holds the context and
+/// leaves the others alone.
+#[test]
+fn adopt_finds_the_context_among_kubeconfig_files() {
+    let sb = Sandbox::new();
+    let first = sb.home().join("first");
+    let second = sb.home().join("second");
+    let other = "apiVersion: v1\nkind: Config\ncontexts:\n- name: kind\n  context: {cluster: kind, user: kind}\n";
+    fs::write(&first, other).unwrap();
+    fs::write(&second, AWS_USER).unwrap();
+    let out = run(sb
+        .bare()
+        .env(
+            "KUBECONFIG",
+            format!("{}:{}", first.display(), second.display()),
+        )
+        .args(["adopt", "--context", "prod"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&first).unwrap(), other);
+    let adopted = fs::read_to_string(&second).unwrap();
+    assert!(
+        adopted.contains("      command: kubectl-eks_token\n"),
+        "{adopted}"
+    );
+    assert!(
+        adopted.contains(r#"args: ["--cluster-name", "prod", "--region", "eu-west-1"]"#),
+        "{adopted}"
+    );
+    assert!(!sb.home().join("first.before-adopt").exists());
+    assert_eq!(
+        fs::read_to_string(sb.home().join("second.before-adopt")).unwrap(),
+        AWS_USER
+    );
+}
+
+#[test]
+fn adopt_errors_name_the_file_and_keep_stdout_empty() {
+    let sb = Sandbox::new();
+    let missing = sb.home().join("nope");
+    let out = run(sb
+        .bare()
+        .args(["adopt", "--all", "--kubeconfig"])
+        .arg(&missing));
+    assert!(!out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: no kubeconfig at `{}`\n\nhint: write one with `kubectl eks-token update-kubeconfig --name CLUSTER`, or pass `--kubeconfig PATH`\n",
+            missing.display()
+        )
+    );
+    let kc = sb.home().join("kc");
+    fs::write(&kc, AWS_USER).unwrap();
+    let out = run(sb
+        .bare()
+        .args(["adopt", "--context", "dev", "--kubeconfig"])
+        .arg(&kc));
+    assert!(!out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no context `dev` in the kubeconfig\n\nhint: its contexts are: prod"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&kc).unwrap(), AWS_USER);
 }

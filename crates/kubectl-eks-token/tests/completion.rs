@@ -3,36 +3,16 @@
 //!
 //! Hermetic: every run clears the environment and points HOME at a temp dir.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
+
+use kubectl_eks_test_support::{KubectlCompletion, ok, run_plugin, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_token");
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Runs the plugin with a clean environment, HOME in `home`, help wrapped at 80 columns.
 fn token(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("HOME", home)
-        .env("COLUMNS", "80")
-        .stdin(Stdio::null())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    run_plugin(BIN, home, args)
 }
 
 #[test]
@@ -181,43 +161,12 @@ fn complete_directly() {
     assert!(!h.join(".kube").exists());
 }
 
-fn kubectl_dir() -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
-        .find(|dir| dir.join("kubectl").is_file())
-        .expect("kubectl on PATH (the end-to-end tests need it too)")
-}
-
-/// What the release archives ship as `kubectl_complete-eks_token` (xtask `shim.rs`, docs/krew.md).
-const HELPER: &str = "#!/bin/sh\nexec kubectl-eks_token __complete \"$@\"\n";
-
 #[test]
 fn kubectl_completes_the_plugin_through_the_helper() {
-    use std::os::unix::fs::PermissionsExt;
-
     let home = aws_home();
     let bin = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(BIN, bin.path().join("kubectl-eks_token")).unwrap();
-    let helper = bin.path().join("kubectl_complete-eks_token");
-    std::fs::write(&helper, HELPER).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::join_paths([bin.path().to_path_buf(), kubectl_dir()]).unwrap();
-
-    let kubectl = |args: &[&str]| {
-        let out = Command::new("kubectl")
-            .env_clear()
-            .env("PATH", &path)
-            .env("HOME", home.path())
-            .arg("__complete")
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
-        assert!(
-            stderr.contains(&format!("About to call: {}", helper.display())),
-            "{stderr}"
-        );
-        ok(&out)
-    };
+    let installed = KubectlCompletion::install(bin.path(), BIN, "kubectl-eks_token");
+    let kubectl = |args: &[&str]| installed.complete(home.path(), None, args);
     assert_eq!(kubectl(&["eks-token", ""]), SUBCOMMANDS);
     assert_eq!(
         kubectl(&["eks-token", "--cluster-name", "demo", "--profile", "a"]),

@@ -6,8 +6,9 @@
 
 use std::time::SystemTime;
 
-use eks_auth::aws::{self, AssumeRoleRequest, AwsError, AwsOptions};
+use eks_auth::aws::{self, AwsError, AwsOptions, RoleSession, RoleToAssume, TokenSource};
 use eks_auth::mapping::Identity;
+use eks_auth::time::rfc3339;
 use eks_auth::token::{self, VerifyRules};
 
 use crate::exec::{ExecSource, ExecTool};
@@ -22,6 +23,9 @@ pub struct Resolved {
     pub identity: Option<Identity>,
     /// The token to present to the API server (what the plugin made, or what we presigned).
     pub token: Option<String>,
+    /// The exec plugin's command, when it is not installed (or not on PATH): kubectl cannot use
+    /// this context, whatever whoami could learn through the SDK instead.
+    pub plugin_missing: Option<String>,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -30,14 +34,9 @@ impl std::fmt::Debug for Resolved {
             .field("section", &self.section)
             .field("identity", &self.identity)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("plugin_missing", &self.plugin_missing)
             .finish()
     }
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    jiff::Timestamp::try_from(t)
-        .map(|ts| ts.to_string())
-        .unwrap_or_default()
 }
 
 /// The STS endpoint to send presigned URLs to instead of the host they name: the stanza's env
@@ -148,6 +147,7 @@ pub async fn resolve(
                     Some(t)
                 }
                 Err(PluginError::NotFound { command }) if source.tool != ExecTool::Other => {
+                    out.plugin_missing = Some(command.clone());
                     out.section.notes.push(format!(
                         "the exec plugin `{command}` is not installed here; the stanza's profile, \
                          region and role were resolved with the AWS SDK credential chain instead"
@@ -164,6 +164,9 @@ pub async fn resolve(
                     }
                 }
                 Err(err) => {
+                    if let PluginError::NotFound { command } = &err {
+                        out.plugin_missing = Some(command.clone());
+                    }
                     let mut text = format!("{:#}", anyhow::Error::new(err));
                     if text.len() > 2000 {
                         text.truncate(2000);
@@ -215,51 +218,37 @@ pub async fn resolve(
     out
 }
 
-/// The stanza's settings through the SDK chain: credentials (AssumeRole when a role is set),
-/// then a token presigned for the cluster.
+/// The stanza's settings through the core's one path from credentials to a token (AssumeRole
+/// when a role is set).
 async fn presign_from_chain(
     source: &ExecSource,
     clusters: &[String],
     now: SystemTime,
 ) -> Result<String, String> {
-    let render = |e: AwsError| {
-        let hint = e.hint();
-        let mut text = format!("{:#}", anyhow::Error::new(e));
-        if let Some(h) = hint {
-            text.push_str(&format!("\n\nhint: {h}"));
-        }
-        text
-    };
-    let options = AwsOptions {
-        profile: source.profile.as_ref().map(|p| p.value.clone()),
-        region: source.region.as_ref().map(|r| r.value.clone()),
-    };
-    let context = aws::load_context(&options).await.map_err(render)?;
-    let credentials = match &source.role_arn {
-        Some(role_arn) => {
-            let session_name = source
-                .session_name
-                .clone()
-                .or_else(|| source.tool.default_session_name().map(str::to_owned))
-                .unwrap_or_else(|| aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
-            context
-                .assume_role(&AssumeRoleRequest {
-                    role_arn: role_arn.clone(),
-                    session_name,
-                    external_id: None,
-                })
-                .await
-                .map_err(render)?
-                .credentials
-        }
-        None => context.fetch_credentials().await.map_err(render)?,
-    };
     let cluster = clusters
         .first()
         .ok_or_else(|| "the cluster name is unknown, so no token can be presigned".to_owned())?;
-    token::presign(&credentials, cluster, context.region(), now)
-        .map(|t| t.token)
-        .map_err(|e| format!("{:#}", anyhow::Error::new(e)))
+    let token_source = TokenSource {
+        options: AwsOptions {
+            profile: source.profile.as_ref().map(|p| p.value.clone()),
+            region: source.region.as_ref().map(|r| r.value.clone()),
+        },
+        role: source.role_arn.as_ref().map(|role_arn| RoleToAssume {
+            role_arn: role_arn.clone(),
+            session: RoleSession::Named(
+                source
+                    .session_name
+                    .clone()
+                    .or_else(|| source.tool.default_session_name().map(str::to_owned))
+                    .unwrap_or_else(|| aws::DEFAULT_ROLE_SESSION_NAME.to_owned()),
+            ),
+            external_id: None,
+        }),
+    };
+    aws::fetch_token(&token_source, cluster, now)
+        .await
+        .map(|signed| signed.token.token)
+        .map_err(|e| eks_auth::cli::error_report(&e))
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::mapping::Identity;
 
-use crate::exec::{ClusterArn, ExecSource, Origin};
+use crate::exec::{ExecSource, Origin};
 use crate::report::{Cause, Diagnosis, DiagnosisKind, TokenFacts, Verdict};
+use eks_auth::arn::ClusterArn;
 
 /// What kind of credential trouble a plugin failure or an STS refusal shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,9 @@ pub enum CredentialProblem {
     Expired,
     /// No credentials at all.
     Missing,
+    /// The named AWS profile is in neither shared file ("The config profile (X) could not be
+    /// found", as the aws CLI and kubectl-eks_token say).
+    ProfileNotFound,
     /// Something else went wrong.
     Other,
 }
@@ -31,7 +35,9 @@ pub enum CredentialProblem {
 /// "Unable to locate credentials".
 pub fn classify(text: &str) -> CredentialProblem {
     let lower = text.to_lowercase();
-    if lower.contains("sso") && (lower.contains("expired") || lower.contains("sso login")) {
+    if lower.contains("config profile") && lower.contains("could not be found") {
+        CredentialProblem::ProfileNotFound
+    } else if lower.contains("sso") && (lower.contains("expired") || lower.contains("sso login")) {
         CredentialProblem::SsoExpired
     } else if lower.contains("expiredtoken")
         || lower.contains("token has expired")
@@ -117,7 +123,7 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         .is_some_and(|e| e.contains("expired"));
     let confirmed = f.identity.is_some() && sts_error.is_none();
     let exec_cluster = f.exec.and_then(|e| e.cluster_name.as_deref());
-    let real_cluster = f.cluster_arn.map(|c| c.name.as_str());
+    let real_cluster = f.cluster_arn.map(|c| c.name());
 
     let mut causes = Vec::new();
 
@@ -194,7 +200,7 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
     // 3. mapped in another account
     let identity_account = f.identity.map(|i| i.account.as_str());
     causes.push(match (identity_account, f.cluster_arn) {
-        (Some(mine), Some(cluster)) if mine != cluster.account => cause(
+        (Some(mine), Some(cluster)) if mine != cluster.account() => cause(
             "other-account",
             Verdict::Likely,
             "mapped in another account",
@@ -202,8 +208,8 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
                 "you sign as account `{mine}`, the cluster lives in account `{}`; an entry for \
                  a principal of the same name in account `{}` is another principal and does \
                  not match `{}`",
-                cluster.account,
-                cluster.account,
+                cluster.account(),
+                cluster.account(),
                 canonical
                     .as_ref()
                     .map(ToString::to_string)
@@ -240,6 +246,17 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         .map(|i| format!(", which resolved to `{}`", i.arn))
         .unwrap_or_default();
     causes.push(match profile {
+        Some(p) if problem == CredentialProblem::ProfileNotFound => cause(
+            "other-profile",
+            Verdict::Likely,
+            "the profile does not exist",
+            format!(
+                "profile `{}` ({}) is in neither ~/.aws/config nor ~/.aws/credentials, so no \
+                 token could be made with it: create it (`aws configure --profile {0}`, or \
+                 `aws configure sso --profile {0}`), or name an existing one",
+                p.value, p.origin
+            ),
+        ),
         Some(p) if matches!(p.origin, Origin::Ambient(_)) => cause(
             "other-profile",
             Verdict::Possible,
@@ -355,6 +372,33 @@ pub fn unauthorized(f: &Facts<'_>) -> Diagnosis {
         causes,
         missing: Vec::new(),
         grant_command: canonical.filter(|_| confirmed).map(|c| grant_command(&c)),
+        access_policies: Vec::new(),
+    }
+}
+
+/// The context's exec plugin is not installed: name it and say how to get it. kubectl fails the
+/// same way with this context, so nothing about mappings or profiles is worth listing.
+pub fn plugin_missing(command: &str, install_hint: Option<&str>) -> Diagnosis {
+    let where_ = if command.contains('/') {
+        "does not exist"
+    } else {
+        "is not on PATH"
+    };
+    Diagnosis {
+        kind: DiagnosisKind::PluginMissing,
+        http_status: None,
+        summary: format!(
+            "The context's credential plugin `{command}` {where_}: kubectl cannot authenticate \
+             with this context until it is installed."
+        ),
+        causes: vec![cause(
+            "plugin-missing",
+            Verdict::Likely,
+            "the credential plugin is not installed",
+            eks_auth::kube::exec_not_found_hint(command, install_hint),
+        )],
+        missing: Vec::new(),
+        grant_command: None,
     }
 }
 
@@ -371,7 +415,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let resource = crate::permissions::row_name(&self.group, &self.resource);
         let mut out = format!("{} {resource}", self.verb);
         if let Some(name) = &self.name {
@@ -419,6 +463,7 @@ pub fn forbidden(
         causes: Vec::new(),
         missing: refusals.iter().map(Refusal::describe).collect(),
         grant_command: None,
+        access_policies: Vec::new(),
     }
 }
 

@@ -285,48 +285,6 @@ pub fn parse(stanza: &ExecStanza, ambient: &Ambient) -> ExecSource {
     }
 }
 
-/// An EKS cluster ARN, as `aws eks update-kubeconfig` names kubeconfig clusters and contexts:
-/// `arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClusterArn {
-    pub arn: String,
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub name: String,
-}
-
-impl ClusterArn {
-    /// `None` when `s` is not an EKS cluster ARN.
-    pub fn parse(s: &str) -> Option<ClusterArn> {
-        let mut parts = s.splitn(6, ':');
-        let (arn, partition, service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        let name = resource.strip_prefix("cluster/")?;
-        let valid = arn == "arn"
-            && service == "eks"
-            && !partition.is_empty()
-            && !region.is_empty()
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && !name.is_empty()
-            && !name.contains('/');
-        valid.then(|| ClusterArn {
-            arn: s.to_owned(),
-            partition: partition.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            name: name.to_owned(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,31 +491,6 @@ mod tests {
         assert_eq!(
             parse(&s, &Ambient::default()).cluster_name.as_deref(),
             Some("b")
-        );
-    }
-
-    #[test]
-    fn cluster_arns() {
-        assert_eq!(
-            ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/testbed"),
-            Some(ClusterArn {
-                arn: "arn:aws:eks:us-east-1:123456789012:cluster/testbed".to_owned(),
-                partition: "aws".to_owned(),
-                region: "us-east-1".to_owned(),
-                account: "123456789012".to_owned(),
-                name: "testbed".to_owned(),
-            })
-        );
-        assert_eq!(
-            ClusterArn::parse("arn:aws-cn:eks:cn-north-1:123456789012:cluster/c")
-                .map(|c| c.partition),
-            Some("aws-cn".to_owned())
-        );
-        assert_eq!(ClusterArn::parse("kind-kind"), None);
-        assert_eq!(ClusterArn::parse("arn:aws:iam::123456789012:role/x"), None);
-        assert_eq!(
-            ClusterArn::parse("arn:aws:eks:us-east-1:1234:cluster/x"),
-            None
         );
     }
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use kube::config::{ExecConfig, Kubeconfig};
 
-use crate::exec::{ClusterArn, ExecStanza};
+use crate::exec::ExecStanza;
 use crate::report::ContextInfo;
+use eks_auth::arn::ClusterArn;
 use eks_auth::env;
 
 /// How the context's user authenticates. `Debug` shows no secret: the exec stanza prints as
@@ -305,7 +306,7 @@ users:
             Some("https://127.0.0.1:6443")
         );
         assert_eq!(
-            loaded.context.cluster_arn.as_ref().map(|c| c.name.as_str()),
+            loaded.context.cluster_arn.as_ref().map(|c| c.name()),
             Some("testbed")
         );
         let UserAuth::Exec(exec) = &loaded.user else {

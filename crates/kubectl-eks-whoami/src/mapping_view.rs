@@ -27,7 +27,7 @@ pub struct KubeUser {
     pub session_name: Option<String>,
 }
 
-fn entry_view(source: &MappingSource, aws_auth: &AwsAuth, canonical: &Arn) -> EntryView {
+pub fn entry_view(source: &MappingSource, aws_auth: &AwsAuth, canonical: &Arn) -> EntryView {
     match source {
         MappingSource::Role { index } => {
             let r = &aws_auth.roles()[*index];
@@ -82,7 +82,7 @@ fn kind_of(source: &MappingSource) -> MappingKind {
 
 /// The mapped identity agrees with the server's when the usernames are equal and every mapped
 /// group is among the server's groups (the server adds `system:authenticated`).
-fn agrees(mapped: &Mapped, kube: &KubeUser) -> bool {
+pub fn agrees(mapped: &Mapped, kube: &KubeUser) -> bool {
     mapped.username == kube.username && mapped.groups.iter().all(|g| kube.groups.contains(g))
 }
 
@@ -120,6 +120,8 @@ fn base(status: AwsAuthStatus, source: MappingKind) -> MappingSection {
         agrees: None,
         inferred: Vec::new(),
         notes: Vec::new(),
+        access: None,
+        overrides: Vec::new(),
     }
 }
 

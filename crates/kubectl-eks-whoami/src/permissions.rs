@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::authorization::v1::{NonResourceRule, ResourceRule};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
-use crate::report::{Access, NonResourceRow, ResourceRow};
+use eks_auth::access::{AccessScope, PolicyAssociation};
+
+use crate::report::{Access, CellSource, NonResourceRow, ResourceRow};
 
 /// The matrix columns, in kubectl's order; other verbs (`impersonate`, `bind`, `escalate`,
 /// `use`, `approve`, ...) are kept in the row under their own name.
@@ -80,8 +82,117 @@ pub fn matrix(rules: &[ResourceRule]) -> Vec<ResourceRow> {
                 Vec::new()
             },
             verbs,
+            sources: BTreeMap::new(),
         })
         .collect()
+}
+
+/// An access policy's rules as the rules review spells rules (no names: policies have none).
+fn resource_rules_of(rules: &[PolicyRule]) -> Vec<ResourceRule> {
+    rules
+        .iter()
+        .filter(|r| r.non_resource_urls.as_ref().is_none_or(Vec::is_empty))
+        .map(|r| ResourceRule {
+            verbs: r.verbs.clone(),
+            api_groups: r.api_groups.clone(),
+            resources: r.resources.clone(),
+            resource_names: None,
+        })
+        .collect()
+}
+
+/// The access policies that count for a matrix of `namespace` (`None`: cluster-wide): a policy
+/// counts cluster-wide only with a cluster scope, in a namespace when its scope covers it.
+pub fn counting_policies<'a>(
+    associations: &'a [PolicyAssociation],
+    namespace: Option<&str>,
+) -> Vec<&'a PolicyAssociation> {
+    associations
+        .iter()
+        .filter(|a| match namespace {
+            None => a.scope == AccessScope::Cluster,
+            Some(ns) => a.scope.covers(ns),
+        })
+        .collect()
+}
+
+/// Adds what the access policies grant to the matrix (RBAC rows from the rules review), each
+/// cell marked with its sources. The rules of a policy come from the catalogue
+/// ([`eks_auth::access::policy_rules`], the user guide's tables); `policies` are those that
+/// count here ([`counting_policies`]). Rows come out sorted as [`matrix`] sorts them.
+pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[&PolicyAssociation]) {
+    type Key = (String, String);
+    let mut by_key: BTreeMap<Key, ResourceRow> = BTreeMap::new();
+    for mut row in rows.drain(..) {
+        let key = (row.group.clone(), resource_of(&row));
+        for verb in row.verbs.keys() {
+            row.sources
+                .entry(verb.clone())
+                .or_default()
+                .push(CellSource::Rbac);
+        }
+        by_key.insert(key, row);
+    }
+    for association in policies {
+        let source = CellSource::AccessPolicy {
+            policy: association.policy_name().to_owned(),
+            scope: association.scope.to_string(),
+        };
+        let rules = resource_rules_of(&eks_auth::access::policy_rules(&association.policy_arn));
+        for rule in &rules {
+            for ((group, resource, verb), _) in cells_of(rule) {
+                let row = by_key
+                    .entry((group.clone(), resource.clone()))
+                    .or_insert_with(|| ResourceRow {
+                        resource: row_name(&group, &resource),
+                        group: group.clone(),
+                        verbs: BTreeMap::new(),
+                        names: Vec::new(),
+                        sources: BTreeMap::new(),
+                    });
+                row.verbs.insert(verb.clone(), Access::All);
+                let sources = row.sources.entry(verb).or_default();
+                if !sources.contains(&source) {
+                    sources.push(source.clone());
+                }
+            }
+        }
+    }
+    *rows = by_key.into_values().collect();
+    for row in rows.iter_mut() {
+        if !row.verbs.values().any(|a| *a == Access::Named) {
+            row.names.clear();
+        }
+    }
+}
+
+/// Non-resource URLs the cluster-scoped policies grant, added to `rows`.
+pub fn merge_policy_urls(rows: &mut Vec<NonResourceRow>, policies: &[&PolicyAssociation]) {
+    for association in policies {
+        if association.scope != AccessScope::Cluster {
+            continue;
+        }
+        for rule in eks_auth::access::policy_rules(&association.policy_arn) {
+            if let Some(urls) = rule.non_resource_urls.filter(|u| !u.is_empty()) {
+                rows.push(NonResourceRow {
+                    urls,
+                    verbs: rule.verbs.clone(),
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.urls.cmp(&b.urls).then(a.verbs.cmp(&b.verbs)));
+    rows.dedup();
+}
+
+/// Whether some cell of the matrix comes from an access policy.
+pub fn any_policy_cell(rows: &[ResourceRow]) -> bool {
+    rows.iter().any(|r| {
+        r.sources
+            .values()
+            .flatten()
+            .any(|s| matches!(s, CellSource::AccessPolicy { .. }))
+    })
 }
 
 /// Non-resource rules, as given, sorted.
@@ -197,6 +308,56 @@ mod tests {
         assert_eq!(cm.verbs.get("list"), None);
         assert_eq!(cm.names, vec!["aws-auth".to_owned()]);
         assert!(rows[1].names.is_empty());
+    }
+
+    fn view(scope: AccessScope) -> PolicyAssociation {
+        PolicyAssociation {
+            policy_arn: eks_auth::access::policies::policy_arn("aws", "AmazonEKSViewPolicy"),
+            scope,
+        }
+    }
+
+    #[test]
+    fn policies_add_cells_marked_with_their_source() {
+        let mut rows = matrix(&[
+            rr(&["get"], &[""], &["configmaps"], &[]),
+            rr(
+                &["create"],
+                &["authorization.k8s.io"],
+                &["selfsubjectaccessreviews"],
+                &[],
+            ),
+        ]);
+        let cluster = view(AccessScope::Cluster);
+        let only_dev = view(AccessScope::Namespaces(vec!["dev-*".into()]));
+        let all = [cluster.clone(), only_dev];
+        // cluster-wide: the namespace-scoped association does not count
+        assert_eq!(counting_policies(&all, None), vec![&cluster]);
+        assert_eq!(counting_policies(&all, Some("dev-1")).len(), 2);
+        assert_eq!(counting_policies(&all, Some("prod")).len(), 1);
+
+        merge_policies(&mut rows, &counting_policies(&all, None));
+        let row = |name: &str| rows.iter().find(|r| r.resource == name).unwrap();
+        let policy = CellSource::AccessPolicy {
+            policy: "AmazonEKSViewPolicy".into(),
+            scope: "cluster".into(),
+        };
+        let cm = row("configmaps");
+        assert_eq!(cm.verbs.get("list"), Some(&Access::All));
+        assert_eq!(cm.sources["list"], vec![policy.clone()]);
+        assert_eq!(cm.sources["get"], vec![CellSource::Rbac, policy.clone()]);
+        assert_eq!(
+            row("selfsubjectaccessreviews.authorization.k8s.io").sources["create"],
+            vec![CellSource::Rbac]
+        );
+        assert!(any_policy_cell(&rows));
+        // view reads no secrets
+        assert!(rows.iter().all(|r| r.resource != "secrets"));
+        // sorted as the rules review's matrix: core group first
+        let groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+        let mut sorted = groups.clone();
+        sorted.sort();
+        assert_eq!(groups, sorted);
     }
 
     #[test]

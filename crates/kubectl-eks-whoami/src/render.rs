@@ -1,66 +1,65 @@
-//! Output: tables for people (comfy-table), JSON and YAML for scripts.
+//! Pure: the report as text. Tables for people in the suite's one style
+//! (`eks_auth::cli::table`: kubectl's borderless columns, wrapped to the terminal at word and list
+//! boundaries), JSON and YAML for scripts.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use std::collections::BTreeSet;
+
 use eks_auth::cli::OutputFormat;
+use eks_auth::cli::table::{Cell, Color, Table, fields, paragraph, short_resource};
 
-use crate::permissions::STANDARD_VERBS;
-use crate::report::{Access, AwsSource, EntryView, KubeStatus, MappingKind, Report, Verdict};
+use crate::access_view;
+use crate::permissions::{self, STANDARD_VERBS};
+use crate::report::{
+    Access, AwsSource, BindingView, CellSource, DiagnosisKind, EntryView, KubeStatus, MappingKind,
+    OverrideReason, Report, ResourceRow, Verdict,
+};
 
-/// Renders the report in the format asked for (a trailing newline included).
-pub fn render(report: &Report, format: OutputFormat, color: bool) -> anyhow::Result<String> {
+/// Renders the report in the format asked for (a trailing newline included). `width` is the
+/// terminal's (tables wrap to it; prose wraps to it or to [`PROSE_WIDTH`]).
+pub fn render(
+    report: &Report,
+    format: OutputFormat,
+    color: bool,
+    width: Option<usize>,
+) -> anyhow::Result<String> {
     Ok(match format {
         OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
         OutputFormat::Yaml => serde_yaml::to_string(report)?,
-        OutputFormat::Table => tables(report, color),
+        OutputFormat::Table => tables(report, color, width),
     })
 }
 
-fn table(color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if !color {
-        t.force_no_tty();
-    }
-    t
-}
+/// Where prose wraps when the terminal's width is unknown (stdout is a pipe or a file).
+const PROSE_WIDTH: usize = 100;
 
-fn key_values(rows: Vec<(&str, String)>, color: bool) -> String {
-    let mut t = table(color);
-    for (k, v) in rows {
-        if !v.is_empty() {
-            t.add_row(vec![Cell::new(k), Cell::new(v)]);
-        }
-    }
-    t.to_string()
-}
+/// The group every authenticated user is in: bindings to it are everyone's, not the caller's.
+const EVERYONE: &str = "Group system:authenticated";
 
-/// Wraps `text` at `width` columns, each line indented by `indent`.
-fn wrap(text: &str, indent: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > width {
-            out.push_str(indent);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
+/// Rules shown per role before `(+N more)`.
+const RULES_SHOWN: usize = 4;
 
-const WIDTH: usize = 100;
+/// A rule summary (`get,list pods,deployments.apps`) with API groups shortened as kubectl reads
+/// them; URLs (`get /healthz,/version`) and names (`[web]`) as they are.
+fn short_rule(rule: &str) -> String {
+    let mut words = rule.splitn(3, ' ');
+    let verbs = words.next().unwrap_or_default();
+    let Some(targets) = words.next() else {
+        return rule.to_owned();
+    };
+    let targets = if targets.starts_with('/') {
+        targets.to_owned()
+    } else {
+        targets
+            .split(',')
+            .map(short_resource)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match words.next() {
+        Some(rest) => format!("{verbs} {targets} {rest}"),
+        None => format!("{verbs} {targets}"),
+    }
+}
 
 fn entry_text(e: &EntryView) -> String {
     let mut s = match e.position {
@@ -79,7 +78,8 @@ fn entry_text(e: &EntryView) -> String {
     s
 }
 
-fn tables(r: &Report, color: bool) -> String {
+fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
+    let prose = width.unwrap_or(PROSE_WIDTH);
     let mut out = String::new();
 
     // AWS
@@ -133,23 +133,22 @@ fn tables(r: &Report, color: bool) -> String {
             s
         })
         .unwrap_or_default();
-    out.push_str(&key_values(
-        vec![
-            ("ARN", a.arn.clone().unwrap_or_default()),
-            ("Account", a.account.clone().unwrap_or_default()),
-            ("User ID", a.user_id.clone().unwrap_or_default()),
-            ("Canonical ARN", a.canonical_arn.clone().unwrap_or_default()),
-            ("Access key", a.access_key_id.clone().unwrap_or_default()),
-            ("Via", via),
-            ("Source", source.to_owned()),
-            ("Token", token),
-            ("Error", a.error.clone().unwrap_or_default()),
+    out.push_str(&fields(
+        &[
+            ("arn", a.arn.clone().unwrap_or_default()),
+            ("account", a.account.clone().unwrap_or_default()),
+            ("user id", a.user_id.clone().unwrap_or_default()),
+            ("canonical arn", a.canonical_arn.clone().unwrap_or_default()),
+            ("access key", a.access_key_id.clone().unwrap_or_default()),
+            ("via", via),
+            ("source", source.to_owned()),
+            ("token", token),
+            ("error", a.error.clone().unwrap_or_default()),
         ],
-        color,
+        width,
     ));
-    out.push('\n');
     for note in &a.notes {
-        out.push_str(&wrap(&format!("note: {note}"), "", WIDTH));
+        out.push_str(&paragraph(&format!("note: {note}"), "", prose));
     }
 
     // Kubernetes
@@ -169,22 +168,23 @@ fn tables(r: &Report, color: bool) -> String {
         .map(|(key, v)| format!("{key}={}", v.join(",")))
         .collect::<Vec<_>>()
         .join("\n");
-    out.push_str(&key_values(
-        vec![
-            ("Status", status.to_owned()),
-            ("Username", k.username.clone().unwrap_or_default()),
-            ("UID", k.uid.clone().unwrap_or_default()),
-            ("Groups", k.groups.join(", ")),
-            ("Extra", extra),
-            ("Error", k.error.clone().unwrap_or_default()),
+    out.push_str(&fields(
+        &[
+            ("status", status.to_owned()),
+            ("username", k.username.clone().unwrap_or_default()),
+            ("uid", k.uid.clone().unwrap_or_default()),
+            ("groups", k.groups.join(", ")),
+            ("extra", extra),
+            ("error", k.error.clone().unwrap_or_default()),
         ],
-        color,
+        width,
     ));
-    out.push('\n');
 
     // Mapping
     out.push_str("\nMapping\n");
     let m = &r.mapping;
+    let access = m.access.as_ref();
+    let access_entry = access.and_then(|a| a.entry.as_ref());
     let source = match m.source {
         MappingKind::MapRoles | MappingKind::MapUsers | MappingKind::MapAccounts => {
             m.entry.as_ref().map(entry_text).unwrap_or_default()
@@ -192,6 +192,10 @@ fn tables(r: &Report, color: bool) -> String {
         MappingKind::ClusterCreator => {
             "cluster creator (implicit admin: kubernetes-admin in system:masters)".to_owned()
         }
+        MappingKind::AccessEntry => match access_entry {
+            Some(e) => access_view::entry_line(e),
+            None => "an EKS access entry (inferred: see below)".to_owned(),
+        },
         MappingKind::Other => "not aws-auth (an EKS access entry?)".to_owned(),
         MappingKind::Unknown => "unknown (aws-auth not readable)".to_owned(),
         MappingKind::None => "none: nothing maps this identity".to_owned(),
@@ -200,63 +204,72 @@ fn tables(r: &Report, color: bool) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    out.push_str(&key_values(
-        vec![
+    let mode = access
+        .map(|a| match &a.authentication_mode {
+            Some(mode) => format!("{mode} (cluster {})", a.cluster_name),
+            None => format!("unknown (cluster {})", a.cluster_name),
+        })
+        .unwrap_or_default();
+    let policies = access_entry
+        .map(|e| {
+            if e.policies.is_empty() {
+                "(none associated)".to_owned()
+            } else {
+                e.policies
+                    .iter()
+                    .map(access_view::policy_line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
+        .unwrap_or_default();
+    let overrides = m
+        .overrides
+        .iter()
+        .map(|o| {
+            let why = match o.reason {
+                OverrideReason::BehindAccessEntry => "behind the access entry",
+                OverrideReason::IgnoredByMode => "ignored in API mode",
+            };
+            format!("{} ({why})", entry_text(&o.entry))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let confirm = access
+        .map(|a| a.confirm_with.join(", "))
+        .unwrap_or_default();
+    out.push_str(&fields(
+        &[
+            ("mode", mode),
             ("aws-auth", aws_auth),
-            ("Source", source),
+            ("source", source),
+            ("policies", policies),
+            ("overrides", overrides),
             (
-                "Shadowed",
+                "shadowed",
                 m.shadowed
                     .iter()
                     .map(entry_text)
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
-            ("Inferred", m.inferred.join("\n")),
+            ("inferred", m.inferred.join("\n")),
+            ("confirm with", confirm),
         ],
-        color,
+        width,
     ));
-    out.push('\n');
+    for e in access.map(|a| a.errors.as_slice()).unwrap_or_default() {
+        out.push_str(&paragraph(&format!("note: {e}"), "", prose));
+    }
     for note in &m.notes {
-        out.push_str(&wrap(&format!("note: {note}"), "", WIDTH));
+        out.push_str(&paragraph(&format!("note: {note}"), "", prose));
     }
 
     if let Some(b) = &r.bindings {
         out.push_str("\nBindings\n");
-        if b.items.is_empty() {
-            out.push_str("(none found)\n");
-        } else {
-            let mut t = table(color);
-            t.set_header(vec![
-                "KIND",
-                "NAMESPACE",
-                "NAME",
-                "ROLE",
-                "SUBJECT",
-                "RULES",
-            ]);
-            for item in &b.items {
-                let mut rules: Vec<String> = item.rules.iter().take(4).cloned().collect();
-                if item.rules.len() > 4 {
-                    rules.push(format!("(+{} more)", item.rules.len() - 4));
-                }
-                if let Some(n) = &item.rules_note {
-                    rules.push(n.clone());
-                }
-                t.add_row(vec![
-                    item.kind.clone(),
-                    item.namespace.clone().unwrap_or_default(),
-                    item.name.clone(),
-                    item.role.clone(),
-                    item.subject.clone(),
-                    rules.join("\n"),
-                ]);
-            }
-            out.push_str(&t.to_string());
-            out.push('\n');
-        }
+        out.push_str(&bindings(&b.items, color, width, prose));
         for e in &b.errors {
-            out.push_str(&wrap(&format!("incomplete: {e}"), "", WIDTH));
+            out.push_str(&paragraph(&format!("incomplete: {e}"), "", prose));
         }
     }
 
@@ -265,68 +278,71 @@ fn tables(r: &Report, color: bool) -> String {
             Some(ns) => out.push_str(&format!("\nPermissions in namespace {ns}\n")),
             None => out.push_str("\nPermissions (cluster-wide)\n"),
         }
-        let mut t = table(color);
-        let mut header = vec!["RESOURCE".to_owned()];
-        header.extend(STANDARD_VERBS.iter().map(|v| v.to_uppercase()));
-        header.push("OTHER".to_owned());
-        let any_names = p.resources.iter().any(|r| !r.names.is_empty());
-        if any_names {
-            header.push("NAMES".to_owned());
-        }
-        t.set_header(header);
-        for row in &p.resources {
-            let mut cells = vec![Cell::new(&row.resource)];
-            for verb in STANDARD_VERBS {
-                cells.push(match row.verbs.get(*verb) {
-                    Some(Access::All) => Cell::new("✓").fg(Color::Green),
-                    Some(Access::Named) => Cell::new("~").fg(Color::Yellow),
-                    None => Cell::new(""),
-                });
-            }
-            let other: Vec<String> = row
-                .verbs
-                .iter()
-                .filter(|(v, _)| !STANDARD_VERBS.contains(&v.as_str()))
-                .map(|(v, a)| match a {
-                    Access::All => v.clone(),
-                    Access::Named => format!("{v}~"),
-                })
-                .collect();
-            cells.push(Cell::new(other.join(",")));
-            if any_names {
-                cells.push(Cell::new(row.names.join(",")));
-            }
-            t.add_row(cells);
-        }
         if p.resources.is_empty() {
             out.push_str("(no resource permissions)\n");
         } else {
-            out.push_str(&t.to_string());
+            let (matrix, short) = matrix(&p.resources, color, width);
+            out.push_str(&matrix);
+            if permissions::any_policy_cell(&p.resources) {
+                let mut names: Vec<String> = p
+                    .resources
+                    .iter()
+                    .flat_map(|r| r.sources.values().flatten())
+                    .filter_map(|s| match s {
+                        CellSource::AccessPolicy { policy, .. } => Some(policy.clone()),
+                        CellSource::Rbac => None,
+                    })
+                    .collect();
+                names.sort();
+                names.dedup();
+                out.push_str("✓ RBAC, every object   ~ RBAC, only the named objects\n");
+                out.push_str(&paragraph(
+                    &format!(
+                        "A an access policy ({}): not in `kubectl auth can-i --list`",
+                        names.join(", ")
+                    ),
+                    "",
+                    prose,
+                ));
+            } else {
+                out.push_str("✓ every object   ~ only the named objects\n");
+            }
+            if short {
+                let verbs = STANDARD_VERBS
+                    .iter()
+                    .map(|v| format!("{} {v}", short_verb(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push_str(&paragraph(&format!("verbs: {verbs}"), "", prose));
+            }
+            if let Some(details) = details(&p.resources, color, width) {
+                out.push('\n');
+                out.push_str(&details);
+            }
+        }
+        if !p.non_resource.is_empty() {
             out.push('\n');
-            out.push_str("✓ every object   ~ only the named objects\n");
+            let mut t = Table::new(["non-resource urls", "verbs"]);
+            for row in &p.non_resource {
+                t.push([row.urls.join(","), row.verbs.join(",")]);
+            }
+            out.push_str(&t.render(width, color));
         }
-        for row in &p.non_resource {
-            out.push_str(&format!(
-                "non-resource {}: {}\n",
-                row.urls.join(","),
-                row.verbs.join(",")
-            ));
-        }
-        out.push_str(&wrap(&format!("from: {}", p.method), "", WIDTH));
+        out.push_str(&paragraph(&format!("from: {}", p.method), "", prose));
         if p.incomplete {
             out.push_str("INCOMPLETE: the list may not show everything you may do\n");
         }
         if let Some(e) = &p.evaluation_error {
-            out.push_str(&wrap(&format!("evaluation error: {e}"), "", WIDTH));
+            out.push_str(&paragraph(&format!("evaluation error: {e}"), "", prose));
         }
         for note in &p.notes {
-            out.push_str(&wrap(&format!("note: {note}"), "", WIDTH));
+            out.push_str(&paragraph(&format!("note: {note}"), "", prose));
         }
     }
 
     if let Some(d) = &r.diagnosis {
         out.push_str("\nDiagnosis\n");
-        out.push_str(&wrap(&d.summary, "", WIDTH));
+        out.push_str(&paragraph(&d.summary, "", prose));
         if !d.causes.is_empty() {
             out.push_str("Likely causes, in order:\n");
             for (i, c) in d.causes.iter().enumerate() {
@@ -337,7 +353,7 @@ fn tables(r: &Report, color: bool) -> String {
                     Verdict::Unknown => "unknown",
                 };
                 out.push_str(&format!("  {}. [{verdict}] {}\n", i + 1, c.title));
-                out.push_str(&wrap(&c.detail, "     ", WIDTH));
+                out.push_str(&paragraph(&c.detail, "     ", prose));
             }
         }
         if !d.missing.is_empty() {
@@ -346,21 +362,424 @@ fn tables(r: &Report, color: bool) -> String {
                 out.push_str(&format!("  - {m}\n"));
             }
         }
+        if !d.access_policies.is_empty() {
+            out.push_str("Access policies that would allow them (or an RBAC binding):\n");
+            for m in &d.access_policies {
+                let scope = if m.namespaces.is_empty() {
+                    m.scope.clone()
+                } else {
+                    format!("namespaces {}", m.namespaces.join(", "))
+                };
+                out.push_str(&format!("  - {}: {} ({scope})\n", m.request, m.policy));
+            }
+        }
         if let Some(cmd) = &d.grant_command {
-            out.push_str("To give this identity access, a cluster admin runs:\n");
+            out.push_str(match d.kind {
+                DiagnosisKind::Forbidden => "To allow them, a cluster admin runs:\n",
+                _ => "To give this identity access, a cluster admin runs:\n",
+            });
             out.push_str(&format!("  {cmd}\n"));
         }
     }
     out
 }
 
+/// The bindings that name the caller, then the rules of the roles they bind. Bindings to
+/// `system:authenticated` are everyone's: one line names them.
+fn bindings(items: &[BindingView], color: bool, width: Option<usize>, prose: usize) -> String {
+    let (everyone, own): (Vec<&BindingView>, Vec<&BindingView>) =
+        items.iter().partition(|b| b.subject == EVERYONE);
+    let mut out = String::new();
+    if own.is_empty() {
+        out.push_str("(none found that name you or your groups)\n");
+    } else {
+        // NAMESPACE only when some binding has one, as kubectl shows it only with `-A`.
+        let namespaced = own.iter().any(|b| b.namespace.is_some());
+        let mut t = if namespaced {
+            Table::new(["kind", "namespace", "name", "role", "subject"])
+        } else {
+            Table::new(["kind", "name", "role", "subject"])
+        };
+        for b in &own {
+            let mut row = vec![b.kind.clone()];
+            if namespaced {
+                row.push(b.namespace.clone().unwrap_or_default());
+            }
+            row.extend([b.name.clone(), b.role.clone(), b.subject.clone()]);
+            t.push(row);
+        }
+        out.push_str(&t.render(width, color));
+    }
+    if !everyone.is_empty() {
+        let names: Vec<&str> = everyone.iter().map(|b| b.name.as_str()).collect();
+        out.push_str(&paragraph(
+            &format!(
+                "and, as every signed-in user ({EVERYONE}): {}",
+                names.join(", ")
+            ),
+            "",
+            prose,
+        ));
+    }
+    // One row per bound role (a Role is its namespace's).
+    let mut seen = BTreeSet::new();
+    let namespaced = own.iter().any(|b| b.role.starts_with("Role/"));
+    let mut roles = if namespaced {
+        Table::new(["role", "namespace", "rules"])
+    } else {
+        Table::new(["role", "rules"])
+    };
+    for b in &own {
+        let namespace = if b.role.starts_with("Role/") {
+            b.namespace.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        if !seen.insert((b.role.clone(), namespace.clone())) {
+            continue;
+        }
+        let mut rules: Vec<String> = b
+            .rules
+            .iter()
+            .take(RULES_SHOWN)
+            .map(|r| short_rule(r))
+            .collect();
+        if b.rules.len() > RULES_SHOWN {
+            rules.push(format!("(+{} more)", b.rules.len() - RULES_SHOWN));
+        }
+        if let Some(n) = &b.rules_note {
+            rules.push(n.clone());
+        }
+        if namespaced {
+            roles.push([b.role.clone(), namespace, rules.join("\n")]);
+        } else {
+            roles.push([b.role.clone(), rules.join("\n")]);
+        }
+    }
+    if !roles.is_empty() {
+        out.push('\n');
+        out.push_str(&roles.render(width, color));
+    }
+    out
+}
+
+/// The one-letter column names of the matrix when the verbs do not fit (`DC`:
+/// deletecollection).
+fn short_verb(verb: &str) -> String {
+    match verb {
+        "deletecollection" => "DC".to_owned(),
+        v => v
+            .chars()
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The permission matrix: resources by the standard verbs, one mark a cell (rakkess-like), and
+/// whether it uses the one-letter verb columns. Other verbs and the names behind `~` cells go to
+/// [`details`], so that the matrix stays narrow.
+fn matrix(rows: &[ResourceRow], color: bool, width: Option<usize>) -> (String, bool) {
+    let mut long = vec!["resource".to_owned()];
+    long.extend(STANDARD_VERBS.iter().map(|v| (*v).to_owned()));
+    let mut short = vec!["resource".to_owned()];
+    short.extend(STANDARD_VERBS.iter().map(|v| short_verb(v)));
+    let mut t = Table::new(&long).short_headers(&short);
+    for row in rows {
+        if !STANDARD_VERBS.iter().any(|v| row.verbs.contains_key(*v)) {
+            continue;
+        }
+        let mut cells = vec![Cell::new(short_resource(&row.resource))];
+        for verb in STANDARD_VERBS {
+            cells.push(mark(row, verb));
+        }
+        t.push(cells);
+    }
+    if t.is_empty() {
+        return (String::new(), false);
+    }
+    (t.render(width, color), t.uses_short_headers(width))
+}
+
+/// A matrix cell: `✓` (RBAC, every object), `~` (RBAC, named objects only), `A` (an access
+/// policy), `✓A` (both). `A`, not `P`: `P` is the patch column of the one-letter headers.
+fn mark(row: &ResourceRow, verb: &str) -> Cell {
+    let sources = row.sources.get(verb);
+    let policy = sources.is_some_and(|s| {
+        s.iter()
+            .any(|c| matches!(c, CellSource::AccessPolicy { .. }))
+    });
+    // Without sources (no access policies in play) a cell is RBAC's.
+    let rbac = sources.is_none_or(|s| s.contains(&CellSource::Rbac));
+    let rbac_mark = match row.verbs.get(verb) {
+        Some(Access::All) if rbac => Some("✓"),
+        Some(Access::Named) if rbac => Some("~"),
+        _ => None,
+    };
+    match (rbac_mark, policy) {
+        (Some(m), false) if m == "~" => Cell::new(m).color(Color::Yellow),
+        (Some(m), false) => Cell::new(m).color(Color::Green),
+        (Some(m), true) => Cell::new(format!("{m}A")).color(Color::Green),
+        (None, true) => Cell::new("A").color(Color::Cyan),
+        (None, false) => Cell::new(""),
+    }
+}
+
+/// The rows with verbs beyond the standard ones (`bind`, `escalate`, `impersonate`, ...) or
+/// cells limited to named objects: which verbs, which names. `None` when there are none.
+fn details(rows: &[ResourceRow], color: bool, width: Option<usize>) -> Option<String> {
+    let mut t = Table::new(["resource", "other verbs", "names"]);
+    for row in rows {
+        let other: Vec<String> = row
+            .verbs
+            .iter()
+            .filter(|(v, _)| !STANDARD_VERBS.contains(&v.as_str()))
+            .map(|(v, a)| match a {
+                Access::All => v.clone(),
+                Access::Named => format!("{v}~"),
+            })
+            .collect();
+        if other.is_empty() && row.names.is_empty() {
+            continue;
+        }
+        t.push([
+            short_resource(&row.resource),
+            other.join(","),
+            row.names.join(","),
+        ]);
+    }
+    (!t.is_empty()).then(|| t.render(width, color))
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::exec::{ExecSource, ExecTool, Origin, Sourced};
+    use crate::report::{
+        AwsAuthStatus, AwsSection, BindingsSection, ContextInfo, Diagnosis, KubeSection,
+        MappingSection, NonResourceRow, PermissionsSection, TokenFacts,
+    };
+
+    const ARN: &str = "arn:aws:iam::123456789012:user/reader";
+
+    fn row(resource: &str, group: &str, verbs: &[(&str, Access)], names: &[&str]) -> ResourceRow {
+        ResourceRow {
+            resource: resource.to_owned(),
+            group: group.to_owned(),
+            verbs: verbs.iter().map(|(v, a)| ((*v).to_owned(), *a)).collect(),
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    fn binding(
+        kind: &str,
+        ns: Option<&str>,
+        name: &str,
+        role: &str,
+        subject: &str,
+        rules: &[&str],
+    ) -> BindingView {
+        BindingView {
+            kind: kind.to_owned(),
+            namespace: ns.map(str::to_owned),
+            name: name.to_owned(),
+            role: role.to_owned(),
+            subject: subject.to_owned(),
+            rules: rules.iter().map(|r| (*r).to_owned()).collect(),
+            rules_note: None,
+        }
+    }
+
+    /// `kubectl eks-whoami --all` for a mapped user bound to `view` cluster-wide and to a Role in
+    /// one namespace, who may not list RBAC objects: every section of the table.
+    fn reader_report() -> Report {
+        let read = [
+            ("get", Access::All),
+            ("list", Access::All),
+            ("watch", Access::All),
+        ];
+        Report {
+            context: ContextInfo {
+                name: "arn:aws:eks:us-east-1:123456789012:cluster/prod".to_owned(),
+                auth: "exec".to_owned(),
+                ..ContextInfo::default()
+            },
+            aws: AwsSection {
+                exec: Some(ExecSource {
+                    tool: ExecTool::KubectlEksToken,
+                    command: "kubectl-eks_token".to_owned(),
+                    args: vec![],
+                    cluster_name: Some("prod".to_owned()),
+                    region: Some(Sourced {
+                        value: "us-east-1".to_owned(),
+                        origin: Origin::Argument("--region".to_owned()),
+                    }),
+                    profile: Some(Sourced {
+                        value: "reader".to_owned(),
+                        origin: Origin::ExecEnv("AWS_PROFILE".to_owned()),
+                    }),
+                    role_arn: None,
+                    session_name: None,
+                    forward_session_name: false,
+                    env_names: vec!["AWS_PROFILE".to_owned()],
+                }),
+                source: Some(AwsSource::ExecPlugin),
+                arn: Some(ARN.to_owned()),
+                account: Some("123456789012".to_owned()),
+                user_id: Some("AIDAEXAMPLEREADER0001".to_owned()),
+                canonical_arn: Some(ARN.to_owned()),
+                access_key_id: Some("AKIAEXAMPLEREADER001".to_owned()),
+                token: Some(TokenFacts {
+                    region: "us-east-1".to_owned(),
+                    signed_at: "2026-12-01T16:31:31Z".to_owned(),
+                    expires_at: "2026-12-01T16:45:31Z".to_owned(),
+                    cluster_name: Some("prod".to_owned()),
+                    ..TokenFacts::default()
+                }),
+                ..AwsSection::default()
+            },
+            kubernetes: KubeSection {
+                status: KubeStatus::Authenticated,
+                username: Some("reader".to_owned()),
+                uid: Some("aws-iam-authenticator:123456789012:AIDAEXAMPLEREADER0001".to_owned()),
+                groups: vec!["readers".to_owned(), "system:authenticated".to_owned()],
+                extra: BTreeMap::from([
+                    ("accessKeyId".to_owned(), vec!["AKIAEXAMPLEREADER001".to_owned()]),
+                    ("arn".to_owned(), vec![ARN.to_owned()]),
+                ]),
+                error: None,
+            },
+            mapping: MappingSection {
+                aws_auth: AwsAuthStatus::Read,
+                source: MappingKind::MapUsers,
+                entry: Some(EntryView {
+                    key: "mapUsers".to_owned(),
+                    position: Some(2),
+                    arn: Some(ARN.to_owned()),
+                    username: Some("reader".to_owned()),
+                    groups: vec!["readers".to_owned()],
+                }),
+                shadowed: vec![EntryView {
+                    key: "mapUsers".to_owned(),
+                    position: Some(1),
+                    arn: Some(ARN.to_owned()),
+                    username: Some("old-reader".to_owned()),
+                    groups: vec!["nobody".to_owned()],
+                }],
+                username: Some("reader".to_owned()),
+                groups: vec!["readers".to_owned()],
+                agrees: Some(true),
+                inferred: vec![],
+                notes: vec!["the authenticator uses the last of several entries for one ARN: entry 1 is shadowed".to_owned()],
+                access: None,
+                overrides: vec![],
+            },
+            bindings: Some(BindingsSection {
+                items: vec![
+                    binding("ClusterRoleBinding", None, "readers-view", "ClusterRole/view", "Group readers", &[
+                        "get,list,watch configmaps,endpoints,persistentvolumeclaims,pods,replicationcontrollers,services",
+                        "get,list,watch daemonsets.apps,deployments.apps,replicasets.apps,statefulsets.apps",
+                        "get,list,watch ingresses.networking.k8s.io,networkpolicies.networking.k8s.io",
+                        "get,list,watch events.events.k8s.io",
+                        "get,list,watch cronjobs.batch,jobs.batch",
+                    ]),
+                    binding("RoleBinding", Some("team-a"), "deployers", "Role/deployer", "User reader", &[
+                        "get,list,patch,update deployments.apps,deployments.apps/scale",
+                    ]),
+                    binding("ClusterRoleBinding", None, "system:basic-user", "ClusterRole/system:basic-user", EVERYONE, &[
+                        "create selfsubjectaccessreviews.authorization.k8s.io,selfsubjectrulesreviews.authorization.k8s.io",
+                    ]),
+                    binding("ClusterRoleBinding", None, "system:discovery", "ClusterRole/system:discovery", EVERYONE, &[
+                        "get /api,/api/*,/apis,/apis/*,/healthz,/livez,/openapi,/openapi/*,/readyz,/version,/version/",
+                    ]),
+                ],
+                complete: false,
+                errors: vec!["list rolebindings.rbac.authorization.k8s.io in all namespaces: forbidden; only the bindings of namespace `team-a` were read".to_owned()],
+            }),
+            permissions: Some(PermissionsSection {
+                scope: "cluster".to_owned(),
+                namespace: None,
+                method: "SelfSubjectRulesReview in namespace `default`, confirmed cluster-wide with SelfSubjectAccessReviews".to_owned(),
+                incomplete: false,
+                evaluation_error: None,
+                resources: vec![
+                    row("configmaps", "", &read, &[]),
+                    row("pods", "", &read, &[]),
+                    row("secrets", "", &[("get", Access::Named)], &["app-config"]),
+                    row("deployments.apps", "apps", &read, &[]),
+                    row("selfsubjectaccessreviews.authorization.k8s.io", "authorization.k8s.io", &[("create", Access::All)], &[]),
+                    row("clusterroles.rbac.authorization.k8s.io", "rbac.authorization.k8s.io", &[("bind", Access::Named), ("escalate", Access::Named)], &["view"]),
+                ],
+                non_resource: vec![NonResourceRow {
+                    urls: ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"].map(str::to_owned).to_vec(),
+                    verbs: vec!["get".to_owned()],
+                }],
+                notes: vec![],
+            }),
+            diagnosis: Some(Diagnosis {
+                kind: DiagnosisKind::Forbidden,
+                http_status: Some(403),
+                summary: "Some of what eks-whoami asked was refused (403 Forbidden): the bindings may be incomplete.".to_owned(),
+                causes: vec![],
+                missing: vec!["list rolebindings.rbac.authorization.k8s.io in all namespaces".to_owned()],
+                grant_command: None,
+                access_policies: vec![],
+            }),
+        }
+    }
 
     #[test]
-    fn wraps_words_with_indent() {
-        assert_eq!(wrap("aaa bbb ccc ddd", "  ", 9), "  aaa bbb\n  ccc ddd\n");
-        assert_eq!(wrap("", "  ", 9), "");
+    fn table_at_80_columns() {
+        insta::assert_snapshot!(tables(&reader_report(), false, Some(80)));
+    }
+
+    #[test]
+    fn table_at_120_columns() {
+        insta::assert_snapshot!(tables(&reader_report(), false, Some(120)));
+    }
+
+    #[test]
+    fn no_line_is_wider_than_the_terminal_where_a_break_exists() {
+        for width in [80, 100, 120] {
+            let text = tables(&reader_report(), false, Some(width));
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn colour_marks_the_matrix_only() {
+        let text = tables(&reader_report(), true, Some(120));
+        assert!(text.contains("\x1b[32m✓\x1b[0m"), "{text}");
+        assert!(text.contains("\x1b[33m~\x1b[0m"), "{text}");
+        let plain = tables(&reader_report(), false, Some(120));
+        assert!(!plain.contains('\x1b'));
+    }
+
+    #[test]
+    fn rules_read_with_short_groups() {
+        assert_eq!(
+            short_rule(
+                "create selfsubjectaccessreviews.authorization.k8s.io,selfsubjectrulesreviews.authorization.k8s.io"
+            ),
+            "create selfsubjectaccessreviews.authorization,selfsubjectrulesreviews.authorization"
+        );
+        assert_eq!(short_rule("get /healthz,/version"), "get /healthz,/version");
+        assert_eq!(
+            short_rule("update deployments.apps/scale [web]"),
+            "update deployments.apps/scale [web]"
+        );
+        assert_eq!(short_rule("* *.*"), "* *.*");
+    }
+
+    #[test]
+    fn short_verbs_are_one_letter_but_deletecollection() {
+        let short: Vec<String> = STANDARD_VERBS.iter().map(|v| short_verb(v)).collect();
+        assert_eq!(short, ["G", "L", "W", "C", "U", "P", "D", "DC"]);
     }
 }

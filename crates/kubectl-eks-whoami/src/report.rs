@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::exec::{ClusterArn, ExecSource};
+use crate::exec::ExecSource;
+use eks_auth::arn::ClusterArn;
 
 /// The whole answer.
 #[derive(Debug, Clone, Serialize)]
@@ -139,7 +140,9 @@ pub enum MappingKind {
     MapAccounts,
     /// EKS's implicit admin mapping of the IAM principal that created the cluster.
     ClusterCreator,
-    /// Authenticated, but not by anything aws-auth says (e.g. an EKS access entry).
+    /// An EKS access entry (API or API_AND_CONFIG_MAP mode): see `mapping.access`.
+    AccessEntry,
+    /// Authenticated, but not by anything aws-auth says, and the access entry could not be read.
     Other,
     /// Could not be determined (aws-auth unreadable): see `inferred`.
     Unknown,
@@ -177,6 +180,90 @@ pub struct MappingSection {
     /// What was inferred from the username and groups when aws-auth could not be read.
     pub inferred: Vec<String>,
     pub notes: Vec<String>,
+    /// The EKS side: the cluster's authentication mode and the caller's access entry. Absent
+    /// when the cluster's name is unknown (not an EKS cluster, or not named in the kubeconfig).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSection>,
+    /// What the source that counts overrides: an aws-auth entry behind the caller's access
+    /// entry (API_AND_CONFIG_MAP), or ignored by the mode (API).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Overridden>,
+}
+
+/// Whether the caller's access entry could be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryStatus {
+    /// DescribeAccessEntry found it.
+    Found,
+    /// There is no access entry for the caller.
+    NotFound,
+    /// The caller may not read it (an IAM action is missing: see `confirm_with`).
+    Forbidden,
+    /// The mode does not use access entries (CONFIG_MAP), or the mode is unknown.
+    NotAsked,
+    /// The call failed otherwise.
+    Unavailable,
+}
+
+/// An access policy associated with the caller's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyView {
+    /// `AmazonEKSViewPolicy`.
+    pub name: String,
+    pub arn: String,
+    /// `cluster` or `namespace`.
+    pub scope: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+/// The caller's access entry, as EKS returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntryView {
+    pub principal_arn: String,
+    /// `STANDARD`, `EC2_LINUX`, ...
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    /// As stored (may hold `{{SessionName}}`).
+    pub username: String,
+    pub groups: Vec<String>,
+    pub policies: Vec<PolicyView>,
+}
+
+/// The cluster's authentication mode and the caller's access entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessSection {
+    /// The cluster's name in EKS.
+    pub cluster_name: String,
+    /// `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API` (DescribeCluster `accessConfig`); `None` when
+    /// it could not be read.
+    pub authentication_mode: Option<String>,
+    pub entry_status: Option<EntryStatus>,
+    pub entry: Option<AccessEntryView>,
+    /// What failed, in a sentence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// The IAM actions that would confirm what is inferred (`eks:DescribeAccessEntry`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub confirm_with: Vec<String>,
+}
+
+/// Why an aws-auth entry does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverrideReason {
+    /// API_AND_CONFIG_MAP: the access entry for the same principal wins.
+    BehindAccessEntry,
+    /// API: aws-auth is not read at all.
+    IgnoredByMode,
+}
+
+/// An aws-auth entry (or the creator's implicit admin) that matches the caller but does not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overridden {
+    pub entry: EntryView,
+    pub reason: OverrideReason,
 }
 
 /// One RBAC binding that applies.
@@ -224,6 +311,21 @@ pub struct ResourceRow {
     /// Object names for `named` cells.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
+    /// Where each verb's permission comes from: RBAC, an access policy, or both. Present when
+    /// the caller has access policies.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, Vec<CellSource>>,
+}
+
+/// What grants a cell.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "from")]
+pub enum CellSource {
+    /// A Role or ClusterRole bound to the caller (as SelfSubjectRulesReview reports).
+    Rbac,
+    /// An EKS access policy associated with the caller's access entry (enforced beside RBAC,
+    /// invisible to SelfSubjectRulesReview).
+    AccessPolicy { policy: String, scope: String },
 }
 
 /// Non-resource URLs and their verbs.
@@ -280,6 +382,9 @@ pub enum DiagnosisKind {
     Forbidden,
     /// No token could be made (no credentials, expired SSO session, plugin failure).
     NoCredentials,
+    /// The context's exec credential plugin is not installed (or not on PATH): kubectl cannot
+    /// authenticate with this context at all.
+    PluginMissing,
 }
 
 /// Why something was refused.
@@ -295,4 +400,21 @@ pub struct Diagnosis {
     pub missing: Vec<String>,
     /// The exact command an admin would run.
     pub grant_command: Option<String>,
+    /// For a 403 of a caller let in by an access entry: the access policy, and its scope, that
+    /// would allow each refused request (an RBAC binding would too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_policies: Vec<MissingPolicy>,
+}
+
+/// An access policy that would allow a refused request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingPolicy {
+    /// As in `missing`.
+    pub request: String,
+    /// `AmazonEKSAdminViewPolicy`.
+    pub policy: String,
+    /// `cluster`, or `namespace` with `namespaces`.
+    pub scope: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
 }

@@ -10,6 +10,7 @@ use eks_auth::rbac::{BindingKind, RbacObjects, UserInfo};
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use kube::Client;
 
+use crate::access_view::{self, AccessFacts, EntryLookup};
 use crate::aws_identity;
 use crate::cli::Cli;
 use crate::diagnose::{self, Facts, Refusal};
@@ -19,8 +20,10 @@ use crate::mapping_view::{self, AwsAuthInput, KubeUser};
 use crate::permissions;
 use crate::progress::Progress;
 use crate::report::{
-    Access, BindingView, BindingsSection, KubeSection, KubeStatus, PermissionsSection, Report,
+    Access, BindingView, BindingsSection, KubeSection, KubeStatus, MappingKind, MappingSection,
+    PermissionsSection, Report,
 };
+use crate::{access_diagnosis, access_io};
 use eks_auth::env;
 
 /// How the run ended, for the exit code.
@@ -28,6 +31,8 @@ use eks_auth::env;
 pub enum Outcome {
     Identified,
     Unauthenticated,
+    /// The exec credential plugin is not installed: kubectl cannot use the context.
+    PluginMissing,
 }
 
 /// Does it all.
@@ -46,7 +51,11 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     let mut clusters: Vec<String> = Vec::new();
     for name in [
         exec_source.as_ref().and_then(|s| s.cluster_name.clone()),
-        loaded.context.cluster_arn.as_ref().map(|c| c.name.clone()),
+        loaded
+            .context
+            .cluster_arn
+            .as_ref()
+            .map(|c| c.name().to_owned()),
     ]
     .into_iter()
     .flatten()
@@ -75,6 +84,41 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     .await;
     let mut aws = resolved.section;
     let identity = resolved.identity;
+    let plugin_missing = resolved.plugin_missing.as_deref().map(|command| {
+        let install_hint = match &loaded.user {
+            UserAuth::Exec(e) => e.install_hint.clone(),
+            _ => None,
+        };
+        diagnose::plugin_missing(command, install_hint.as_deref())
+    });
+
+    // The EKS side, with the exec stanza's AWS identity: only for a known identity (no
+    // credentials would only make the SDK wait for instance metadata) and a named cluster.
+    let stanza = match &loaded.user {
+        UserAuth::Exec(e) => Some(kubeconfig::stanza(e)),
+        _ => None,
+    };
+    let eks_side = match (clusters.first(), &identity) {
+        (Some(name), Some(id)) => {
+            progress.step("asking EKS for the authentication mode and your access entry");
+            let region = loaded
+                .context
+                .cluster_arn
+                .as_ref()
+                .map(|c| c.region.clone());
+            Some(
+                access_io::lookup(&access_io::Target {
+                    cluster_name: name,
+                    region: region.as_deref(),
+                    stanza: stanza.as_ref(),
+                    source: exec_source.as_ref(),
+                    identity: Some(id),
+                })
+                .await,
+            )
+        }
+        _ => None,
+    };
 
     let mut kubernetes = KubeSection {
         status: KubeStatus::Error,
@@ -99,6 +143,10 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
     if exec_pair.is_some() && resolved.token.is_none() {
         kubernetes.error = Some("not asked: the exec plugin made no token".to_owned());
         report.kubernetes = kubernetes;
+        if let Some(diagnosis) = plugin_missing {
+            report.diagnosis = Some(diagnosis);
+            return Ok((report, Outcome::PluginMissing));
+        }
         report.diagnosis = Some(diagnose::unauthorized(&Facts {
             exec: exec_source.as_ref(),
             cluster_arn: loaded.context.cluster_arn.as_ref(),
@@ -127,14 +175,34 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
             report.kubernetes = kubernetes;
             report.mapping =
                 mapping_view::explain(identity.as_ref(), AwsAuthInput::Unavailable, None);
-            report.diagnosis = Some(diagnose::unauthorized(&Facts {
+            apply_eks_side(
+                &mut report.mapping,
+                eks_side.as_ref(),
+                identity.as_ref(),
+                None,
+                None,
+            );
+            let mut diagnosis = diagnose::unauthorized(&Facts {
                 exec: exec_source.as_ref(),
                 cluster_arn: loaded.context.cluster_arn.as_ref(),
                 identity: identity.as_ref(),
                 token: aws.token.as_ref(),
                 aws_error: aws.error.as_deref(),
                 http_401: true,
-            }));
+            });
+            if let Some(side) = &eks_side {
+                access_diagnosis::refine_unauthorized(
+                    &mut diagnosis,
+                    &access_diagnosis::AccessDiagFacts {
+                        mode: &side.mode,
+                        entry: &side.entry,
+                        identity: identity.as_ref(),
+                        exec: exec_source.as_ref(),
+                        overrides: &report.mapping.overrides,
+                    },
+                );
+            }
+            report.diagnosis = Some(diagnosis);
             return Ok((report, Outcome::Unauthenticated));
         }
         Err(err) => {
@@ -189,6 +257,19 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         session_name: reviewed.session_name().map(str::to_owned),
     };
     report.mapping = mapping_view::explain(identity.as_ref(), aws_auth_input, Some(&kube_user));
+    let empty_aws_auth = AwsAuth::empty();
+    let aws_auth_doc = match aws_auth_input {
+        AwsAuthInput::Read(doc) => Some(doc),
+        AwsAuthInput::Absent => Some(&empty_aws_auth),
+        _ => None,
+    };
+    apply_eks_side(
+        &mut report.mapping,
+        eks_side.as_ref(),
+        identity.as_ref(),
+        aws_auth_doc,
+        Some(&kube_user),
+    );
     if let Err(e) = &aws_auth_data
         && e.code() != Some(403)
     {
@@ -205,32 +286,51 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
         let (bindings, objects) = bindings_section(&user, &lists, &mut refusals);
         report.bindings = Some(bindings);
         let namespace = cli.namespace.clone();
-        report.permissions = Some(
-            permissions_section(
-                &client,
-                &user,
-                namespace,
-                loaded.context.namespace.as_deref(),
-                &lists,
-                objects.as_ref(),
-                progress,
-            )
-            .await,
-        );
+        let mut section = permissions_section(
+            &client,
+            &user,
+            namespace.clone(),
+            loaded.context.namespace.as_deref(),
+            &lists,
+            objects.as_ref(),
+            progress,
+        )
+        .await;
+        if let Some(access_io::AccessLookup {
+            entry: EntryLookup::Found(entry),
+            ..
+        }) = &eks_side
+            && report.mapping.source == MappingKind::AccessEntry
+        {
+            add_access_policies(&client, &mut section, &entry.policies, namespace.as_deref()).await;
+        }
+        report.permissions = Some(section);
     }
     progress.done();
 
     if !refusals.is_empty() {
         let canonical = identity.as_ref().map(|i| i.canonical_arn());
-        report.diagnosis = Some(diagnose::forbidden(
+        let mut diagnosis = diagnose::forbidden(
             &reviewed.username,
             &reviewed.groups,
             canonical.as_ref(),
             &refusals,
-        ));
+        );
+        if report.mapping.source == MappingKind::AccessEntry
+            && let Some(id) = identity.as_ref()
+        {
+            let principal = access_diagnosis::entry_principal(id, exec_source.as_ref());
+            access_diagnosis::refine_forbidden(&mut diagnosis, &refusals, &principal);
+        }
+        report.diagnosis = Some(diagnosis);
     }
     report.aws = aws;
     report.kubernetes = kubernetes;
+    // whoami saw the cluster through the SDK, but kubectl cannot run the plugin: say so first.
+    if let Some(diagnosis) = plugin_missing {
+        report.diagnosis = Some(diagnosis);
+        return Ok((report, Outcome::PluginMissing));
+    }
     Ok((report, Outcome::Identified))
 }
 
@@ -497,4 +597,148 @@ async fn permissions_section(
         }
     }
     section
+}
+
+/// The mapping as EKS applies it, once the EKS side is known (see [`access_view`]).
+fn apply_eks_side(
+    mapping: &mut MappingSection,
+    side: Option<&access_io::AccessLookup>,
+    identity: Option<&eks_auth::mapping::Identity>,
+    aws_auth: Option<&AwsAuth>,
+    kube: Option<&KubeUser>,
+) {
+    let Some(side) = side else {
+        return;
+    };
+    access_view::apply(
+        mapping,
+        &AccessFacts {
+            cluster_name: &side.cluster_name,
+            mode: &side.mode,
+            entry: &side.entry,
+            identity,
+            aws_auth,
+            kube,
+        },
+    );
+}
+
+/// What the caller's access policies add to the matrix. SelfSubjectRulesReview does not see
+/// them (EKS user guide, access-policies.html), so their cells come from the policies' published
+/// rules ([`eks_auth::access::policy_rules`]), and one SelfSubjectAccessReview per policy, on a
+/// cell only that policy grants, checks that EKS enforces it here: a number of requests bounded
+/// by the caller's policies, never by the namespaces.
+async fn add_access_policies(
+    client: &Client,
+    section: &mut PermissionsSection,
+    policies: &[eks_auth::access::PolicyAssociation],
+    namespace: Option<&str>,
+) {
+    let counting = permissions::counting_policies(policies, namespace);
+    for p in policies {
+        if !counting.contains(&p) {
+            section.notes.push(format!(
+                "access policy {} applies in namespaces {} only: see `kubectl eks-whoami --all -n NAMESPACE`",
+                p.policy_name(),
+                match &p.scope {
+                    eks_auth::access::AccessScope::Namespaces(ns) => ns.join(", "),
+                    eks_auth::access::AccessScope::Cluster => String::new(),
+                }
+            ));
+        }
+    }
+    if counting.is_empty() {
+        return;
+    }
+    let rbac_cells: BTreeSet<(String, String, String)> = section
+        .resources
+        .iter()
+        .flat_map(|row| {
+            let resource = permissions::resource_of(row);
+            row.verbs
+                .keys()
+                .map(move |v| (row.group.clone(), resource.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // One probe per policy: its first cell that RBAC does not already give.
+    let mut probes = Vec::new();
+    for p in &counting {
+        let probe = eks_auth::access::policy_rules(&p.policy_arn)
+            .iter()
+            .filter(|r| r.non_resource_urls.as_ref().is_none_or(Vec::is_empty))
+            .flat_map(|r| {
+                let groups = r.api_groups.clone().unwrap_or_default();
+                let resources = r.resources.clone().unwrap_or_default();
+                let verbs = r.verbs.clone();
+                groups.into_iter().flat_map(move |g| {
+                    let verbs = verbs.clone();
+                    resources.clone().into_iter().flat_map(move |res| {
+                        let g = g.clone();
+                        verbs
+                            .clone()
+                            .into_iter()
+                            .map(move |v| (g.clone(), res.clone(), v))
+                    })
+                })
+            })
+            // A wildcard is probed on one concrete cell it covers: `get namespaces`.
+            .map(|(g, r, v)| {
+                let concrete = |x: String, with: &str| if x == "*" { with.to_owned() } else { x };
+                (
+                    concrete(g, ""),
+                    concrete(r, "namespaces"),
+                    concrete(v, "get"),
+                )
+            })
+            .find(|cell| !rbac_cells.contains(cell));
+        if let Some(cell) = probe {
+            probes.push((p.policy_name().to_owned(), cell));
+        }
+    }
+    let questions = probes
+        .iter()
+        .map(|(_, (group, resource, verb))| {
+            let (resource, subresource) = split_subresource(resource);
+            ResourceAttributes {
+                group: Some(group.clone()),
+                resource: Some(resource),
+                subresource: (!subresource.is_empty()).then_some(subresource),
+                verb: Some(verb.clone()),
+                namespace: namespace.map(str::to_owned),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
+    let mut refused = Vec::new();
+    for ((policy, (group, resource, verb)), answer) in probes.iter().zip(answers) {
+        match answer {
+            Ok(access) if access.allowed => {}
+            Ok(_) => refused.push(policy.clone()),
+            Err(e) => section.notes.push(format!(
+                "checking access policy {policy} ({verb} {}): {e}",
+                permissions::row_name(group, resource)
+            )),
+        }
+    }
+    let confirmed: Vec<&eks_auth::access::PolicyAssociation> = counting
+        .into_iter()
+        .filter(|p| !refused.iter().any(|r| r == p.policy_name()))
+        .collect();
+    for policy in &refused {
+        section.notes.push(format!(
+            "access policy {policy} is associated with your entry, but the API server does not              grant what it lists: its cells are left out"
+        ));
+    }
+    permissions::merge_policies(&mut section.resources, &confirmed);
+    if namespace.is_none() {
+        permissions::merge_policy_urls(&mut section.non_resource, &confirmed);
+    }
+    if !probes.is_empty() {
+        section.method.push_str(&format!(
+            "; access policies from their published rules, each confirmed by a              SelfSubjectAccessReview ({} reviews)",
+            probes.len()
+        ));
+    }
 }

@@ -4,35 +4,15 @@
 //! Hermetic: every run clears the environment and points HOME (and KUBECONFIG) at a temp dir.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use kubectl_eks_test_support::{KubectlCompletion, ok, run_plugin, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_whoami");
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Runs the plugin with a clean environment, HOME in `home`, help wrapped at 80 columns.
 fn whoami(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_clear()
-        .env("HOME", home)
-        .env("COLUMNS", "80")
-        .stdin(Stdio::null())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    run_plugin(BIN, home, args)
 }
 
 #[test]
@@ -47,7 +27,8 @@ fn top_level_help_reads_like_kubectl() {
 fn usage_errors_and_completion_help_name_the_kubectl_command() {
     let home = tempfile::tempdir().unwrap();
     let out = whoami(home.path(), &["-n", "team-a"]);
-    assert_eq!(out.status.code(), Some(2));
+    // 64, not 2: 2 means "not authenticated" (issue 15; README, "Exit status").
+    assert_eq!(out.status.code(), Some(64));
     assert!(
         text(&out.stderr).contains("Usage: kubectl eks-whoami [--all [-n NS]] [flags]"),
         "{}",
@@ -149,45 +130,14 @@ fn complete_directly() {
     );
 }
 
-fn kubectl_dir() -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
-        .find(|dir| dir.join("kubectl").is_file())
-        .expect("kubectl on PATH (the end-to-end tests need it too)")
-}
-
-/// What the release archives ship as `kubectl_complete-eks_whoami` (xtask `shim.rs`, docs/krew.md).
-const HELPER: &str = "#!/bin/sh\nexec kubectl-eks_whoami __complete \"$@\"\n";
-
 #[test]
 fn kubectl_completes_the_plugin_through_the_helper() {
-    use std::os::unix::fs::PermissionsExt;
-
     let (dir, kubeconfig) = sandbox();
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::os::unix::fs::symlink(BIN, bin.join("kubectl-eks_whoami")).unwrap();
-    let helper = bin.join("kubectl_complete-eks_whoami");
-    std::fs::write(&helper, HELPER).unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::join_paths([bin.clone(), kubectl_dir()]).unwrap();
-
-    let kubectl = |args: &[&str]| {
-        let out = Command::new("kubectl")
-            .env_clear()
-            .env("PATH", &path)
-            .env("HOME", dir.path().join("home"))
-            .env("KUBECONFIG", &kubeconfig)
-            .arg("__complete")
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
-        assert!(
-            stderr.contains(&format!("About to call: {}", helper.display())),
-            "{stderr}"
-        );
-        ok(&out)
-    };
+    let installed = KubectlCompletion::install(&bin, BIN, "kubectl-eks_whoami");
+    let home = dir.path().join("home");
+    let kubectl = |args: &[&str]| installed.complete(&home, Some(&kubeconfig), args);
     assert_eq!(kubectl(&["eks-whoami", "-"]), FLAGS);
     assert_eq!(kubectl(&["eks-whoami", "--all", "--context", ""]), CONTEXTS);
     assert_eq!(

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use eks_testbed::{AwsKeys, Testbed, TestbedOptions, bin_path};
+use kubectl_eks_test_support::exec_kubeconfig;
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -38,34 +39,26 @@ fn start() -> Testbed {
 
 /// A kubeconfig whose exec stanza runs `kubectl-eks_token` with these keys pinned in its env.
 fn kubeconfig(tb: &Testbed, keys: &AwsKeys, extra_args: &[&str], name: &str) -> PathBuf {
-    let mut args = vec!["--cluster-name".to_owned(), tb.cluster_name().to_owned()];
-    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
-    let env = json!([
-        {"name": "AWS_REGION", "value": "us-east-1"},
-        {"name": "AWS_ENDPOINT_URL", "value": tb.aws_endpoint().unwrap()},
-        {"name": "AWS_ACCESS_KEY_ID", "value": keys.access_key_id},
-        {"name": "AWS_SECRET_ACCESS_KEY", "value": keys.secret_access_key},
-    ]);
-    let cluster = tb.cluster_arn().to_owned();
-    let config = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {
-            "server": tb.server_url(),
-            "certificate-authority": tb.dir().join("ca.pem").display().to_string(),
-        }}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": name}}],
-        "current-context": cluster,
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": token_bin().display().to_string(),
-            "args": args,
-            "env": env,
-            "interactiveMode": "Never",
-        }}}],
-    });
+    let mut args = vec!["--cluster-name", tb.cluster_name()];
+    args.extend_from_slice(extra_args);
+    let endpoint = tb.aws_endpoint().unwrap();
+    let env = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key.as_str()),
+    ];
+    let config = exec_kubeconfig(
+        &tb.server_url(),
+        &tb.dir().join("ca.pem"),
+        tb.cluster_arn(),
+        name,
+        &token_bin().display().to_string(),
+        &args,
+        &env,
+    );
     let path = tb.dir().join(format!("kubeconfig-whoami-{name}"));
-    std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 
@@ -430,4 +423,253 @@ fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
     // SelfSubjectReview, aws-auth, four lists, SelfSubjectRulesReview
     assert_eq!(many, 7);
     assert_eq!(v["permissions"]["resources"][0]["resource"], "*.*");
+}
+
+// --- EKS access entries (API and API_AND_CONFIG_MAP modes) -----------------------------------
+
+const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+
+fn start_in(mode: eks_auth::access::AuthenticationMode) -> Testbed {
+    Testbed::start(TestbedOptions {
+        auth_mode: mode,
+        ..TestbedOptions::default()
+    })
+    .expect("the testbed starts")
+}
+
+/// `aws eks ARGS` as the cluster creator.
+fn eks(tb: &Testbed, args: &[&str]) {
+    let mut full = vec!["eks"];
+    full.extend_from_slice(args);
+    let creator = tb.creator().unwrap().keys.clone();
+    let out = tb.aws_cli(&creator, &full).expect("aws runs");
+    assert!(
+        out.status.success(),
+        "aws {full:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An access entry for `arn` with AmazonEKSViewPolicy at cluster scope; returns once the API
+/// server lets the principal in (the stand-in reads entries at most 1 s late, as EKS takes
+/// "a few seconds").
+fn view_entry(tb: &Testbed, arn: &str, keys: &AwsKeys) {
+    let cluster = tb.cluster_name().to_owned();
+    eks(
+        tb,
+        &[
+            "create-access-entry",
+            "--cluster-name",
+            &cluster,
+            "--principal-arn",
+            arn,
+        ],
+    );
+    eks(
+        tb,
+        &[
+            "associate-access-policy",
+            "--cluster-name",
+            &cluster,
+            "--principal-arn",
+            arn,
+            "--policy-arn",
+            VIEW_POLICY,
+            "--access-scope",
+            "type=cluster",
+        ],
+    );
+    let creds = eks_testbed::Creds::Aws(keys.clone());
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        let out = tb
+            .kubectl(&creds, &["get", "configmaps", "-n", "default"])
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    panic!("{arn} was not let in within 10 s");
+}
+
+#[test]
+fn api_mode_access_entry_and_view_policy_are_the_source_and_fill_the_matrix() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::Api);
+    let viewer = tb.create_user("viewer").unwrap();
+    view_entry(&tb, &viewer.arn, &viewer.keys);
+    let kc = kubeconfig(&tb, &viewer.keys, &[], "viewer");
+
+    let v = json_run(&tb, &kc, &["--all", "-o", "json"], 0);
+    assert_eq!(v["kubernetes"]["username"], viewer.arn.as_str());
+    let m = &v["mapping"];
+    assert_eq!(m["source"], "access-entry");
+    assert_eq!(m["agrees"], true);
+    assert_eq!(m["access"]["authentication_mode"], "API");
+    assert_eq!(m["access"]["entry_status"], "found");
+    let entry = &m["access"]["entry"];
+    assert_eq!(entry["principal_arn"], viewer.arn.as_str());
+    assert_eq!(entry["type"], "STANDARD");
+    assert_eq!(entry["username"], viewer.arn.as_str());
+    assert_eq!(
+        entry["policies"],
+        json!([{"name": "AmazonEKSViewPolicy", "arn": VIEW_POLICY, "scope": "cluster"}])
+    );
+    // The matrix: `list configmaps` from the policy, which the rules review cannot see.
+    let rows = v["permissions"]["resources"].as_array().unwrap();
+    let cm = rows
+        .iter()
+        .find(|r| r["resource"] == "configmaps")
+        .expect("a configmaps row");
+    assert_eq!(cm["verbs"]["list"], "all");
+    assert_eq!(
+        cm["sources"]["list"],
+        json!([{"from": "access-policy", "policy": "AmazonEKSViewPolicy", "scope": "cluster"}])
+    );
+    assert!(cm["verbs"].get("create").is_none());
+    assert!(rows.iter().all(|r| r["resource"] != "secrets"));
+    let review = rows
+        .iter()
+        .find(|r| r["resource"] == "selfsubjectaccessreviews.authorization.k8s.io")
+        .unwrap();
+    assert_eq!(review["sources"]["create"], json!([{"from": "rbac"}]));
+    // View lists no RBAC objects: the 403 names the policy and scope that would.
+    let d = &v["diagnosis"];
+    assert_eq!(d["kind"], "forbidden");
+    assert_eq!(
+        d["access_policies"][0],
+        json!({
+            "request": "list clusterrolebindings.rbac.authorization.k8s.io at cluster scope",
+            "policy": "AmazonEKSAdminViewPolicy",
+            "scope": "cluster",
+        })
+    );
+    assert_eq!(
+        d["grant_command"],
+        format!(
+            "kubectl eks-grant add {} --policy AmazonEKSAdminViewPolicy",
+            viewer.arn
+        )
+    );
+
+    // The same at a terminal: the entry, the policy, and `A` cells.
+    let out = whoami(&tb, &kc, &["--all"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "SOURCE     access entry {arn} (STANDARD) -> username {arn}\n",
+            arn = viewer.arn
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("POLICIES   AmazonEKSViewPolicy (cluster)\n"),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("configmaps "))
+        .expect("a configmaps line");
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["configmaps", "A", "A", "A"],
+        "{text}"
+    );
+}
+
+#[test]
+fn api_and_config_map_access_entry_wins_over_aws_auth() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::ApiAndConfigMap);
+    let both = tb.create_user("both").unwrap();
+    set_aws_auth(
+        &tb,
+        "",
+        &format!(
+            "- userarn: {}\n  username: from-aws-auth\n  groups: [cm-readers]\n",
+            both.arn
+        ),
+    );
+    view_entry(&tb, &both.arn, &both.keys);
+    let kc = kubeconfig(&tb, &both.keys, &[], "both");
+    let v = json_run(&tb, &kc, &["-o", "json"], 0);
+    assert_eq!(v["kubernetes"]["username"], both.arn.as_str());
+    let m = &v["mapping"];
+    assert_eq!(m["source"], "access-entry");
+    assert_eq!(m["access"]["authentication_mode"], "API_AND_CONFIG_MAP");
+    assert_eq!(m["entry"]["key"], "access-entry");
+    assert_eq!(m["overrides"][0]["reason"], "behind-access-entry");
+    assert_eq!(m["overrides"][0]["entry"]["key"], "mapUsers");
+    assert_eq!(m["overrides"][0]["entry"]["username"], "from-aws-auth");
+
+    let text = stdout(&whoami(&tb, &kc, &[]));
+    assert!(
+        text.contains(&format!(
+            "OVERRIDES   mapUsers entry 1: {} -> username from-aws-auth, groups cm-readers (behind the access entry)\n",
+            both.arn
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn api_mode_401_says_there_is_no_access_entry_with_the_grant_line() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::Api);
+    let mallory = tb.create_user("mallory").unwrap();
+    // aws-auth names mallory, which API mode ignores.
+    set_aws_auth(
+        &tb,
+        "",
+        &format!(
+            "- userarn: {}\n  username: mallory\n  groups: [readers]\n",
+            mallory.arn
+        ),
+    );
+    let kc = kubeconfig(&tb, &mallory.keys, &[], "mallory");
+    let v = json_run(&tb, &kc, &["-o", "json"], 2);
+    assert_eq!(v["kubernetes"]["status"], "unauthenticated");
+    assert_eq!(v["mapping"]["source"], "none");
+    assert_eq!(v["mapping"]["access"]["entry_status"], "not-found");
+    let d = &v["diagnosis"];
+    assert_eq!(d["kind"], "unauthorized");
+    assert_eq!(d["causes"][0]["id"], "no-access-entry");
+    assert_eq!(d["causes"][0]["verdict"], "likely");
+    assert_eq!(d["causes"][1]["id"], "role-path");
+    assert_eq!(d["causes"][1]["verdict"], "ruled-out");
+    let line = format!(
+        "kubectl eks-grant add {} --policy AmazonEKSAdminViewPolicy",
+        mallory.arn
+    );
+    assert_eq!(d["grant_command"], line.as_str());
+    let text = stdout(&whoami(&tb, &kc, &[]));
+    assert!(text.ends_with(&format!("  {line}\n")), "{text}");
+    assert!(
+        text.contains("  1. [likely] no access entry for this identity\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn api_mode_all_makes_the_same_number_of_requests_with_5_and_200_namespaces() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::Api);
+    let viewer = tb.create_user("viewer").unwrap();
+    view_entry(&tb, &viewer.arn, &viewer.keys);
+    let kc = kubeconfig(&tb, &viewer.keys, &[], "viewer");
+    let add_namespaces = |from: usize, to: usize| {
+        for i in from..to {
+            tb.put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{i}")}}))
+                .unwrap();
+        }
+    };
+    let requests = || {
+        let before = tb.request_log().len();
+        let v = json_run(&tb, &kc, &["--all", "-o", "json"], 0);
+        (tb.request_log().len() - before, v)
+    };
+    add_namespaces(0, 5);
+    let (few, v) = requests();
+    assert_eq!(v["mapping"]["source"], "access-entry");
+    add_namespaces(5, 200);
+    let (many, v) = requests();
+    assert_eq!(v["mapping"]["source"], "access-entry");
+    assert_eq!(few, many);
 }

@@ -4,24 +4,8 @@ use std::fmt;
 
 use super::{AwsAuth, DataKey};
 
-/// Kubernetes username prefixes EKS reserves: "The username can't start with `system:`, `eks:`,
-/// `aws:`, `amazon:`, or `iam:`" (EKS user guide, "Set a custom username for EKS access entries").
-pub const RESERVED_USERNAME_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
-
-/// Node usernames EKS itself writes into aws-auth (managed node groups, Fargate profiles).
-const NODE_USERNAMES: &[&str] = &[
-    "system:node:{{EC2PrivateDNSName}}",
-    "system:node:{{SessionName}}",
-];
-
-/// `system:` groups an aws-auth entry legitimately carries: admins, and what EKS writes for
-/// nodes (`system:bootstrappers`, `system:nodes`) and Fargate (`system:node-proxier`).
-const ALLOWED_SYSTEM_GROUPS: &[&str] = &[
-    "system:masters",
-    "system:bootstrappers",
-    "system:nodes",
-    "system:node-proxier",
-];
+// The reserved-name rules are `crate::names`, one rule set for these checks and eks-grant.
+use crate::names::{reserved_group, reserved_prefix, reserved_username};
 
 pub const MASTERS: &str = "system:masters";
 pub const NODES: &str = "system:nodes";
@@ -121,9 +105,13 @@ impl fmt::Display for Issue {
                     "the username starts with `{prefix}`, a prefix EKS reserves"
                 )
             }
-            IssueKind::ReservedGroup { group } => {
-                write!(f, "the group `{group}` is reserved by Kubernetes")
-            }
+            IssueKind::ReservedGroup { group } => match reserved_prefix(group) {
+                Some(prefix) if prefix != "system:" => write!(
+                    f,
+                    "the group `{group}` starts with `{prefix}`, a prefix EKS reserves"
+                ),
+                _ => write!(f, "the group `{group}` is reserved by Kubernetes"),
+            },
             IssueKind::Shadowed { effective } => write!(
                 f,
                 "shadowed by entry {} for the same ARN (the authenticator keeps the last one)",
@@ -209,19 +197,13 @@ fn without_path(arn: &str) -> String {
 }
 
 fn username_issues(username: &str) -> Option<IssueKind> {
-    if NODE_USERNAMES.contains(&username) {
-        return None;
-    }
-    RESERVED_USERNAME_PREFIXES
-        .iter()
-        .find(|p| username.starts_with(**p))
-        .map(|prefix| IssueKind::ReservedUsername { prefix })
+    reserved_username(username).map(|prefix| IssueKind::ReservedUsername { prefix })
 }
 
 fn group_issues(groups: &[String]) -> Vec<IssueKind> {
     groups
         .iter()
-        .filter(|g| g.starts_with("system:") && !ALLOWED_SYSTEM_GROUPS.contains(&g.as_str()))
+        .filter(|g| reserved_group(g).is_some())
         .map(|g| IssueKind::ReservedGroup { group: g.clone() })
         .collect()
 }

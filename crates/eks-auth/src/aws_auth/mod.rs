@@ -38,7 +38,7 @@ pub use check::{Issue, IssueKind, LockoutRisk, lockout_check};
 pub use document::AwsAuth;
 pub use model::{
     AwsAuthError, DataKey, EditError, EntryInfo, MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, RoleMapping,
-    SkippedField, SsoArnLike, Upsert, UserMapping, go_equal_fold, go_to_lower,
+    SkippedField, SsoArnLike, Upsert, UserMapping, arn_like, go_equal_fold, go_to_lower,
 };
 
 #[cfg(test)]

@@ -190,37 +190,59 @@ impl SsoArnLike {
         .to_lowercase()
     }
 
-    /// Does `canonical_arn` match [`Self::pattern`] (ArnLike: `*` any run, `?` one character,
-    /// compared without case)?
+    /// Does `canonical_arn`, lower-cased as the authenticator's `Map` does, match
+    /// [`Self::pattern`] by [`arn_like`]?
     pub fn matches(&self, canonical_arn: &str) -> bool {
-        glob_match(&self.pattern(), &canonical_arn.to_lowercase())
+        arn_like(&go_to_lower(canonical_arn), &self.pattern()).unwrap_or(false)
     }
 }
 
-fn glob_match(pattern: &str, s: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
+/// The authenticator's `arn.ArnLike` (pkg/arn/arnlike.go): both strings start with `arn:` and
+/// have six `:`-separated sections (the last takes the rest); each section of `arn` matches the
+/// pattern's section, where `*` is any run of characters and `?` is at most one (it becomes the
+/// regexp `.?`), neither crossing a newline, everything else literal and case-sensitive.
+/// `None` when either does not parse (the authenticator returns an error, so no match).
+pub fn arn_like(arn: &str, pattern: &str) -> Option<bool> {
+    let sections = |s: &str| -> Option<Vec<String>> {
+        let v: Vec<String> = s.splitn(6, ':').map(str::to_owned).collect();
+        (s.starts_with("arn:") && v.len() == 6).then_some(v)
+    };
+    let (a, p) = (sections(arn)?, sections(pattern)?);
+    Some(a.iter().zip(&p).all(|(a, p)| section_like(a, p)))
+}
+
+fn section_like(s: &str, p: &str) -> bool {
     let s: Vec<char> = s.chars().collect();
-    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
+    let p: Vec<char> = p.chars().collect();
+    // reach[j]: the first j pattern characters can match the text read so far.
+    let mut reach = vec![false; p.len() + 1];
+    reach[0] = true;
+    let close = |reach: &mut Vec<bool>| {
+        for j in 0..p.len() {
+            if reach[j] && (p[j] == '*' || p[j] == '?') {
+                reach[j + 1] = true;
+            }
         }
+    };
+    close(&mut reach);
+    for &c in &s {
+        let mut next = vec![false; p.len() + 1];
+        for j in 0..p.len() {
+            if !reach[j] {
+                continue;
+            }
+            match p[j] {
+                '*' if c != '\n' => next[j] = true,
+                '?' if c != '\n' => next[j + 1] = true,
+                '*' | '?' => {}
+                lit if lit == c => next[j + 1] = true,
+                _ => {}
+            }
+        }
+        close(&mut next);
+        reach = next;
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    reach[p.len()]
 }
 
 /// One `mapRoles` entry (`config.RoleMapping`).

@@ -3,11 +3,17 @@
 //! - Flags of the plugins that talk to the cluster (`eks-grant`, `eks-whoami`), defined once and
 //!   flattened into each CLI with `#[command(flatten)]`, so that `--kubeconfig`, `--context` and
 //!   `-o` mean the same everywhere.
+//! - [`table`]: the one table style of the suite (kubectl's borderless columns).
 //! - Shell completion: [`complete`] answers kubectl's `__complete` protocol from the clap
 //!   command; [`CompletionArgs`] and [`write_completion_script`] make `completion bash|zsh|fish`.
+//! - [`report`]: how errors, hints and exit codes reach the user.
 
 pub mod complete;
+pub mod report;
+pub mod table;
 pub mod values;
+
+pub use report::{error_report, exit, fail, hint_of, parse_or_exit, print_error};
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -12,15 +12,8 @@ use serde::Deserialize;
 
 use super::complete::Candidate;
 
-/// The environment variables completion reads, in one place.
-pub mod env_vars {
-    /// kubectl's list of kubeconfig files (`:`-separated, `;` on Windows).
-    pub const KUBECONFIG: &str = "KUBECONFIG";
-    /// The shared AWS config file (default `~/.aws/config`).
-    pub const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
-    /// The shared AWS credentials file (default `~/.aws/credentials`).
-    pub const AWS_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
-}
+/// The environment variables completion reads: names from the core's one list.
+pub use crate::env as env_vars;
 
 /// What completion reads from the process environment, so tests can give fixed values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,7 +31,7 @@ pub struct Env {
 impl Env {
     /// Reads the variables of [`env_vars`] and the home directory of this process.
     pub fn from_process() -> Self {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let var = |name: &str| crate::env::var(name).map(OsString::from);
         Self {
             home: std::env::home_dir(),
             kubeconfig: var(env_vars::KUBECONFIG),

@@ -389,7 +389,7 @@ where
                     Some(slot) => write_history(client, slot)
                         .await
                         .err()
-                        .map(|e| super::error::chain_text(&e)),
+                        .map(|e| crate::errors::chain_text(&e)),
                     None => None,
                 };
                 return Ok(Modified {

@@ -208,7 +208,7 @@ fn check_exec_command(exec: &ExecConfig, context: &str) -> Result<(), KubeError>
         .flatten()
         .find(|e| e.get("name").map(String::as_str) == Some("PATH"))
         .and_then(|e| e.get("value").cloned())
-        .or_else(|| std::env::var(crate::env::PATH).ok());
+        .or_else(|| crate::env::var(crate::env::PATH));
     if find_command(command, path_var.as_deref()).is_some() {
         return Ok(());
     }

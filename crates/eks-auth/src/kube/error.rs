@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use kube::config::KubeconfigError;
 
+use crate::errors::chain_text;
+
 /// An error from the Kubernetes edge.
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
@@ -199,18 +201,6 @@ impl From<kube::Error> for ApiError {
             other => ApiError::Client(other),
         }
     }
-}
-
-/// An error and its causes as `a: b: c` (what anyhow's `{:#}` prints).
-pub fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 pub(crate) fn request_error(

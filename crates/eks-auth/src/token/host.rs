@@ -126,15 +126,15 @@ pub fn check_host(host: &str, partition: &str, region: &str) -> Result<String, H
     }
     let host_region = labels[1];
     if !sdk_hosts(host_region).iter().any(|h| h == host) {
-        let defaults = valid_region_label(region)
-            .then(|| {
-                [sts_domain(partition), sts_dual_stack_domain(partition)]
-                    .into_iter()
-                    .flatten()
-                    .map(|d| format!("sts.{region}.{d}"))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let defaults: Vec<String> = if valid_region_label(region) {
+            [sts_domain(partition), sts_dual_stack_domain(partition)]
+                .into_iter()
+                .flatten()
+                .map(|d| format!("sts.{region}.{d}"))
+                .collect()
+        } else {
+            Vec::new()
+        };
         return if defaults.iter().any(|h| h == host) {
             Ok(host_region.to_owned())
         } else if sts_partition_of_domain(&labels[2..].join(".")).is_some() {

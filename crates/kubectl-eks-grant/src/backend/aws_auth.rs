@@ -62,10 +62,7 @@ pub(super) struct UndoState {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .to_string()
+    eks_auth::time::rfc3339(std::time::SystemTime::now())
 }
 
 fn upsert_word(u: &Upsert) -> &'static str {
@@ -144,11 +141,11 @@ impl AwsAuthStore {
             outcome: upsert_word(&first.upsert),
             diff,
             notes,
-            state: super::AddState::AwsAuth(AddState {
+            state: super::AddState::AwsAuth(Box::new(AddState {
                 before,
                 parsed,
                 first,
-            }),
+            })),
         })
     }
 
@@ -241,7 +238,7 @@ impl AwsAuthStore {
             removed: first.removed,
             gone_groups,
             diff,
-            state: super::RevokeState::AwsAuth(RevokeState { before }),
+            state: super::RevokeState::AwsAuth(Box::new(RevokeState { before })),
         })
     }
 
@@ -461,7 +458,7 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
     for (i, r) in aws_auth.roles().iter().enumerate() {
         let key = r.key();
         entries.push(ListEntry {
-            list: DataKey::MapRoles,
+            list: DataKey::MapRoles.as_str(),
             arn: if r.rolearn.is_empty() {
                 key
             } else {
@@ -472,16 +469,18 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
             // One notion of "this entry can match", shared with the lint and the lockout guard.
             effective: aws_auth.role_live(i),
             issues: texts(DataKey::MapRoles, i),
+            policies: Vec::new(),
         });
     }
     for (i, u) in aws_auth.users().iter().enumerate() {
         entries.push(ListEntry {
-            list: DataKey::MapUsers,
+            list: DataKey::MapUsers.as_str(),
             arn: u.userarn.clone(),
             username: u.username.clone(),
             groups: u.groups.clone(),
             effective: aws_auth.user_live(i),
             issues: texts(DataKey::MapUsers, i),
+            policies: Vec::new(),
         });
     }
     entries

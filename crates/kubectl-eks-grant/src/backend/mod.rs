@@ -7,15 +7,19 @@
 //! `Backend::AccessEntries(..)`, not a layer through it. An enum, not a trait object: two closed
 //! async backends, matched where they differ.
 
+mod access_entries;
 mod aws_auth;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use eks_auth::arn::Arn;
+use eks_auth::eks::EksClient;
 use eks_auth::kube::{Cluster, RbacJournalEntry};
 use eks_auth::mapping::Identity;
 
+pub use access_entries::AccessEntriesStore;
 pub use aws_auth::AwsAuthStore;
 
+use crate::cli::{BackendChoice, StoreArgs};
 use crate::report::ListEntry;
 use crate::request::{Grant, Revoke};
 
@@ -24,6 +28,8 @@ use crate::request::{Grant, Revoke};
 pub enum Backend {
     /// The `kube-system/aws-auth` ConfigMap, with its history ring for `undo`.
     AwsAuth(AwsAuthStore),
+    /// EKS access entries, through the EKS API.
+    AccessEntries(AccessEntriesStore),
 }
 
 /// An add planned against the store as read. Nothing is written yet.
@@ -40,7 +46,8 @@ pub struct AddPlan {
 
 #[derive(Debug)]
 enum AddState {
-    AwsAuth(aws_auth::AddState),
+    AwsAuth(Box<aws_auth::AddState>),
+    AccessEntries(Box<access_entries::AddState>),
 }
 
 /// A revoke planned against the store as read.
@@ -56,7 +63,8 @@ pub struct RevokePlan {
 
 #[derive(Debug)]
 enum RevokeState {
-    AwsAuth(aws_auth::RevokeState),
+    AwsAuth(Box<aws_auth::RevokeState>),
+    AccessEntries(access_entries::RevokeState),
 }
 
 /// An undo planned: which change it reverts, and what that change did besides the store.
@@ -109,16 +117,106 @@ pub struct Mapping {
     pub groups: Vec<String>,
 }
 
+/// The EKS client of the cluster: its name and region from `--cluster-name`/`--region`, else
+/// from the context's cluster ARN (as `update-kubeconfig` names it); `None` when no name is
+/// known. The AWS identity is the AWS environment's, or `--profile`'s.
+async fn eks_client(cluster: &Cluster, args: &StoreArgs) -> Result<Option<EksClient>> {
+    let from_arn = cluster.cluster_arn.as_ref();
+    let Some(name) = args
+        .cluster_name
+        .clone()
+        .or_else(|| from_arn.map(|a| a.name().to_owned()))
+    else {
+        return Ok(None);
+    };
+    let region = args
+        .region
+        .clone()
+        .or_else(|| from_arn.map(|a| a.region().to_owned()));
+    let aws = eks_auth::aws::load_context(&eks_auth::aws::AwsOptions {
+        profile: args.profile.clone(),
+        region,
+    })
+    .await
+    .context("loading the AWS configuration for the EKS calls")?;
+    Ok(Some(aws.eks_client(&name)))
+}
+
 impl Backend {
-    /// The backend of a cluster. Issue 11 chooses by the cluster's authentication mode; until
-    /// then, aws-auth.
-    pub fn for_cluster(cluster: &Cluster) -> Backend {
-        Backend::AwsAuth(AwsAuthStore::new(cluster))
+    /// The backend `--backend` asks for. `auto` is aws-auth until eks-grant reads the cluster's
+    /// authentication mode (issue 11); `access-entries` needs the EKS cluster's name and region:
+    /// the flags, else the context's cluster ARN (as `update-kubeconfig` names it).
+    pub async fn select(cluster: &Cluster, args: &StoreArgs) -> Result<Backend> {
+        match args.backend {
+            BackendChoice::AwsAuth => Ok(Backend::AwsAuth(AwsAuthStore::new(cluster))),
+            BackendChoice::AccessEntries => {
+                let Some(eks) = eks_client(cluster, args).await? else {
+                    bail!(
+                        "--backend access-entries needs the EKS cluster's name, and context `{}` does not name its cluster by its EKS ARN\n\nhint: pass --cluster-name NAME (and --region R)",
+                        cluster.context
+                    );
+                };
+                Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+            }
+            BackendChoice::Auto => {
+                let Some(eks) = eks_client(cluster, args).await? else {
+                    crate::output::note(&format!(
+                        "using aws-auth: context `{}` does not name an EKS cluster (no cluster ARN, no --cluster-name), so its authentication mode cannot be read",
+                        cluster.context
+                    ));
+                    return Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)));
+                };
+                // DescribeCluster's accessConfig.authenticationMode decides: CONFIG_MAP counts
+                // aws-auth only; API and API_AND_CONFIG_MAP count access entries, which win over
+                // aws-auth for the same principal ("Grant IAM users access to Kubernetes with EKS
+                // access entries", EKS user guide).
+                let config = eks.access_config().await.map_err(|err| {
+                    let err = access_entries::eks_error(err);
+                    crate::commands::partly_done(
+                        &err,
+                        "eks-grant reads the cluster's authentication mode to pick the store that counts, and could not",
+                        "pass --backend aws-auth to edit aws-auth without asking EKS (right only for a cluster in CONFIG_MAP mode)",
+                    )
+                })?;
+                let mode = config.mode;
+                if mode.uses_access_entries() {
+                    crate::output::note(&format!(
+                        "using access entries: cluster `{}` is in {mode} mode",
+                        eks.cluster()
+                    ));
+                    Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+                } else {
+                    crate::output::note(&format!(
+                        "using aws-auth: cluster `{}` is in {mode} mode",
+                        eks.cluster()
+                    ));
+                    Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)))
+                }
+            }
+        }
+    }
+
+    /// The store, as tables label it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::AwsAuth(_) => "aws-auth",
+            Backend::AccessEntries(_) => "access entries",
+        }
+    }
+
+    /// Whether the store realises the grant's preset itself (an access policy), so that the
+    /// command makes no RBAC objects for it.
+    pub fn realises_preset(&self, grant: &Grant) -> bool {
+        match self {
+            Backend::AwsAuth(_) => false,
+            Backend::AccessEntries(s) => s.realises_preset(grant),
+        }
     }
 
     pub async fn plan_add(&self, grant: &Grant, me: Option<&Arn>) -> Result<AddPlan> {
         match self {
             Backend::AwsAuth(s) => s.plan_add(grant, me).await,
+            Backend::AccessEntries(s) => s.plan_add(grant).await,
         }
     }
 
@@ -126,6 +224,9 @@ impl Backend {
     pub fn other_holders(&self, plan: &AddPlan, group: &str, grant: &Grant) -> Vec<String> {
         match &plan.state {
             AddState::AwsAuth(state) => aws_auth::other_holders(state, group, grant),
+            // Access entries are read one principal at a time here: the shared-group check of
+            // access entries is issue 11's (every entry's groups in one list).
+            AddState::AccessEntries(_) => Vec::new(),
         }
     }
 
@@ -139,14 +240,19 @@ impl Backend {
     ) -> Result<Written> {
         match (self, plan.state) {
             (Backend::AwsAuth(s), AddState::AwsAuth(state)) => {
-                s.write_add(state, grant, me, who, journal).await
+                s.write_add(*state, grant, me, who, journal).await
             }
+            (Backend::AccessEntries(s), AddState::AccessEntries(state)) => {
+                s.write_add(*state).await
+            }
+            _ => unreachable!("a plan is written by the backend that made it"),
         }
     }
 
     pub async fn plan_revoke(&self, revoke: &Revoke, me: Option<&Arn>) -> Result<RevokePlan> {
         match self {
             Backend::AwsAuth(s) => s.plan_revoke(revoke, me).await,
+            Backend::AccessEntries(s) => s.plan_revoke(revoke).await,
         }
     }
 
@@ -160,14 +266,19 @@ impl Backend {
     ) -> Result<Written> {
         match (self, plan.state) {
             (Backend::AwsAuth(s), RevokeState::AwsAuth(state)) => {
-                s.write_revoke(state, revoke, me, who, journal).await
+                s.write_revoke(*state, revoke, me, who, journal).await
             }
+            (Backend::AccessEntries(s), RevokeState::AccessEntries(state)) => {
+                s.write_revoke(state, plan.removed).await
+            }
+            _ => unreachable!("a plan is written by the backend that made it"),
         }
     }
 
     pub async fn plan_undo(&self, me: Option<&Arn>, force: bool) -> Result<UndoPlan> {
         match self {
             Backend::AwsAuth(s) => s.plan_undo(me, force).await,
+            Backend::AccessEntries(s) => s.plan_undo(),
         }
     }
 
@@ -182,18 +293,23 @@ impl Backend {
                 s.write_undo(state, plan.target, plan.change, who, journal)
                     .await
             }
+            (Backend::AccessEntries(_), UndoState::AwsAuth(_)) => {
+                unreachable!("a plan is written by the backend that made it")
+            }
         }
     }
 
     pub async fn mappings(&self) -> Result<Mappings> {
         match self {
             Backend::AwsAuth(s) => s.mappings().await,
+            Backend::AccessEntries(s) => s.mappings().await,
         }
     }
 
     pub async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
         match self {
             Backend::AwsAuth(s) => s.mapping_of(identity).await,
+            Backend::AccessEntries(s) => s.mapping_of(identity).await,
         }
     }
 }

@@ -53,7 +53,12 @@ pub async fn run(
     let client = &cluster.client;
     let ctx = &cluster.context;
     let mut notes = grant.notes.clone();
-    let rbac = preset_objects(&grant)?;
+    // A store that realises the preset itself (an access policy) needs no RBAC objects.
+    let rbac = if backend.realises_preset(&grant) {
+        None
+    } else {
+        preset_objects(&grant)?
+    };
     if grant.groups.is_empty() {
         notes.push(
             "no --group: the identity authenticates but gets only what system:authenticated may do"
@@ -154,6 +159,7 @@ pub async fn run(
         })?;
     notes.extend(written.notes);
     let report = AddReport {
+        store: backend.name(),
         arn: grant.principal.to_string(),
         given: grant.given.clone(),
         section: grant.section,

@@ -21,7 +21,7 @@ fn caller_arn(caller: &Caller) -> Option<Arn> {
 
 /// An error after part of a change was written: the error, what was done, and what to do, with
 /// the error's own hint (if any) and `todo` under one `hint:` at the end.
-fn partly_done(err: &anyhow::Error, done: &str, todo: &str) -> anyhow::Error {
+pub(crate) fn partly_done(err: &anyhow::Error, done: &str, todo: &str) -> anyhow::Error {
     let text = format!("{err:#}");
     let (what, hint) = match text.split_once("\n\nhint: ") {
         Some((what, hint)) => (what.to_owned(), format!("{hint}\n      {todo}")),

@@ -86,6 +86,7 @@ pub async fn run(
         })?
         .changes;
     let report = RevokeReport {
+        store: backend.name(),
         arn: revoke.principal.to_string(),
         removed: written.removed,
         revision: written.revision,
