@@ -78,18 +78,18 @@ fn run(cli: Cli) -> Result<()> {
             return migrate::migrate(&cluster, &cli.store, kubeconfig, format, to, dry_run).await;
         }
         let backend = Backend::select(&cluster, &cli.store).await?;
-        // On access entries, add/revoke/list/undo run the access-entry commands (IAM role paths,
-        // --policy, the lockout guard, the undo journal); check goes through the seam.
-        if matches!(backend, Backend::AccessEntries(_)) && !matches!(req, Req::Check(_)) {
+        // On access entries, add/revoke/undo run the access-entry commands (IAM role paths,
+        // --policy, the lockout guard, the undo journal); list and check go through the seam.
+        if matches!(backend, Backend::AccessEntries(_)) && !matches!(req, Req::Check(_) | Req::List)
+        {
             let target = store::connect_eks(&cli.store, &cluster, kubeconfig).await?;
             return match req {
                 Req::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
                 Req::Revoke(_, r) => access_entries::revoke(&cluster, &target, format, &r).await,
-                Req::List => access_entries::list(&cluster, &target, format).await,
                 Req::Undo(dry_run, force) => {
                     access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
                 }
-                Req::Check(_) | Req::Migrate(..) => Ok(()),
+                Req::List | Req::Check(_) | Req::Migrate(..) => Ok(()),
             };
         }
         match req {

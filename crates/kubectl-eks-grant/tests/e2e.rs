@@ -47,8 +47,6 @@ fn grant(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
-        // These scenarios are the aws-auth store's; auto (DescribeCluster) has its own in access_entries.rs.
-        .args(["--backend", "aws-auth"])
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(["--backend", "aws-auth"])
@@ -163,7 +161,6 @@ fn twenty_concurrent_adds_all_land() {
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env("HOME", bed.tb.dir().join("home"))
-                .args(["--backend", "aws-auth"])
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
                 .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
@@ -252,7 +249,7 @@ fn undo_restores_byte_for_byte_and_add_is_idempotent() {
         &bed.grant(&["add", &bob, "--group", "reader", "-o", "json"])
     ))
     .unwrap();
-    assert_eq!(again["aws_auth"], "unchanged");
+    assert_eq!(again["result"], "unchanged");
     assert_eq!(bed.aws_auth()["metadata"]["resourceVersion"], rv);
 
     let last_change: Value = serde_json::from_str(
@@ -913,7 +910,6 @@ fn concurrent_writers_keep_a_history_that_undo_can_walk_back() {
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env("HOME", bed.tb.dir().join("home"))
-                .args(["--backend", "aws-auth"])
                 .arg("--kubeconfig")
                 .arg(&bed.admin_kubeconfig)
                 .args(["--backend", "aws-auth", "add", &arn, "--group", "team"])
@@ -1065,9 +1061,10 @@ fn access_entries_add_list_revoke_on_an_api_cluster() {
         "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
     ])))
     .unwrap();
-    assert_eq!(out["aws_auth"], "added");
-    // The policy grants view: no RBAC objects, no default group.
-    assert_eq!(out["rbac"], json!([]));
+    // (grant-ae: on access entries `add` reports as the access-entry commands do.)
+    assert_eq!(out["result"], "created");
+    // The policy grants view: two EKS calls, no RBAC objects, no default group.
+    assert_eq!(out["calls"].as_array().unwrap().len(), 2);
     eventually("bob reads team-a", &|| can_i("team-a") == "yes");
     assert_eq!(can_i("default"), "no");
     assert_eq!(bed.aws_auth(), aws_auth);
@@ -1076,7 +1073,7 @@ fn access_entries_add_list_revoke_on_an_api_cluster() {
         "add", &bob.arn, "--preset", "view", "-n", "team-a", "-o", "json",
     ])))
     .unwrap();
-    assert_eq!(again["aws_auth"], "unchanged");
+    assert_eq!(again["result"], "unchanged");
 
     let list: Value = serde_json::from_str(&ok(&grant(&["list", "-o", "json"]))).unwrap();
     let entry = list["mappings"]
@@ -1092,7 +1089,7 @@ fn access_entries_add_list_revoke_on_an_api_cluster() {
     );
 
     let out = ok(&grant(&["revoke", &bob.arn]));
-    assert!(out.contains("ACCESS ENTRIES  1 entry removed"), "{out}");
+    assert!(out.contains("deleted"), "{out}");
     eventually("bob is out", &|| {
         !kubectl_as(&bed, &as_bob, &["get", "configmaps", "-n", "team-a"])
             .status

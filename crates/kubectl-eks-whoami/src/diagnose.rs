@@ -398,6 +398,7 @@ pub fn plugin_missing(command: &str, install_hint: Option<&str>) -> Diagnosis {
             eks_auth::kube::exec_not_found_hint(command, install_hint),
         )],
         missing: Vec::new(),
+        access_policies: Vec::new(),
         grant_command: None,
     }
 }

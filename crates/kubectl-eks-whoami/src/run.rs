@@ -105,7 +105,7 @@ pub async fn run(cli: &Cli, progress: &Progress) -> anyhow::Result<(Report, Outc
                 .context
                 .cluster_arn
                 .as_ref()
-                .map(|c| c.region.clone());
+                .map(|c| c.region().to_owned());
             Some(
                 access_io::lookup(&access_io::Target {
                     cluster_name: name,

@@ -499,7 +499,13 @@ fn render_list(r: &ListReport) -> String {
     )
 }
 
-/// `list` on a cluster that uses access entries: both stores, one table.
+/// `list` on a cluster that uses access entries: both stores, one table. Not wired: main's
+/// `list` goes through `crate::backend` (grant's seam), whose JSON contract differs; the
+/// integrator picks one (see the branch's report).
+#[expect(
+    dead_code,
+    reason = "kept for the integrator: main's list contract differs"
+)]
 pub async fn list(cluster: &Cluster, target: &Target, format: OutputFormat) -> Result<()> {
     let (entries, aws_auth) = {
         let entries = target.eks.fetch_all();
