@@ -552,10 +552,15 @@ fn kubectl_global_flags_on_whoami_and_grant() {
     })
     .unwrap();
     let kc = tb.dir().join("flags-kubeconfig");
+    // A server that takes the connection and never answers: only the timeout ends a request.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("https://{}", silent.local_addr().unwrap());
     let doc = json!({
         "apiVersion": "v1", "kind": "Config",
         "clusters": [
             {"name": "unreachable", "cluster": {"server": "https://127.0.0.1:1",
+                "certificate-authority-data": base64_encode(tb.ca_pem())}},
+            {"name": "silent", "cluster": {"server": silent_url,
                 "certificate-authority-data": base64_encode(tb.ca_pem())}},
             {"name": "testbed", "cluster": {"server": tb.server_url(),
                 "certificate-authority-data": base64_encode(tb.ca_pem())}},
@@ -607,15 +612,29 @@ fn kubectl_global_flags_on_whoami_and_grant() {
         "{}",
         text(&missing.stderr)
     );
-    // A bound too short for any request is applied (kubectl: "context deadline exceeded").
+    // The bound is applied (kubectl: "context deadline exceeded"): against a server that never
+    // answers, the request ends after the timeout, not never. (A bound of 1ns against the
+    // testbed was not a test: on loopback the connection and the answer can both be ready
+    // before the first deadline check.)
+    let started = std::time::Instant::now();
     let short = run(
         "kubectl-eks_grant",
-        &[&["list"], &flags[..4], &["--request-timeout", "1ns"]].concat(),
+        &[
+            "list",
+            "--cluster",
+            "silent",
+            "--user",
+            "admin",
+            "--request-timeout",
+            "1s",
+        ],
     );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
     assert!(!short.status.success(), "{}", text(&short.stdout));
     assert!(
         text(&short.stderr).contains("deadline has elapsed"),
         "{}",
         text(&short.stderr)
     );
+    drop(silent);
 }
