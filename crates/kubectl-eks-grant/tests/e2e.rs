@@ -249,7 +249,7 @@ fn undo_restores_byte_for_byte_and_add_is_idempotent() {
         &bed.grant(&["add", &bob, "--group", "reader", "-o", "json"])
     ))
     .unwrap();
-    assert_eq!(again["result"], "unchanged");
+    assert_eq!(again["aws_auth"], "unchanged");
     assert_eq!(bed.aws_auth()["metadata"]["resourceVersion"], rv);
 
     let last_change: Value = serde_json::from_str(
