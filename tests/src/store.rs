@@ -1229,7 +1229,9 @@ mod tests {
         assert_eq!(again.code, 409);
         assert_eq!(s.finalize_namespaces(now()), 0, "not yet due");
         let later = now()
-            .checked_add(jiff::SignedDuration::from_secs(2))
+            .checked_add(jiff::SignedDuration::try_from(NAMESPACE_FINALIZE_DELAY).unwrap())
+            .unwrap()
+            .checked_add(jiff::SignedDuration::from_secs(1))
             .unwrap();
         assert_eq!(s.finalize_namespaces(later), 1);
         assert_eq!(
