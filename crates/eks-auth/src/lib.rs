@@ -24,3 +24,5 @@ pub mod token;
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod eks;
+#[cfg(feature = "aws")]
+pub mod iam;

@@ -150,6 +150,21 @@ Examples:
   kubectl eks-grant undo"
     )]
     Undo(UndoArgs),
+    /// Move aws-auth's entries to EKS access entries, one mode step at a time, nobody locked out.
+    #[command(
+        override_usage = "kubectl eks-grant migrate [--to API_AND_CONFIG_MAP|API] [flags]",
+        after_help = "\
+Examples:
+  # The plan, as a table; nothing is changed
+  kubectl eks-grant migrate --dry-run
+
+  # CONFIG_MAP -> API_AND_CONFIG_MAP, and an access entry for every aws-auth entry that can have one
+  kubectl eks-grant migrate
+
+  # ... then API, refused while anyone who gets in through aws-auth would lose access
+  kubectl eks-grant migrate --to API"
+    )]
+    Migrate(MigrateArgs),
     /// Print a completion script for kubectl-eks_grant run directly (bash, zsh or fish).
     #[command(
         override_usage = "kubectl-eks_grant completion bash|zsh|fish",
@@ -174,7 +189,7 @@ pub fn completer() -> Completer {
     })
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AddArgs {
     /// IAM user or role ARN; an assumed-role ARN (as `aws sts get-caller-identity` prints) is mapped as its role.
     #[arg(value_name = "ARN")]
@@ -197,9 +212,12 @@ pub struct AddArgs {
     /// Go ahead despite the lockout guard or an ARN from an account the cluster does not use.
     #[arg(long)]
     pub force: bool,
+    /// Access entries: associate this AWS-managed access policy (name or ARN; repeatable).
+    #[arg(long = "policy", value_name = "NAME|ARN")]
+    pub policies: Vec<String>,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RevokeArgs {
     /// IAM user or role ARN (an assumed-role ARN revokes its role).
     #[arg(value_name = "ARN")]
@@ -210,6 +228,9 @@ pub struct RevokeArgs {
     /// Go ahead despite the lockout guard.
     #[arg(long)]
     pub force: bool,
+    /// Access entries: disassociate only this access policy (name or ARN), keep the entry.
+    #[arg(long, value_name = "NAME|ARN")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,6 +246,21 @@ pub struct CheckArgs {
         default_value = "default"
     )]
     pub namespace: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The mode to reach: API_AND_CONFIG_MAP (both stores count) or API (aws-auth ignored).
+    #[arg(long, value_name = "MODE", default_value = "API_AND_CONFIG_MAP", value_parser = parse_mode)]
+    pub to: eks_auth::access::AuthenticationMode,
+    /// Print the plan and the steps, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_mode(s: &str) -> Result<eks_auth::access::AuthenticationMode, String> {
+    s.parse()
+        .map_err(|e: eks_auth::access::mode::UnknownMode| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,10 +3,12 @@
 //! Thin main: parse, validate into domain types, build a current-thread runtime, run, map the
 //! result to an exit code (0 success, also for "unchanged"; 1 error; 2 usage).
 
+mod access_entries;
 mod backend;
 mod cli;
 mod commands;
 mod diff;
+mod migrate;
 mod output;
 mod plan;
 mod rbac_io;
@@ -14,6 +16,7 @@ mod rbac_plan;
 mod report;
 mod request;
 mod shared_group;
+mod store;
 
 use std::process::ExitCode;
 
@@ -23,7 +26,7 @@ use eks_auth::cli::write_completion_script;
 use eks_auth::kube::connect_with;
 
 use crate::backend::Backend;
-use crate::cli::{Cli, Command};
+use crate::cli::{AddArgs, Cli, Command, RevokeArgs};
 use crate::request::{Check, Grant, Revoke};
 
 fn main() -> ExitCode {
@@ -40,13 +43,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let format = cli.output.output;
-    // Validated before any I/O.
+    // Validated before any I/O. `add` and `revoke` keep their arguments too: on access entries
+    // they are validated again as an access-entry request (`--policy`, no `system:` groups).
     enum Req {
-        Add(Grant),
-        Revoke(Revoke),
+        Add(Grant, AddArgs),
+        Revoke(Revoke, RevokeArgs),
         List,
         Check(Check),
         Undo(bool, bool),
+        Migrate(eks_auth::access::AuthenticationMode, bool),
     }
     let req = match cli.command {
         Command::Presets => return commands::presets::run(format),
@@ -55,27 +60,63 @@ fn run(cli: Cli) -> Result<()> {
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
             return Ok(());
         }
-        Command::Add(a) => Req::Add(Grant::from_args(a)?),
-        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r)?),
+        Command::Add(a) => Req::Add(Grant::from_args(a.clone())?, a),
+        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r.clone())?, r),
         Command::List => Req::List,
         Command::Check(c) => Req::Check(Check::from_args(c)?),
         Command::Undo(u) => Req::Undo(u.dry_run, u.force),
+        Command::Migrate(m) => Req::Migrate(m.to, m.dry_run),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
+        let kubeconfig = cli.kube.kubeconfig.as_deref();
         let cluster = connect_with(&cli.kube.target()).await?;
+        if let Req::Migrate(to, dry_run) = req {
+            return migrate::migrate(&cluster, &cli.store, kubeconfig, format, to, dry_run).await;
+        }
         let backend = Backend::select(&cluster, &cli.store).await?;
+        // On access entries, add/revoke/undo run the access-entry commands (IAM role paths,
+        // --policy, the lockout guard, the undo journal); list and check go through the seam.
+        if matches!(backend, Backend::AccessEntries(_)) && !matches!(req, Req::Check(_) | Req::List)
+        {
+            let target = store::connect_eks(&cli.store, &cluster, kubeconfig).await?;
+            return match req {
+                Req::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
+                Req::Revoke(_, r) => access_entries::revoke(&cluster, &target, format, &r).await,
+                Req::Undo(dry_run, force) => {
+                    access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
+                }
+                Req::List | Req::Check(_) | Req::Migrate(..) => Ok(()),
+            };
+        }
         match req {
-            Req::Add(g) => commands::add::run(&cluster, &backend, format, g).await,
-            Req::Revoke(r) => commands::revoke::run(&cluster, &backend, format, r).await,
+            Req::Add(g, a) => {
+                aws_auth_only(&a.policies)?;
+                commands::add::run(&cluster, &backend, format, g).await
+            }
+            Req::Revoke(r, args) => {
+                aws_auth_only(args.policy.as_slice())?;
+                commands::revoke::run(&cluster, &backend, format, r).await
+            }
             Req::List => commands::list::run(&cluster, &backend, format).await,
             Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
             Req::Undo(dry_run, force) => {
                 commands::undo::run(&cluster, &backend, format, dry_run, force).await
             }
+            Req::Migrate(..) => Ok(()),
         }
     })
+}
+
+/// `--policy` is an access-entry flag.
+fn aws_auth_only(policies: &[String]) -> Result<()> {
+    if let Some(p) = policies.first() {
+        anyhow::bail!(
+            "`--policy {p}` associates an EKS access policy, but this command edits aws-auth\n\nhint: on a cluster in API or API_AND_CONFIG_MAP mode leave out `--backend aws-auth`; on a CONFIG_MAP cluster use `--preset` (or `kubectl eks-grant migrate` first)"
+        );
+    }
+    Ok(())
 }

@@ -302,6 +302,7 @@ mod tests {
             namespaces: vec![],
             dry_run: false,
             force,
+            policies: vec![],
         })
         .unwrap()
     }
@@ -416,6 +417,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:user/bob".to_owned(),
             dry_run: false,
             force: false,
+            policy: None,
         })
         .unwrap();
         let plan = plan_revoke(&before, &r, None).unwrap();
@@ -428,6 +430,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:role/node".to_owned(),
             dry_run: false,
             force: false,
+            policy: None,
         })
         .unwrap();
         let err = plan_revoke(&before, &node, None).unwrap_err();

@@ -298,6 +298,7 @@ mod tests {
             namespaces: vec![],
             dry_run: false,
             force: false,
+            policies: vec![],
         }
     }
 
@@ -444,6 +445,7 @@ mod tests {
             arn: "arn:aws:iam::111122223333:role/a/R".to_owned(),
             dry_run: false,
             force: false,
+            policy: None,
         })
         .unwrap();
         assert_eq!(r.principal.to_string(), "arn:aws:iam::111122223333:role/R");

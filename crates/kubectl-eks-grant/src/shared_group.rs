@@ -165,6 +165,7 @@ mod tests {
             namespaces: vec![],
             dry_run: false,
             force,
+            policies: vec![],
         })
         .unwrap()
     }

@@ -74,7 +74,7 @@ fn completion_prints_scripts_for_the_binary() {
         "{bash}"
     );
     assert!(
-        bash.contains("add list revoke check presets undo completion help"),
+        bash.contains("add list revoke check presets undo migrate completion help"),
         "{bash}"
     );
     let zsh = ok(&grant(home.path(), &["completion", "zsh"]));
@@ -95,6 +95,7 @@ revoke\tRemove every aws-auth entry for an ARN, and RBAC objects eks-grant made 
 check\tWhat an ARN may do in the cluster, as the API server decides it (no impersonation)
 presets\tThe presets of `add --preset` and their rules
 undo\tRevert the last change made by eks-grant: aws-auth as it was (byte for byte), and its RBAC objects
+migrate\tMove aws-auth's entries to EKS access entries, one mode step at a time, nobody locked out
 completion\tPrint a completion script for kubectl-eks_grant run directly (bash, zsh or fish)
 help\tPrint this message or the help of the given subcommand(s)
 :4

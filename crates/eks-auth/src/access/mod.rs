@@ -47,6 +47,7 @@
 #[cfg(feature = "rbac")]
 mod authorize;
 pub mod entry;
+pub mod migrate;
 pub mod mode;
 pub mod policies;
 pub mod resolve;

@@ -122,7 +122,7 @@ fn truncate(body: &str) -> String {
 
 /// Text of the first `<tag>...</tag>` element, XML entities decoded. STS documents are flat
 /// and small; a full XML parser would add a dependency for five fields.
-fn xml_text(doc: &str, tag: &str) -> Option<String> {
+pub(crate) fn xml_text(doc: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let start = doc.find(&open)? + open.len();

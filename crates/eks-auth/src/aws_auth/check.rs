@@ -394,7 +394,7 @@ impl AwsAuth {
 
     /// The entries some identity gets (see [`Self::role_dead`]) whose groups include `group`,
     /// as (list, index, ARN or key).
-    fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
+    pub fn effective_with_group(&self, group: &str) -> Vec<(DataKey, usize, String)> {
         let mut out = Vec::new();
         for (i, r) in self.roles().iter().enumerate() {
             if self.role_live(i) && r.groups.iter().any(|g| g == group) {
