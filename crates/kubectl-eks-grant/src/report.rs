@@ -109,6 +109,13 @@ pub struct ListEntry {
     pub groups: Vec<String>,
     /// Whether the authenticator would use this entry.
     pub effective: bool,
+    /// What the entry does under the cluster's authentication mode: `active`, `shadowed` (a
+    /// later aws-auth entry for the same ARN, or an access entry for the same principal, wins)
+    /// or `ignored` (API mode ignores aws-auth; an entry that can never match).
+    pub effect: &'static str,
+    /// Why, when the effect is not `active`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     pub issues: Vec<String>,
     /// An access entry's access policies and their scopes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -150,14 +157,11 @@ impl ListReport {
                     }
                     bindings.push_str(&format!("policy: {p}"));
                 }
-                let status = if m.issues.is_empty() {
-                    if m.effective {
-                        "ok".to_owned()
-                    } else {
-                        "not used".to_owned()
-                    }
-                } else {
-                    m.issues.join("\n")
+                let status = match (&m.why, m.issues.is_empty()) {
+                    (Some(why), _) => format!("{}: {why}", m.effect),
+                    (None, false) => m.issues.join("\n"),
+                    (None, true) if m.effective => "ok".to_owned(),
+                    (None, true) => "not used".to_owned(),
                 };
                 vec![
                     m.list.to_owned(),

@@ -332,7 +332,41 @@ fn api_and_config_map_writes_access_entries_and_config_map_stays_on_aws_auth() {
         "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
     );
     assert!(!aws_auth(&tb)["mapUsers"].as_str().unwrap().contains("Edit"));
-    let _ = &carol;
+
+    // `list` shows both stores in one table: bob's aws-auth mapping is shadowed by his access
+    // entry (access entries win in API_AND_CONFIG_MAP), carol's still counts.
+    let list: Value = serde_json::from_str(&ok(&grant(&tb, &["list", "-o", "json"]))).unwrap();
+    let rows = list["mappings"].as_array().unwrap();
+    let find = |store: &str, arn: &str| {
+        rows.iter()
+            .find(|m| m["list"] == store && m["arn"] == arn)
+            .unwrap_or_else(|| panic!("{store} row of {arn} in {list:#}"))
+            .clone()
+    };
+    let entry = find("accessEntry", &bob.arn);
+    assert_eq!(entry["effect"], "active");
+    assert_eq!(
+        entry["policies"],
+        serde_json::json!(["AmazonEKSEditPolicy (cluster)"])
+    );
+    let shadowed = find("mapUsers", &bob.arn);
+    assert_eq!(shadowed["effect"], "shadowed");
+    assert_eq!(shadowed["effective"], false);
+    assert_eq!(
+        shadowed["why"],
+        format!("access entry `{}` wins over aws-auth", bob.arn)
+    );
+    let counts = find("mapUsers", &carol.arn);
+    assert_eq!(counts["effect"], "active");
+    assert_eq!(counts["effective"], true);
+    let table = ok(&grant(&tb, &["list"]));
+    assert!(
+        table.contains(&format!(
+            "shadowed: access entry `{}` wins over aws-auth",
+            bob.arn
+        )),
+        "{table}"
+    );
 
     // A CONFIG_MAP cluster: auto edits aws-auth and says why; --policy has no place there.
     let tb = start(AuthenticationMode::ConfigMap);

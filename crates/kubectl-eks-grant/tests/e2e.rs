@@ -1153,17 +1153,24 @@ fn backend_auto_reads_the_clusters_mode() {
             "{mode:?}: {}",
             text(&out.stderr)
         );
-        let lists: Vec<&str> = list["mappings"]
+        let lists: Vec<(&str, &str)> = list["mappings"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| m["list"].as_str().unwrap())
+            .map(|m| (m["list"].as_str().unwrap(), m["effect"].as_str().unwrap()))
             .collect();
         match mode {
+            // Both stores are listed; in API mode every aws-auth row says EKS ignores it.
             eks_auth::access::AuthenticationMode::Api => {
-                assert!(lists.iter().all(|l| *l == "accessEntry"), "{lists:?}")
+                assert!(lists.iter().any(|(l, _)| *l == "accessEntry"), "{lists:?}");
+                assert!(
+                    lists
+                        .iter()
+                        .all(|(l, e)| *l == "accessEntry" || *e == "ignored"),
+                    "{lists:?}"
+                )
             }
-            _ => assert!(lists.iter().all(|l| *l != "accessEntry"), "{lists:?}"),
+            _ => assert!(lists.iter().all(|(l, _)| *l != "accessEntry"), "{lists:?}"),
         }
 
         // No AWS credentials: nothing is guessed.

@@ -15,10 +15,11 @@ use eks_auth::access::{
 use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws_auth::AwsAuth;
 use eks_auth::eks::{EksClient, EksError, NewAccessEntry};
+use eks_auth::kube::Cluster;
 use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::rbac::preset;
 
-use super::{AddPlan, Mapping, Mappings, RevokePlan, UndoPlan, Written};
+use super::{AddPlan, AwsAuthStore, Mapping, Mappings, RevokePlan, UndoPlan, Written};
 use crate::report::ListEntry;
 use crate::request::{Grant, Revoke};
 
@@ -41,6 +42,10 @@ pub fn eks_error(err: EksError) -> anyhow::Error {
 #[derive(Debug, Clone)]
 pub struct AccessEntriesStore {
     eks: EksClient,
+    /// The authentication mode, when `Backend::select` read it (`--backend auto`).
+    mode: Option<AuthenticationMode>,
+    /// The cluster's aws-auth, which `list` shows beside the entries with its effect in the mode.
+    aws_auth: AwsAuthStore,
 }
 
 #[derive(Debug)]
@@ -88,8 +93,16 @@ pub fn preset_policy(grant: &Grant, partition: &str) -> Option<PolicyAssociation
 }
 
 impl AccessEntriesStore {
-    pub fn new(eks: EksClient) -> AccessEntriesStore {
-        AccessEntriesStore { eks }
+    pub fn new(
+        eks: EksClient,
+        mode: Option<AuthenticationMode>,
+        cluster: &Cluster,
+    ) -> AccessEntriesStore {
+        AccessEntriesStore {
+            eks,
+            mode,
+            aws_auth: AwsAuthStore::new(cluster),
+        }
     }
 
     /// Whether this store realises `grant`'s preset itself (an access policy), so that no RBAC
@@ -263,35 +276,18 @@ impl AccessEntriesStore {
         )
     }
 
+    /// Both stores, each row with its effect under the cluster's mode (issue 11): an access
+    /// entry is active in API and API_AND_CONFIG_MAP; an aws-auth entry is ignored in API mode
+    /// and, in API_AND_CONFIG_MAP, shadowed by an access entry for the same principal (EKS user
+    /// guide, "Grant IAM users access to Kubernetes with EKS access entries": access entries win).
     pub(super) async fn mappings(&self) -> Result<Mappings> {
         let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
-        let mut groups: Vec<String> = entries
-            .iter()
-            .flat_map(|e| e.kubernetes_groups.iter().cloned())
-            .collect();
-        groups.sort();
-        groups.dedup();
-        Ok(Mappings {
-            entries: entries
-                .iter()
-                .map(|e| ListEntry {
-                    list: "accessEntry",
-                    arn: e.principal_arn.to_string(),
-                    username: e.username.clone(),
-                    groups: e.kubernetes_groups.clone(),
-                    effective: true,
-                    issues: Vec::new(),
-                    policies: e
-                        .policies
-                        .iter()
-                        .map(|p| format!("{} ({})", p.policy_name(), scope_text(&p.scope)))
-                        .collect(),
-                })
-                .collect(),
-            accounts: Vec::new(),
-            groups,
-            last_change: None,
-        })
+        let mode = match self.mode {
+            Some(mode) => mode,
+            None => self.eks.access_config().await.map_err(eks_error)?.mode,
+        };
+        let aws_auth = self.aws_auth.mappings().await?;
+        Ok(list_both(mode, &entries, aws_auth))
     }
 
     pub(super) async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
@@ -331,5 +327,130 @@ fn scope_text(scope: &AccessScope) -> String {
     match scope {
         AccessScope::Cluster => "cluster".to_owned(),
         AccessScope::Namespaces(ns) => format!("namespaces {}", ns.join(", ")),
+    }
+}
+
+/// Pure: the access entries and aws-auth's mappings as one list, each with its effect in `mode`.
+fn list_both(mode: AuthenticationMode, entries: &[AccessEntry], aws_auth: Mappings) -> Mappings {
+    let (effect, why) = if mode.uses_access_entries() {
+        ("active", None)
+    } else {
+        (
+            "ignored",
+            Some("CONFIG_MAP mode reads aws-auth only".to_owned()),
+        )
+    };
+    let mut list: Vec<ListEntry> = entries
+        .iter()
+        .map(|e| ListEntry {
+            list: "accessEntry",
+            arn: e.principal_arn.to_string(),
+            username: e.username.clone(),
+            groups: e.kubernetes_groups.clone(),
+            effective: effect == "active",
+            effect,
+            why: why.clone(),
+            issues: Vec::new(),
+            policies: e
+                .policies
+                .iter()
+                .map(|p| format!("{} ({})", p.policy_name(), scope_text(&p.scope)))
+                .collect(),
+        })
+        .collect();
+    for mut m in aws_auth.entries {
+        if !mode.uses_aws_auth() {
+            m.effective = false;
+            m.effect = "ignored";
+            m.why = Some("API mode ignores aws-auth".to_owned());
+        } else if m.effective
+            && mode.uses_access_entries()
+            && let Ok(arn) = m.arn.parse::<Arn>()
+            && let Some(entry) = entries
+                .iter()
+                .find(|e| access::same_principal(&e.principal_arn, &arn))
+        {
+            m.effective = false;
+            m.effect = "shadowed";
+            m.why = Some(format!(
+                "access entry `{}` wins over aws-auth",
+                entry.principal_arn
+            ));
+        }
+        list.push(m);
+    }
+    let mut groups: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.kubernetes_groups.iter().cloned())
+        .chain(aws_auth.groups)
+        .collect();
+    groups.sort();
+    groups.dedup();
+    Mappings {
+        entries: list,
+        accounts: if mode.uses_aws_auth() {
+            aws_auth.accounts
+        } else {
+            Vec::new()
+        },
+        groups,
+        last_change: aws_auth.last_change,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn list_says_what_each_row_does_in_each_mode() {
+        let mut e =
+            AccessEntry::standard("arn:aws:iam::123456789012:role/team/dev".parse().unwrap());
+        e.policies.push(PolicyAssociation {
+            policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
+            scope: AccessScope::Namespaces(vec!["a".into()]),
+        });
+        let data = BTreeMap::from([(
+            "mapRoles".to_owned(),
+            "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n  groups: [devs]\n- rolearn: arn:aws:iam::123456789012:role/ops\n  username: ops\n  groups: [ops]\n".to_owned(),
+        )]);
+        let aws_auth = || {
+            let a = AwsAuth::read(&data);
+            Mappings {
+                entries: super::super::aws_auth::list_entries(&a),
+                accounts: Vec::new(),
+                groups: vec!["devs".into(), "ops".into()],
+                last_change: None,
+            }
+        };
+        let effects = |m: &Mappings| m.entries.iter().map(|r| r.effect).collect::<Vec<_>>();
+        let both = list_both(
+            AuthenticationMode::ApiAndConfigMap,
+            std::slice::from_ref(&e),
+            aws_auth(),
+        );
+        assert_eq!(effects(&both), ["active", "shadowed", "active"]);
+        assert_eq!(
+            both.entries[0].policies,
+            ["AmazonEKSViewPolicy (namespaces a)"]
+        );
+        assert_eq!(
+            both.entries[1].why.as_deref(),
+            Some("access entry `arn:aws:iam::123456789012:role/team/dev` wins over aws-auth")
+        );
+        assert!(!both.entries[1].effective);
+        let api = list_both(
+            AuthenticationMode::Api,
+            std::slice::from_ref(&e),
+            aws_auth(),
+        );
+        assert_eq!(effects(&api), ["active", "ignored", "ignored"]);
+        assert_eq!(
+            api.entries[2].why.as_deref(),
+            Some("API mode ignores aws-auth")
+        );
+        let cm = list_both(AuthenticationMode::ConfigMap, &[e], aws_auth());
+        assert_eq!(effects(&cm), ["ignored", "active", "active"]);
     }
 }

@@ -442,7 +442,7 @@ impl AwsAuthStore {
 
 /// Pure: every entry of aws-auth for `list`, effective when the authenticator would use it: the
 /// last valid entry for its ARN, with no finding that keeps it from matching.
-fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
+pub(super) fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
     let issues = aws_auth.validate();
     let issues_of = |key: DataKey, index: usize| {
         issues
@@ -468,6 +468,8 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
             groups: r.groups.clone(),
             // One notion of "this entry can match", shared with the lint and the lockout guard.
             effective: aws_auth.role_live(i),
+            effect: effect_of(aws_auth.role_live(i), &texts(DataKey::MapRoles, i)),
+            why: None,
             issues: texts(DataKey::MapRoles, i),
             policies: Vec::new(),
         });
@@ -479,11 +481,23 @@ fn list_entries(aws_auth: &AwsAuth) -> Vec<ListEntry> {
             username: u.username.clone(),
             groups: u.groups.clone(),
             effective: aws_auth.user_live(i),
+            effect: effect_of(aws_auth.user_live(i), &texts(DataKey::MapUsers, i)),
+            why: None,
             issues: texts(DataKey::MapUsers, i),
             policies: Vec::new(),
         });
     }
     entries
+}
+
+/// An aws-auth entry's effect on its own: used, never matching (a finding says why), or shadowed
+/// by a later entry for the same ARN (the authenticator keeps the last).
+fn effect_of(live: bool, issues: &[String]) -> &'static str {
+    match (live, issues.is_empty()) {
+        (true, _) => "active",
+        (false, false) => "ignored",
+        (false, true) => "shadowed",
+    }
 }
 
 #[cfg(test)]

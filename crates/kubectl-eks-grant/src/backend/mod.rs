@@ -156,7 +156,9 @@ impl Backend {
                         cluster.context
                     );
                 };
-                Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+                Ok(Backend::AccessEntries(AccessEntriesStore::new(
+                    eks, None, cluster,
+                )))
             }
             BackendChoice::Auto => {
                 let Some(eks) = eks_client(cluster, args).await? else {
@@ -184,7 +186,11 @@ impl Backend {
                         "using access entries: cluster `{}` is in {mode} mode",
                         eks.cluster()
                     ));
-                    Ok(Backend::AccessEntries(AccessEntriesStore::new(eks)))
+                    Ok(Backend::AccessEntries(AccessEntriesStore::new(
+                        eks,
+                        Some(mode),
+                        cluster,
+                    )))
                 } else {
                     crate::output::note(&format!(
                         "using aws-auth: cluster `{}` is in {mode} mode",
