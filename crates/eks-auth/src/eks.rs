@@ -168,11 +168,13 @@ impl EksError {
     }
 }
 
-/// The cluster's `accessConfig`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The cluster's `accessConfig`, and the cluster's ARN from the same DescribeCluster answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessConfig {
     pub mode: AuthenticationMode,
     pub bootstrap_cluster_creator_admin_permissions: bool,
+    /// `cluster.arn` (its account is the cluster's).
+    pub cluster_arn: Option<String>,
 }
 
 /// An update EKS runs on the cluster (UpdateClusterConfig's answer, DescribeUpdate's).
@@ -366,10 +368,12 @@ impl EksClient {
         let cluster = out
             .cluster()
             .ok_or_else(|| self.incomplete(op, "cluster"))?;
+        let cluster_arn = cluster.arn().map(str::to_owned);
         let Some(access) = cluster.access_config() else {
             return Ok(AccessConfig {
                 mode: AuthenticationMode::ConfigMap,
                 bootstrap_cluster_creator_admin_permissions: false,
+                cluster_arn,
             });
         };
         let mode = match access.authentication_mode() {
@@ -386,6 +390,7 @@ impl EksClient {
             bootstrap_cluster_creator_admin_permissions: access
                 .bootstrap_cluster_creator_admin_permissions()
                 .unwrap_or(false),
+            cluster_arn,
         })
     }
 

@@ -80,9 +80,12 @@ fn run(cli: Cli) -> Result<()> {
         let backend = Backend::select(&cluster, &cli.store).await?;
         // On access entries, add/revoke/undo run the access-entry commands (IAM role paths,
         // --policy, the lockout guard, the undo journal); list and check go through the seam.
-        if matches!(backend, Backend::AccessEntries(_)) && !matches!(req, Req::Check(_) | Req::List)
+        if let Backend::AccessEntries(entries) = &backend
+            && !matches!(req, Req::Check(_) | Req::List)
         {
-            let target = store::connect_eks(&cli.store, &cluster, kubeconfig).await?;
+            // The backend's EKS client and DescribeCluster answer are passed on, not asked again.
+            let target =
+                store::connect_eks(&cli.store, &cluster, kubeconfig, Some(entries.eks())).await?;
             return match req {
                 Req::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
                 Req::Revoke(_, r) => access_entries::revoke(&cluster, &target, format, &r).await,

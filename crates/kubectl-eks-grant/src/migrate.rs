@@ -254,7 +254,7 @@ pub async fn migrate(
             "`--to CONFIG_MAP` is not a migration: EKS never moves back to CONFIG_MAP\n\nhint: `--to API_AND_CONFIG_MAP` (the default) or `--to API`"
         );
     }
-    let target = connect_eks(backend, cluster, kubeconfig)
+    let target = connect_eks(backend, cluster, kubeconfig, None)
         .await
         .context("finding the cluster's authentication mode")?;
     let eks = target.aws.eks_client(target.name());

@@ -20,7 +20,10 @@ use eks_auth::access::AuthenticationMode;
 use eks_auth::aws::{AwsContext, AwsOptions, load_context};
 use eks_auth::kube::Cluster;
 
-use crate::access_entries::eks_api::{ClusterAccess, Eks};
+use eks_auth::eks::{AccessConfig, EksClient};
+
+use crate::access_entries::eks_api::Eks;
+use crate::backend::eks_error;
 use crate::cli::StoreArgs;
 
 /// The EKS cluster behind a kubeconfig context, as far as the kubeconfig says.
@@ -127,7 +130,7 @@ pub fn cluster_ref(cluster: &Cluster, kubeconfig: Option<&Path>) -> ClusterRef {
 pub struct Target {
     pub eks: Eks,
     pub aws: AwsContext,
-    pub access: ClusterAccess,
+    pub access: AccessConfig,
 }
 
 impl Target {
@@ -139,15 +142,17 @@ impl Target {
     }
     /// The account of the cluster, from its ARN.
     pub fn account(&self) -> Option<&str> {
-        self.access.arn.split(':').nth(4)
+        self.access.cluster_arn.as_deref()?.split(':').nth(4)
     }
 }
 
-/// Loads the AWS side and asks EKS for the cluster's mode.
+/// Loads the AWS side and asks EKS for the cluster's mode, unless `known` (the backend's
+/// DescribeCluster answer, for the same cluster) already says it.
 pub async fn connect_eks(
     args: &StoreArgs,
     cluster: &Cluster,
     kubeconfig: Option<&Path>,
+    known: Option<(&EksClient, Option<&AccessConfig>)>,
 ) -> Result<Target> {
     let found = cluster_ref(cluster, kubeconfig);
     let Some(name) = args.cluster_name.clone().or(found.name.clone()) else {
@@ -175,15 +180,25 @@ pub async fn connect_eks(
             .unwrap_or_default();
         bail!("cannot ask EKS for the authentication mode of cluster `{name}`: {e}{hint}");
     }
-    let eks = Eks::new(&aws, &name);
-    let access = eks.describe_access().await.map_err(|e| {
-        let extra = if e.code == "AccessDeniedException" {
-            "; or pass `--backend aws-auth` to edit aws-auth without asking EKS"
-        } else {
-            ""
-        };
-        anyhow::anyhow!("{e}{extra}")
-    })?;
+    let client = match known {
+        Some((client, _)) if client.cluster() == name => client.clone(),
+        _ => aws.eks_client(&name),
+    };
+    let access = match known {
+        Some((client, Some(config))) if client.cluster() == name => config.clone(),
+        _ => client.access_config().await.map_err(|e| {
+            let denied = matches!(e, eks_auth::eks::EksError::AccessDenied { .. });
+            let err = eks_error(e);
+            if denied {
+                anyhow::anyhow!(
+                    "{err}; or pass `--backend aws-auth` to edit aws-auth without asking EKS"
+                )
+            } else {
+                err
+            }
+        })?,
+    };
+    let eks = Eks::new(client);
     Ok(Target { eks, aws, access })
 }
 

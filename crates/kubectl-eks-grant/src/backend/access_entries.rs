@@ -14,7 +14,7 @@ use eks_auth::access::{
 };
 use eks_auth::arn::{Arn, PrincipalKind};
 use eks_auth::aws_auth::AwsAuth;
-use eks_auth::eks::{EksClient, EksError, NewAccessEntry};
+use eks_auth::eks::{AccessConfig, EksClient, EksError, NewAccessEntry};
 use eks_auth::kube::Cluster;
 use eks_auth::mapping::{Identity, MapOptions};
 use eks_auth::rbac::preset;
@@ -42,8 +42,9 @@ pub fn eks_error(err: EksError) -> anyhow::Error {
 #[derive(Debug, Clone)]
 pub struct AccessEntriesStore {
     eks: EksClient,
-    /// The authentication mode, when `Backend::select` read it (`--backend auto`).
-    mode: Option<AuthenticationMode>,
+    /// DescribeCluster's answer, when `Backend::select` read it (`--backend auto`): passed on,
+    /// not asked again.
+    config: Option<AccessConfig>,
     /// The cluster's aws-auth, which `list` shows beside the entries with its effect in the mode.
     aws_auth: AwsAuthStore,
 }
@@ -95,14 +96,19 @@ pub fn preset_policy(grant: &Grant, partition: &str) -> Option<PolicyAssociation
 impl AccessEntriesStore {
     pub fn new(
         eks: EksClient,
-        mode: Option<AuthenticationMode>,
+        config: Option<AccessConfig>,
         cluster: &Cluster,
     ) -> AccessEntriesStore {
         AccessEntriesStore {
             eks,
-            mode,
+            config,
             aws_auth: AwsAuthStore::new(cluster),
         }
+    }
+
+    /// The EKS client, and DescribeCluster's answer when `Backend::select` read it.
+    pub fn eks(&self) -> (&EksClient, Option<&AccessConfig>) {
+        (&self.eks, self.config.as_ref())
     }
 
     /// Whether this store realises `grant`'s preset itself (an access policy), so that no RBAC
@@ -282,8 +288,8 @@ impl AccessEntriesStore {
     /// guide, "Grant IAM users access to Kubernetes with EKS access entries": access entries win).
     pub(super) async fn mappings(&self) -> Result<Mappings> {
         let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
-        let mode = match self.mode {
-            Some(mode) => mode,
+        let mode = match &self.config {
+            Some(config) => config.mode,
             None => self.eks.access_config().await.map_err(eks_error)?.mode,
         };
         let aws_auth = self.aws_auth.mappings().await?;

@@ -16,7 +16,7 @@ use eks_auth::eks::EksClient;
 use eks_auth::kube::{Cluster, RbacJournalEntry};
 use eks_auth::mapping::Identity;
 
-pub use access_entries::AccessEntriesStore;
+pub use access_entries::{AccessEntriesStore, eks_error};
 pub use aws_auth::AwsAuthStore;
 
 use crate::cli::{BackendChoice, StoreArgs};
@@ -182,14 +182,13 @@ impl Backend {
                 })?;
                 let mode = config.mode;
                 if mode.uses_access_entries() {
+                    let config = Some(config);
                     crate::output::note(&format!(
                         "using access entries: cluster `{}` is in {mode} mode",
                         eks.cluster()
                     ));
                     Ok(Backend::AccessEntries(AccessEntriesStore::new(
-                        eks,
-                        Some(mode),
-                        cluster,
+                        eks, config, cluster,
                     )))
                 } else {
                     crate::output::note(&format!(
