@@ -431,9 +431,10 @@ mod tests {
             }
         };
         let effects = |m: &Mappings| m.entries.iter().map(|r| r.effect).collect::<Vec<_>>();
+        let why = |m: &Mappings, i: usize| m.entries[i].why.clone();
         let both = list_both(
             AuthenticationMode::ApiAndConfigMap,
-            std::slice::from_ref(&e),
+            &[e.clone()],
             aws_auth(),
         );
         assert_eq!(effects(&both), ["active", "shadowed", "active"]);
@@ -442,20 +443,13 @@ mod tests {
             ["AmazonEKSViewPolicy (namespaces a)"]
         );
         assert_eq!(
-            both.entries[1].why.as_deref(),
+            why(&both, 1).as_deref(),
             Some("access entry `arn:aws:iam::123456789012:role/team/dev` wins over aws-auth")
         );
         assert!(!both.entries[1].effective);
-        let api = list_both(
-            AuthenticationMode::Api,
-            std::slice::from_ref(&e),
-            aws_auth(),
-        );
+        let api = list_both(AuthenticationMode::Api, &[e.clone()], aws_auth());
         assert_eq!(effects(&api), ["active", "ignored", "ignored"]);
-        assert_eq!(
-            api.entries[2].why.as_deref(),
-            Some("API mode ignores aws-auth")
-        );
+        assert_eq!(why(&api, 2).as_deref(), Some("API mode ignores aws-auth"));
         let cm = list_both(AuthenticationMode::ConfigMap, &[e], aws_auth());
         assert_eq!(effects(&cm), ["ignored", "active", "active"]);
     }
