@@ -112,7 +112,7 @@ fn bench_list_and_add_on_1000_entries() {
     for _ in 0..3 {
         let (took, out) = grant(&tb, &["list", "-o", "json"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let with_policy = v["rows"]
+        let with_policy = v["mappings"]
             .as_array()
             .unwrap()
             .iter()

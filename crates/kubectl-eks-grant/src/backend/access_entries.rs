@@ -106,6 +106,14 @@ impl AccessEntriesStore {
         }
     }
 
+    /// Every entry with its policies, at most 16 calls in flight (the access-entry commands'
+    /// fetch: one way to read them all).
+    async fn fetch_all(&self) -> Result<Vec<AccessEntry>> {
+        crate::access_entries::eks_api::Eks::new(self.eks.clone())
+            .fetch_all()
+            .await
+    }
+
     /// The EKS client, and DescribeCluster's answer when `Backend::select` read it.
     pub fn eks(&self) -> (&EksClient, Option<&AccessConfig>) {
         (&self.eks, self.config.as_ref())
@@ -287,7 +295,7 @@ impl AccessEntriesStore {
     /// and, in API_AND_CONFIG_MAP, shadowed by an access entry for the same principal (EKS user
     /// guide, "Grant IAM users access to Kubernetes with EKS access entries": access entries win).
     pub(super) async fn mappings(&self) -> Result<Mappings> {
-        let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
+        let entries = self.fetch_all().await?;
         let mode = match &self.config {
             Some(config) => config.mode,
             None => self.eks.access_config().await.map_err(eks_error)?.mode,
@@ -297,7 +305,7 @@ impl AccessEntriesStore {
     }
 
     pub(super) async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
-        let entries = self.eks.fetch_access_entries().await.map_err(eks_error)?;
+        let entries = self.fetch_all().await?;
         let empty = AwsAuth::parse(&Default::default())?;
         let resolution = access::resolve(
             identity,
