@@ -19,7 +19,7 @@ use std::time::SystemTime;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use crate::aws::presigned::xml_text;
+use crate::aws::presigned::{send_collect, xml_text};
 use crate::aws::{AwsContext, AwsError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -91,8 +91,6 @@ pub async fn fetch_role(
     partition: &str,
     name: &str,
 ) -> Result<IamRole, IamError> {
-    use aws_smithy_http_client::tls;
-    use aws_smithy_runtime_api::client::http::HttpConnector;
     use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
     use aws_smithy_types::body::SdkBody;
 
@@ -159,21 +157,7 @@ pub async fn fetch_role(
         .map_err(|e| send_err(Box::new(e)))?;
     instructions.apply_to_request_http1x(&mut request);
     let request = HttpRequest::try_from(request).map_err(|e| send_err(Box::new(e)))?;
-    let connector = aws_smithy_http_client::Connector::builder()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .build();
-    let response = connector
-        .call(request)
-        .await
-        .map_err(|e| send_err(Box::new(e)))?;
-    let status = response.status().as_u16();
-    let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
-        .collect()
-        .await
-        .map_err(|e| send_err(Box::new(e)))?
-        .to_vec();
+    let (status, bytes) = send_collect(request).await.map_err(send_err)?;
     parse_get_role(name, status, &String::from_utf8_lossy(&bytes))
 }
 

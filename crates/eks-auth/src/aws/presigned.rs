@@ -13,8 +13,6 @@ pub async fn fetch_presigned_identity(
     cluster_id: Option<&str>,
     endpoint: Option<&str>,
 ) -> Result<CallerIdentity, AwsError> {
-    use aws_smithy_http_client::tls;
-    use aws_smithy_runtime_api::client::http::HttpConnector;
     use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
     use aws_smithy_types::body::SdkBody;
 
@@ -61,25 +59,33 @@ pub async fn fetch_presigned_identity(
         .body(SdkBody::empty())
         .map_err(|e| send_err(Box::new(e)))?;
     let request = HttpRequest::try_from(request).map_err(|e| send_err(Box::new(e)))?;
+    let (status, bytes) = send_collect(request).await.map_err(send_err)?;
+    let text = String::from_utf8_lossy(&bytes);
+    parse_sts_response(status, &text)
+}
+
+/// Sends one request with the SDK's own rustls/AWS-LC client (the workspace's one TLS stack) and
+/// collects the body, which streams (STS and IAM answers are a few hundred bytes): the status and
+/// the bytes. The one sender of the hand-signed requests (presigned GetCallerIdentity, IAM GetRole).
+pub(crate) async fn send_collect(
+    request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+) -> Result<(u16, Vec<u8>), BoxError> {
+    use aws_smithy_http_client::tls;
+    use aws_smithy_runtime_api::client::http::HttpConnector;
 
     let connector = aws_smithy_http_client::Connector::builder()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::AwsLc,
         ))
         .build();
-    let response = connector
-        .call(request)
-        .await
-        .map_err(|e| send_err(Box::new(e)))?;
+    let response = connector.call(request).await.map_err(Box::new)?;
     let status = response.status().as_u16();
-    // The body streams: collect it (STS answers are a few hundred bytes).
     let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
         .collect()
         .await
-        .map_err(|e| send_err(Box::new(e)))?
+        .map_err(Box::new)?
         .to_vec();
-    let text = String::from_utf8_lossy(&bytes);
-    parse_sts_response(status, &text)
+    Ok((status, bytes))
 }
 
 /// Parse STS's XML answer to GetCallerIdentity (success or error document).
