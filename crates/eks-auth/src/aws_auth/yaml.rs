@@ -88,6 +88,80 @@ pub(crate) fn byte(text: &str, m: &granit_parser::Marker) -> usize {
     })
 }
 
+/// Where one event stands in the text: its byte range, position and 0-based column.
+#[derive(Clone, Copy)]
+pub(crate) struct At {
+    pub start: usize,
+    pub end: usize,
+    pub pos: Pos,
+    pub col: usize,
+}
+
+/// granit-parser's events over `text`, each with where it stands; a scan error becomes a
+/// [`YamlError::Syntax`] at its marker. Shared by the editing tree and the reading tree
+/// ([`super::yaml_read`]).
+pub(crate) fn events(text: &str) -> impl Iterator<Item = Result<(Event<'_>, At), YamlError>> {
+    Parser::new_from_str(text).map(move |ev| {
+        let (event, span) = ev.map_err(|e| YamlError::Syntax {
+            message: e.info(),
+            pos: Pos {
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            },
+        })?;
+        let at = At {
+            start: byte(text, &span.start),
+            end: byte(text, &span.end),
+            pos: pos_of(&span),
+            col: span.start.col(),
+        };
+        Ok((event, at))
+    })
+}
+
+/// The style a scalar is written in, before any tag.
+pub(crate) fn natural_style(style: ScalarStyle) -> Style {
+    match style {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted => Style::Single,
+        ScalarStyle::DoubleQuoted => Style::Double,
+        _ => Style::Block,
+    }
+}
+
+/// A scalar node at `at`; a block scalar's trailing blank lines are left out of its range.
+pub(crate) fn scalar_node(text: &str, value: String, style: Style, at: At) -> Node {
+    let end = if style == Style::Block {
+        at.start + text[at.start..at.end].trim_end().len()
+    } else {
+        at.end
+    };
+    Node {
+        kind: Kind::Scalar { value, style },
+        start: at.start,
+        end,
+        pos: at.pos,
+        col: at.col,
+    }
+}
+
+/// The editing tree refuses anchors and tags on a collection (see the module docs).
+fn refuse_anchor_or_tag(anchor: usize, tagged: bool, pos: Pos) -> Result<(), YamlError> {
+    if anchor != 0 {
+        return Err(YamlError::Unsupported {
+            what: "an anchor (`&`)",
+            pos,
+        });
+    }
+    if tagged {
+        return Err(YamlError::Unsupported {
+            what: "a tag (`!`)",
+            pos,
+        });
+    }
+    Ok(())
+}
+
 enum Frame {
     Seq {
         flow: bool,
@@ -119,18 +193,14 @@ pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
-    for ev in Parser::new_from_str(text) {
-        let (event, span) = ev.map_err(|e| YamlError::Syntax {
-            message: e.info(),
-            pos: Pos {
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-            },
-        })?;
-        let start = byte(text, &span.start);
-        let end = byte(text, &span.end);
-        let pos = pos_of(&span);
-        let col = span.start.col();
+    for ev in events(text) {
+        let (event, at) = ev?;
+        let At {
+            start,
+            end,
+            pos,
+            col,
+        } = at;
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
             Event::DocumentStart(..) => {
@@ -172,42 +242,14 @@ pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
                         });
                     }
                 };
-                let style = match style {
-                    ScalarStyle::Plain if tagged_str => Style::Double,
-                    ScalarStyle::Plain => Style::Plain,
-                    ScalarStyle::SingleQuoted => Style::Single,
-                    ScalarStyle::DoubleQuoted => Style::Double,
-                    _ => Style::Block,
+                let style = match natural_style(style) {
+                    Style::Plain if tagged_str => Style::Double,
+                    style => style,
                 };
-                let end = if style == Style::Block {
-                    start + text[start..end].trim_end().len()
-                } else {
-                    end
-                };
-                Node {
-                    kind: Kind::Scalar {
-                        value: value.into_owned(),
-                        style,
-                    },
-                    start,
-                    end,
-                    pos,
-                    col,
-                }
+                scalar_node(text, value.into_owned(), style, at)
             }
             Event::SequenceStart(style, anchor, tag) => {
-                if anchor != 0 {
-                    return Err(YamlError::Unsupported {
-                        what: "an anchor (`&`)",
-                        pos,
-                    });
-                }
-                if tag.is_some() {
-                    return Err(YamlError::Unsupported {
-                        what: "a tag (`!`)",
-                        pos,
-                    });
-                }
+                refuse_anchor_or_tag(anchor, tag.is_some(), pos)?;
                 let flow = style == StructureStyle::Flow;
                 stack.push(Frame::Seq {
                     flow,
@@ -219,18 +261,7 @@ pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
                 continue;
             }
             Event::MappingStart(style, anchor, tag) => {
-                if anchor != 0 {
-                    return Err(YamlError::Unsupported {
-                        what: "an anchor (`&`)",
-                        pos,
-                    });
-                }
-                if tag.is_some() {
-                    return Err(YamlError::Unsupported {
-                        what: "a tag (`!`)",
-                        pos,
-                    });
-                }
+                refuse_anchor_or_tag(anchor, tag.is_some(), pos)?;
                 let flow = style == StructureStyle::Flow;
                 stack.push(Frame::Map {
                     flow,

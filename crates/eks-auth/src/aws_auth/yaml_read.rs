@@ -19,9 +19,12 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use granit_parser::{Event, ScalarStyle, StructureStyle};
 
-use super::yaml::{Kind, Node, Pos, Resolved, Style, YamlError, byte, pos_of, resolve_plain};
+use super::yaml::{
+    At, Kind, Node, Pos, Resolved, Style, YamlError, events, natural_style, resolve_plain,
+    scalar_node,
+};
 
 /// The most nodes a value may expand to through aliases.
 pub(crate) const MAX_NODES: usize = 100_000;
@@ -69,12 +72,7 @@ fn tagged(
     tag: Option<&granit_parser::Tag>,
     pos: Pos,
 ) -> Result<Style, YamlError> {
-    let natural = match style {
-        ScalarStyle::Plain => Style::Plain,
-        ScalarStyle::SingleQuoted => Style::Single,
-        ScalarStyle::DoubleQuoted => Style::Double,
-        _ => Style::Block,
-    };
+    let natural = natural_style(style);
     let Some(tag) = tag else {
         return Ok(natural);
     };
@@ -148,18 +146,11 @@ pub(crate) fn parse_read(text: &str) -> Result<Option<Node>, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut nodes = 0usize;
     let mut documents = 0usize;
-    for ev in Parser::new_from_str(text) {
-        let (event, span) = ev.map_err(|e| YamlError::Syntax {
-            message: e.info(),
-            pos: Pos {
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-            },
-        })?;
-        let start = byte(text, &span.start);
-        let end = byte(text, &span.end);
-        let pos = pos_of(&span);
-        let col = span.start.col();
+    for ev in events(text) {
+        let (event, at) = ev?;
+        let At {
+            start, pos, col, ..
+        } = at;
         let (node, anchor) = match event {
             Event::StreamStart => continue,
             Event::StreamEnd | Event::DocumentEnd => break,
@@ -179,24 +170,7 @@ pub(crate) fn parse_read(text: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let style = tagged(&value, style, tag.as_deref(), pos)?;
-                let end = if style == Style::Block {
-                    start + text[start..end].trim_end().len()
-                } else {
-                    end
-                };
-                (
-                    Node {
-                        kind: Kind::Scalar {
-                            value: value.into_owned(),
-                            style,
-                        },
-                        start,
-                        end,
-                        pos,
-                        col,
-                    },
-                    anchor,
-                )
+                (scalar_node(text, value.into_owned(), style, at), anchor)
             }
             Event::SequenceStart(style, anchor, _) => {
                 stack.push(Frame::Seq {
