@@ -162,22 +162,100 @@ fn refuse_anchor_or_tag(anchor: usize, tagged: bool, pos: Pos) -> Result<(), Yam
     Ok(())
 }
 
+/// A collection whose start event has come and whose end event has not.
+pub(crate) struct Open {
+    pub flow: bool,
+    pub start: usize,
+    pub pos: Pos,
+    pub col: usize,
+    /// The anchor id of the collection, 0 for none (the editing tree refuses anchors).
+    pub anchor: usize,
+}
+
 enum Frame {
-    Seq {
-        flow: bool,
-        start: usize,
-        pos: Pos,
-        col: usize,
-        items: Vec<Node>,
-    },
-    Map {
-        flow: bool,
-        start: usize,
-        pos: Pos,
-        col: usize,
-        pairs: Vec<(Node, Node)>,
-        key: Option<Node>,
-    },
+    Seq(Open, Vec<Node>),
+    Map(Open, Vec<(Node, Node)>, Option<Node>),
+}
+
+/// The stack of open collections both trees build from events; each tree keeps its own rules
+/// for what a collection's range is and which keys it accepts.
+#[derive(Default)]
+pub(crate) struct Builder {
+    stack: Vec<Frame>,
+    /// The finished top-level node.
+    pub root: Option<Node>,
+}
+
+impl Builder {
+    pub fn open_seq(&mut self, style: StructureStyle, anchor: usize, at: At) {
+        let open = Open::new(style, anchor, at);
+        self.stack.push(Frame::Seq(open, Vec::new()));
+    }
+
+    pub fn open_map(&mut self, style: StructureStyle, anchor: usize, at: At) {
+        let open = Open::new(style, anchor, at);
+        self.stack.push(Frame::Map(open, Vec::new(), None));
+    }
+
+    /// The sequence that `SequenceEnd` at `pos` closes, with its items.
+    pub fn close_seq(&mut self, pos: Pos) -> Result<(Open, Vec<Node>), YamlError> {
+        match self.stack.pop() {
+            Some(Frame::Seq(open, items)) => Ok((open, items)),
+            _ => Err(unbalanced(pos)),
+        }
+    }
+
+    /// The mapping that `MappingEnd` at `pos` closes, with its pairs.
+    pub fn close_map(&mut self, pos: Pos) -> Result<(Open, Vec<(Node, Node)>), YamlError> {
+        match self.stack.pop() {
+            Some(Frame::Map(open, pairs, _)) => Ok((open, pairs)),
+            _ => Err(unbalanced(pos)),
+        }
+    }
+
+    /// Puts a finished node into the innermost open collection, or makes it the root.
+    /// `check_key` judges a node about to become a mapping key (each tree's own rules).
+    pub fn add(
+        &mut self,
+        node: Node,
+        check_key: impl FnOnce(&Node) -> Result<(), YamlError>,
+    ) -> Result<(), YamlError> {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq(_, items)) => items.push(node),
+            Some(Frame::Map(_, pairs, key)) => match key.take() {
+                None => {
+                    check_key(&node)?;
+                    *key = Some(node);
+                }
+                Some(k) => pairs.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+impl Open {
+    /// The finished collection node: `kind` from this start to `end`.
+    pub fn node(&self, kind: Kind, end: usize) -> Node {
+        Node {
+            kind,
+            start: self.start,
+            end,
+            pos: self.pos,
+            col: self.col,
+        }
+    }
+
+    fn new(style: StructureStyle, anchor: usize, at: At) -> Self {
+        Open {
+            flow: style == StructureStyle::Flow,
+            start: at.start,
+            pos: at.pos,
+            col: at.col,
+            anchor,
+        }
+    }
 }
 
 /// Parse one YAML document. `Ok(None)` for a stream without a document (empty or only comments).
@@ -190,17 +268,11 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 
 /// [`parse`] through granit-parser's events, whatever the layout.
 pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut tree = Builder::default();
     let mut documents = 0usize;
     for ev in events(text) {
         let (event, at) = ev?;
-        let At {
-            start,
-            end,
-            pos,
-            col,
-        } = at;
+        let (end, pos) = (at.end, at.pos);
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
             Event::DocumentStart(..) => {
@@ -250,111 +322,74 @@ pub(crate) fn parse_events(text: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::SequenceStart(style, anchor, tag) => {
                 refuse_anchor_or_tag(anchor, tag.is_some(), pos)?;
-                let flow = style == StructureStyle::Flow;
-                stack.push(Frame::Seq {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    items: Vec::new(),
-                });
+                tree.open_seq(style, anchor, at);
                 continue;
             }
             Event::MappingStart(style, anchor, tag) => {
                 refuse_anchor_or_tag(anchor, tag.is_some(), pos)?;
-                let flow = style == StructureStyle::Flow;
-                stack.push(Frame::Map {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    pairs: Vec::new(),
-                    key: None,
-                });
+                tree.open_map(style, anchor, at);
                 continue;
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    items,
-                }) => {
-                    let end = if flow {
-                        end
-                    } else {
-                        items.last().map_or(start, |n| n.end)
-                    };
-                    // An indentless block sequence (`key:\n- a`) reports its start at the
-                    // first item; normalise every block sequence to start at its first `-`.
-                    let (start, pos, col) = match items.first() {
-                        Some(first) if !flow => {
-                            dash_before(text, first).unwrap_or((start, pos, col))
-                        }
-                        _ => (start, pos, col),
-                    };
-                    Node {
-                        kind: Kind::Seq { flow, items },
-                        start,
-                        end,
-                        pos,
-                        col,
-                    }
+            Event::SequenceEnd => {
+                let (open, items) = tree.close_seq(pos)?;
+                let end = if open.flow {
+                    end
+                } else {
+                    items.last().map_or(open.start, |n| n.end)
+                };
+                // An indentless block sequence (`key:\n- a`) reports its start at the
+                // first item; normalise every block sequence to start at its first `-`.
+                let dash = match items.first() {
+                    Some(first) if !open.flow => dash_before(text, first),
+                    _ => None,
+                };
+                let mut node = open.node(
+                    Kind::Seq {
+                        flow: open.flow,
+                        items,
+                    },
+                    end,
+                );
+                if let Some((start, pos, col)) = dash {
+                    (node.start, node.pos, node.col) = (start, pos, col);
                 }
-                _ => unreachable_structure(pos)?,
-            },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    pairs,
-                    ..
-                }) => {
-                    let end = if flow {
-                        end
-                    } else {
-                        pairs.last().map_or(start, |(_, v)| v.end)
-                    };
-                    Node {
-                        kind: Kind::Map { flow, pairs },
-                        start,
-                        end,
-                        pos,
-                        col,
-                    }
-                }
-                _ => unreachable_structure(pos)?,
-            },
+                node
+            }
+            Event::MappingEnd => {
+                let (open, pairs) = tree.close_map(pos)?;
+                let end = if open.flow {
+                    end
+                } else {
+                    pairs.last().map_or(open.start, |(_, v)| v.end)
+                };
+                open.node(
+                    Kind::Map {
+                        flow: open.flow,
+                        pairs,
+                    },
+                    end,
+                )
+            }
             #[allow(unreachable_patterns)]
             _ => continue,
         };
-        match stack.last_mut() {
-            None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { pairs, key, .. }) => match key.take() {
-                None => {
-                    if node.scalar().is_none() {
-                        return Err(YamlError::Unsupported {
-                            what: "a mapping key that is not a scalar",
-                            pos: node.pos,
-                        });
-                    }
-                    if matches!(node.scalar(), Some(("<<", Style::Plain))) {
-                        return Err(YamlError::Unsupported {
-                            what: "a merge key (`<<`)",
-                            pos: node.pos,
-                        });
-                    }
-                    *key = Some(node);
-                }
-                Some(k) => pairs.push((k, node)),
-            },
-        }
+        tree.add(node, |key| {
+            if key.scalar().is_none() {
+                return Err(YamlError::Unsupported {
+                    what: "a mapping key that is not a scalar",
+                    pos: key.pos,
+                });
+            }
+            if matches!(key.scalar(), Some(("<<", Style::Plain))) {
+                return Err(YamlError::Unsupported {
+                    what: "a merge key (`<<`)",
+                    pos: key.pos,
+                });
+            }
+            Ok(())
+        })?;
     }
-    Ok(root)
+    Ok(tree.root)
 }
 
 /// The `-` indicator before a block sequence item starting at `item_start`.
@@ -378,11 +413,11 @@ pub(crate) fn dash_before(text: &str, item: &Node) -> Option<(usize, Pos, usize)
     ))
 }
 
-fn unreachable_structure(pos: Pos) -> Result<Node, YamlError> {
-    Err(YamlError::Syntax {
+fn unbalanced(pos: Pos) -> YamlError {
+    YamlError::Syntax {
         message: "unbalanced collection events".to_owned(),
         pos,
-    })
+    }
 }
 
 /// How gopkg.in/yaml.v2 (used by sigs.k8s.io/yaml, hence by the authenticator) resolves a plain

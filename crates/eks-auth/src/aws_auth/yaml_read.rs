@@ -19,35 +19,15 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{Event, ScalarStyle, StructureStyle};
+use granit_parser::{Event, ScalarStyle};
 
 use super::yaml::{
-    At, Kind, Node, Pos, Resolved, Style, YamlError, events, natural_style, resolve_plain,
+    Builder, Kind, Node, Pos, Resolved, Style, YamlError, events, natural_style, resolve_plain,
     scalar_node,
 };
 
 /// The most nodes a value may expand to through aliases.
 pub(crate) const MAX_NODES: usize = 100_000;
-
-enum Frame {
-    Seq {
-        flow: bool,
-        start: usize,
-        pos: Pos,
-        col: usize,
-        anchor: usize,
-        items: Vec<Node>,
-    },
-    Map {
-        flow: bool,
-        start: usize,
-        pos: Pos,
-        col: usize,
-        anchor: usize,
-        pairs: Vec<(Node, Node)>,
-        key: Option<Node>,
-    },
-}
 
 fn count(node: &Node) -> usize {
     1 + match &node.kind {
@@ -141,16 +121,13 @@ fn merge_pairs(pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError>
 /// Parse the first document of `text` as yaml.v2 reads it (see the module docs). `Ok(None)` for
 /// a stream without a document. An error means the authenticator reads nothing from the value.
 pub(crate) fn parse_read(text: &str) -> Result<Option<Node>, YamlError> {
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut tree = Builder::default();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut nodes = 0usize;
     let mut documents = 0usize;
     for ev in events(text) {
         let (event, at) = ev?;
-        let At {
-            start, pos, col, ..
-        } = at;
+        let pos = at.pos;
         let (node, anchor) = match event {
             Event::StreamStart => continue,
             Event::StreamEnd | Event::DocumentEnd => break,
@@ -173,76 +150,34 @@ pub(crate) fn parse_read(text: &str) -> Result<Option<Node>, YamlError> {
                 (scalar_node(text, value.into_owned(), style, at), anchor)
             }
             Event::SequenceStart(style, anchor, _) => {
-                stack.push(Frame::Seq {
-                    flow: style == StructureStyle::Flow,
-                    start,
-                    pos,
-                    col,
-                    anchor,
-                    items: Vec::new(),
-                });
+                tree.open_seq(style, anchor, at);
                 continue;
             }
             Event::MappingStart(style, anchor, _) => {
-                stack.push(Frame::Map {
-                    flow: style == StructureStyle::Flow,
-                    start,
-                    pos,
-                    col,
-                    anchor,
-                    pairs: Vec::new(),
-                    key: None,
-                });
+                tree.open_map(style, anchor, at);
                 continue;
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    anchor,
+            Event::SequenceEnd => {
+                let (open, items) = tree.close_seq(pos)?;
+                let end = items.last().map_or(open.start, |n| n.end.max(open.start));
+                let kind = Kind::Seq {
+                    flow: open.flow,
                     items,
-                }) => {
-                    let end = items.last().map_or(start, |n| n.end.max(start));
-                    (
-                        Node {
-                            kind: Kind::Seq { flow, items },
-                            start,
-                            end,
-                            pos,
-                            col,
-                        },
-                        anchor,
-                    )
-                }
-                _ => return Err(fail("unbalanced collection events", pos)),
-            },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map {
-                    flow,
-                    start,
-                    pos,
-                    col,
-                    anchor,
+                };
+                (open.node(kind, end), open.anchor)
+            }
+            Event::MappingEnd => {
+                let (open, pairs) = tree.close_map(pos)?;
+                let pairs = merge_pairs(pairs)?;
+                let end = pairs
+                    .last()
+                    .map_or(open.start, |(_, v)| v.end.max(open.start));
+                let kind = Kind::Map {
+                    flow: open.flow,
                     pairs,
-                    ..
-                }) => {
-                    let pairs = merge_pairs(pairs)?;
-                    let end = pairs.last().map_or(start, |(_, v)| v.end.max(start));
-                    (
-                        Node {
-                            kind: Kind::Map { flow, pairs },
-                            start,
-                            end,
-                            pos,
-                            col,
-                        },
-                        anchor,
-                    )
-                }
-                _ => return Err(fail("unbalanced collection events", pos)),
-            },
+                };
+                (open.node(kind, end), open.anchor)
+            }
             #[allow(unreachable_patterns)]
             _ => continue,
         };
@@ -256,24 +191,17 @@ pub(crate) fn parse_read(text: &str) -> Result<Option<Node>, YamlError> {
         if anchor != 0 {
             anchors.insert(anchor, node.clone());
         }
-        match stack.last_mut() {
-            None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { pairs, key, .. }) => match key.take() {
-                None => {
-                    if node.scalar().is_none() {
-                        return Err(fail(
-                            "a mapping key that is not a scalar (yaml.v2 refuses the whole value)",
-                            node.pos,
-                        ));
-                    }
-                    *key = Some(node);
-                }
-                Some(k) => pairs.push((k, node)),
-            },
-        }
+        tree.add(node, |key| {
+            if key.scalar().is_none() {
+                return Err(fail(
+                    "a mapping key that is not a scalar (yaml.v2 refuses the whole value)",
+                    key.pos,
+                ));
+            }
+            Ok(())
+        })?;
     }
-    Ok(root)
+    Ok(tree.root)
 }
 
 #[cfg(test)]
