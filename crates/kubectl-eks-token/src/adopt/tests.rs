@@ -1,4 +1,7 @@
+use super::plan::{install_hint_lines, scalar};
+use super::translate::{tool_of, translate_aws};
 use super::*;
+use crate::kubeconfig;
 
 fn v(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
