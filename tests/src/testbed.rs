@@ -1,28 +1,33 @@
 //! The whole stand-in EKS in one value: AWS side, API server, cluster creator, files.
+//!
+//! Here: starting and stopping it, its files and environment. `aws`: what tests do on the AWS side
+//! (users, roles, the aws CLI, presigned tokens); `cluster`: credentials, kubeconfigs, kubectl
+//! runs, objects read and written past authorization.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use eks_auth::access::AuthenticationMode;
-use serde_json::{Value, json};
 
-use crate::access::{AccessCache, AccessSnapshot};
+use crate::access::AccessCache;
 use crate::auth::{Authenticator, StaticTokenError, StaticTokens};
 use crate::authz::Authorizer;
-use crate::aws_side::{AwsKeys, AwsRole, AwsSide, AwsSideError, AwsUser};
+use crate::aws_side::{AwsSide, AwsSideError, AwsUser};
 use crate::eks_authn::EksAuthenticator;
 use crate::env_vars;
-use crate::kinds::Kind;
-use crate::reqlog::{LoggedRequest, RequestLog};
+use crate::reqlog::RequestLog;
 use crate::server::{self, State};
-use crate::status::ApiError;
 use crate::store::Store;
 use crate::tls::{ServerTls, TlsError};
+
+mod aws;
+mod cluster;
+
+pub use aws::presign_token;
+pub use cluster::Creds;
 
 /// Account of everything the AWS side creates (moto's default account).
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -109,34 +114,6 @@ pub enum TestbedError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Credentials a `kubectl` run presents. `Debug` redacts tokens.
-#[derive(Clone)]
-pub enum Creds {
-    /// AWS keys: an `exec` stanza running `kubectl-eks_token` (or, when that binary is not
-    /// built, a token presigned in-process by `eks_auth::token::presign`).
-    Aws(AwsKeys),
-    /// A bearer token as is (static test tokens, forged tokens).
-    Token(String),
-    /// No credentials at all.
-    Anonymous,
-}
-
-impl std::fmt::Debug for Creds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Creds::Aws(keys) => f.debug_tuple("Aws").field(keys).finish(),
-            Creds::Token(_) => f.write_str("Token(<redacted>)"),
-            Creds::Anonymous => f.write_str("Anonymous"),
-        }
-    }
-}
-
-impl From<&AwsUser> for Creds {
-    fn from(user: &AwsUser) -> Creds {
-        Creds::Aws(user.keys.clone())
-    }
 }
 
 /// A running stand-in EKS. Dropping it stops the server and the AWS side.
@@ -466,208 +443,6 @@ impl Testbed {
         ));
         env
     }
-
-    fn aws(&self) -> Result<&AwsSide, TestbedError> {
-        self.aws.as_ref().ok_or(TestbedError::NoAws)
-    }
-
-    /// Creates an IAM user (path `/`) with an access key.
-    pub fn create_user(&self, name: &str) -> Result<AwsUser, TestbedError> {
-        Ok(self.aws()?.create_user(name, "/")?)
-    }
-
-    /// Creates an IAM role that any principal in the account may assume.
-    pub fn create_role(&self, name: &str, path: &str) -> Result<AwsRole, TestbedError> {
-        Ok(self.aws()?.create_role(name, path)?)
-    }
-
-    /// Temporary keys for a session of `role_arn` (the AWS side's AssumeRole).
-    pub fn assume_role(&self, role_arn: &str, session_name: &str) -> Result<AwsKeys, TestbedError> {
-        Ok(self.aws()?.assume_role(role_arn, session_name)?)
-    }
-
-    /// Deletes an IAM role; creating it again gives the same ARN and a new unique id.
-    pub fn delete_role(&self, name: &str) -> Result<(), TestbedError> {
-        Ok(self.aws()?.delete_role(name)?)
-    }
-
-    /// Calls the AWS side's admin API (`/_testbed/...`, tests/aws/README.md).
-    pub fn aws_admin(&self, path: &str, body: &Value) -> Result<Value, TestbedError> {
-        Ok(self.aws()?.admin(path, body)?)
-    }
-
-    /// The mode and access entries as the API server last read them (a CONFIG_MAP view before
-    /// the first EKS request).
-    pub fn access_snapshot(&self) -> AccessSnapshot {
-        self.access
-            .as_ref()
-            .map(|a| (*a.cached()).clone())
-            .unwrap_or_else(AccessSnapshot::config_map)
-    }
-
-    /// Runs the real AWS CLI (`aws ARGS --endpoint-url AWS-SIDE`) with `keys`, hermetically
-    /// (no config or credentials files, HOME inside the testbed's directory).
-    pub fn aws_cli(&self, keys: &AwsKeys, args: &[&str]) -> Result<Output, TestbedError> {
-        let endpoint = self.aws_endpoint().ok_or(TestbedError::NoAws)?;
-        let mut cmd = Command::new("aws");
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.join("home"))
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env(env_vars::AWS_DEFAULT_REGION, &self.options.region)
-            .env(env_vars::AWS_ACCESS_KEY_ID, &keys.access_key_id)
-            .env(env_vars::AWS_SECRET_ACCESS_KEY, &keys.secret_access_key)
-            .args(args)
-            .args(["--endpoint-url", &endpoint, "--output", "json"]);
-        if let Some(token) = &keys.session_token {
-            cmd.env(env_vars::AWS_SESSION_TOKEN, token);
-        }
-        cmd.output().map_err(|source| TestbedError::Run {
-            program: "aws".into(),
-            source,
-        })
-    }
-
-    /// Everything the API server has answered so far.
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.log.entries()
-    }
-
-    /// Writes an object directly into the store (no authorization), creating or replacing it.
-    /// `obj` needs `apiVersion`, `kind` and `metadata.name` (and `metadata.namespace` if namespaced).
-    pub fn put_object(&self, obj: Value) -> Result<Value, TestbedError> {
-        let kind_name = obj["kind"].as_str().unwrap_or_default().to_string();
-        let name = obj["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let seed_err = |e: ApiError| TestbedError::Seed {
-            kind: kind_name.clone(),
-            name: name.clone(),
-            message: e.message().to_string(),
-        };
-        let kind = Kind::by_kind(&kind_name)
-            .ok_or_else(|| seed_err(ApiError::bad_request("unknown kind")))?;
-        let namespace = obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let now = jiff::Timestamp::now();
-        let mut body = obj.clone();
-        if let Some(m) = body["metadata"].as_object_mut() {
-            m.remove("resourceVersion");
-        }
-        match store.get(kind, &namespace, &name) {
-            Ok(_) => store
-                .update(kind, &namespace, &name, &body, now)
-                .map(|(o, _)| o),
-            Err(_) => store.create(kind, &namespace, &body, now),
-        }
-        .map_err(seed_err)
-    }
-
-    /// Reads an object from the store (no authorization).
-    pub fn get_object(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
-        let kind = Kind::by_kind(kind)?;
-        self.store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(kind, namespace, name)
-            .ok()
-    }
-
-    /// A kubeconfig (YAML) for the cluster presenting `creds`; with `pin_creds` the AWS keys are
-    /// put into the exec stanza's `env`, otherwise the exec plugin reads them from its environment.
-    pub fn kubeconfig_for(&self, creds: &Creds, pin_creds: bool) -> String {
-        let name = self.cluster_arn.clone();
-        let user = match creds {
-            Creds::Aws(keys) => match bin_path("kubectl-eks_token") {
-                Some(bin) => {
-                    let mut env =
-                        vec![json!({"name": env_vars::AWS_REGION, "value": self.options.region})];
-                    if let Some(endpoint) = self.aws_endpoint() {
-                        env.push(json!({"name": env_vars::AWS_ENDPOINT_URL, "value": endpoint}));
-                    }
-                    if pin_creds {
-                        env.push(json!({"name": env_vars::AWS_ACCESS_KEY_ID, "value": keys.access_key_id}));
-                        env.push(json!({"name": env_vars::AWS_SECRET_ACCESS_KEY, "value": keys.secret_access_key}));
-                        if let Some(t) = &keys.session_token {
-                            env.push(json!({"name": env_vars::AWS_SESSION_TOKEN, "value": t}));
-                        }
-                    }
-                    json!({"exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": bin.display().to_string(),
-                        "args": ["--cluster-name", self.options.cluster_name],
-                        "env": env,
-                        "interactiveMode": "Never",
-                        "provideClusterInfo": false,
-                    }})
-                }
-                None => json!({"token": self.presign(keys)}),
-            },
-            Creds::Token(token) => json!({"token": token}),
-            Creds::Anonymous => json!({}),
-        };
-        let config = json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": name, "cluster": {
-                "server": self.server_url(),
-                "certificate-authority-data": base64::engine::general_purpose::STANDARD.encode(&self.ca_pem),
-            }}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [{"name": name, "user": user}],
-            "preferences": {},
-        });
-        serde_yaml::to_string(&config).unwrap_or_default()
-    }
-
-    /// A presigned EKS token for the keys, made in-process.
-    pub fn presign(&self, keys: &AwsKeys) -> String {
-        presign_token(
-            keys,
-            &self.options.cluster_name,
-            &self.options.region,
-            std::time::SystemTime::now(),
-        )
-    }
-
-    /// Runs real `kubectl` with `args` against this cluster, hermetically: a kubeconfig for
-    /// `creds`, HOME inside the testbed dir, no AWS_* or KUBECONFIG from the caller.
-    pub fn kubectl(&self, creds: &Creds, args: &[&str]) -> Result<Output, TestbedError> {
-        let n = self.kubeconfigs.fetch_add(1, Ordering::Relaxed);
-        let path = self.dir.join(format!("kubeconfig-{n}"));
-        std::fs::write(&path, self.kubeconfig_for(creds, true)).map_err(io_dir(&path))?;
-        let kubectl = std::env::var(env_vars::KUBECTL).unwrap_or_else(|_| "kubectl".into());
-        let mut cmd = Command::new(&kubectl);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.join("home"))
-            .env(env_vars::KUBECONFIG, &path)
-            .args(args);
-        cmd.output().map_err(|source| TestbedError::Run {
-            program: kubectl,
-            source,
-        })
-    }
-}
-
-/// A presigned EKS token (`k8s-aws-v1.` + base64url of the URL) for the keys, made in-process by
-/// `eks_auth::token::presign`.
-pub fn presign_token(
-    keys: &AwsKeys,
-    cluster: &str,
-    region: &str,
-    now: std::time::SystemTime,
-) -> String {
-    // Fails only for a region without a partition; the testbed's regions are real ones.
-    eks_auth::token::presign(keys, cluster, region, now)
-        .map(|t| t.token)
-        .unwrap_or_default()
 }
 
 impl Drop for Testbed {
