@@ -282,16 +282,17 @@ pub enum CacheCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
+    use kubectl_eks_test_support::cli::{assert_consistent, parse, parse_error};
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        assert_consistent::<Cli>();
     }
 
     #[test]
     fn verify_args_debug_hides_the_token() {
-        let cli =
-            Cli::try_parse_from(["k", "verify", "k8s-aws-v1.c2VjcmV0LXNpZ25hdHVyZQ"]).unwrap();
+        let cli: Cli = parse("k verify k8s-aws-v1.c2VjcmV0LXNpZ25hdHVyZQ");
         let debug = format!("{cli:?}");
         assert!(!debug.contains("c2VjcmV0LXNpZ25hdHVyZQ"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
@@ -299,18 +300,10 @@ mod tests {
 
     #[test]
     fn token_flags_parse() {
-        let cli = Cli::try_parse_from([
-            "k",
-            "--cluster-name",
-            "demo",
-            "--region",
-            "eu-west-1",
-            "--role-arn",
-            "arn:aws:iam::1:role/r",
-            "--forward-session-name",
-            "--token-only",
-        ])
-        .unwrap();
+        let cli: Cli = parse(
+            "k --cluster-name demo --region eu-west-1 --role-arn arn:aws:iam::1:role/r \
+             --forward-session-name --token-only",
+        );
         assert!(cli.command.is_none());
         assert_eq!(cli.token.cluster_name.as_deref(), Some("demo"));
         assert_eq!(cli.token.aws.region.as_deref(), Some("eu-west-1"));
@@ -319,30 +312,26 @@ mod tests {
 
     #[test]
     fn cluster_name_required_without_subcommand() {
-        let err = Cli::try_parse_from(["k"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
-        assert!(Cli::try_parse_from(["k", "cache", "clear"]).is_ok());
+        assert_eq!(parse_error::<Cli>("k"), ErrorKind::MissingRequiredArgument);
+        parse::<Cli>("k cache clear");
     }
 
     #[test]
     fn session_name_flags_conflict() {
-        let err = Cli::try_parse_from([
-            "k",
-            "--cluster-name",
-            "c",
-            "--role-arn",
-            "arn:aws:iam::1:role/r",
-            "--session-name",
-            "s",
-            "--forward-session-name",
-        ])
-        .unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert_eq!(
+            parse_error::<Cli>(
+                "k --cluster-name c --role-arn arn:aws:iam::1:role/r --session-name s \
+                 --forward-session-name"
+            ),
+            ErrorKind::ArgumentConflict
+        );
     }
 
     #[test]
     fn resolve_needs_cluster_name() {
-        let err = Cli::try_parse_from(["k", "verify", "-", "--resolve"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(
+            parse_error::<Cli>("k verify - --resolve"),
+            ErrorKind::MissingRequiredArgument
+        );
     }
 }

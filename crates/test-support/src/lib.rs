@@ -1,6 +1,8 @@
 //! What the three plugins' CLI and completion tests share (a dev-dependency only): running a
 //! plugin binary hermetically, and running real kubectl with the completion helper the release
-//! archives ship.
+//! archives ship; in [`cli`], the unit tests of each plugin's clap definitions.
+
+pub mod cli;
 
 #[cfg(unix)]
 use std::ffi::OsString;
