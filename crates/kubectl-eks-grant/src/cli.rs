@@ -276,39 +276,21 @@ pub struct UndoArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
     use eks_auth::cli::OutputFormat;
+    use kubectl_eks_test_support::cli::{assert_consistent, parse};
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        assert_consistent::<Cli>();
     }
 
     #[test]
     fn add_takes_the_contract_flags() {
-        let cli = Cli::try_parse_from([
-            "kubectl-eks_grant",
-            "--context",
-            "prod",
-            "-o",
-            "json",
-            "add",
-            "arn:aws:iam::111122223333:user/bob",
-            "--username",
-            "bob",
-            "--group",
-            "reader",
-            "--group",
-            "dev",
-            "--preset",
-            "view",
-            "--namespace",
-            "a",
-            "--namespace",
-            "b",
-            "--dry-run",
-        ])
-        .unwrap();
+        let cli: Cli = parse(
+            "kubectl-eks_grant --context prod -o json add arn:aws:iam::111122223333:user/bob \
+             --username bob --group reader --group dev --preset view --namespace a --namespace b \
+             --dry-run",
+        );
         assert_eq!(cli.kube.context.as_deref(), Some("prod"));
         assert_eq!(cli.output.output, OutputFormat::Json);
         let Command::Add(add) = cli.command else {
@@ -325,15 +307,7 @@ mod tests {
 
     #[test]
     fn global_flags_go_after_the_subcommand_too() {
-        let cli = Cli::try_parse_from([
-            "kubectl-eks_grant",
-            "list",
-            "-o",
-            "yaml",
-            "--kubeconfig",
-            "/k",
-        ])
-        .unwrap();
+        let cli: Cli = parse("kubectl-eks_grant list -o yaml --kubeconfig /k");
         assert_eq!(cli.output.output, OutputFormat::Yaml);
         assert_eq!(
             cli.kube.kubeconfig.as_deref(),

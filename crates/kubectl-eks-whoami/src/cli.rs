@@ -73,28 +73,19 @@ pub fn completer() -> Completer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
     use eks_auth::cli::OutputFormat;
+    use kubectl_eks_test_support::cli::{assert_consistent, parse, parse_error};
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        assert_consistent::<Cli>();
     }
 
     #[test]
     fn takes_the_contract_flags() {
-        let cli = Cli::try_parse_from([
-            "kubectl-eks_whoami",
-            "--all",
-            "-o",
-            "json",
-            "--context",
-            "prod",
-            "--kubeconfig",
-            "/k",
-            "-n",
-            "team-a",
-        ])
-        .unwrap();
+        let cli: Cli =
+            parse("kubectl-eks_whoami --all -o json --context prod --kubeconfig /k -n team-a");
         assert!(cli.all);
         assert_eq!(cli.output.output, OutputFormat::Json);
         assert_eq!(cli.kube.context.as_deref(), Some("prod"));
@@ -103,7 +94,9 @@ mod tests {
 
     #[test]
     fn namespace_needs_all() {
-        let err = Cli::try_parse_from(["kubectl-eks_whoami", "-n", "x"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(
+            parse_error::<Cli>("kubectl-eks_whoami -n x"),
+            ErrorKind::MissingRequiredArgument
+        );
     }
 }
