@@ -175,6 +175,14 @@ fn shell_quote(s: &str) -> String {
 }
 
 impl Testbed {
+    /// [`Testbed::start`] with the default options but the cluster's authentication mode.
+    pub fn start_in(mode: AuthenticationMode) -> Result<Testbed, TestbedError> {
+        Testbed::start(TestbedOptions {
+            auth_mode: mode,
+            ..TestbedOptions::default()
+        })
+    }
+
     /// Starts the AWS side and the API server, creates the cluster creator and registers the cluster.
     pub fn start(options: TestbedOptions) -> Result<Testbed, TestbedError> {
         let began = Instant::now();

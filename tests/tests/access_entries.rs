@@ -8,7 +8,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use eks_auth::access::AuthenticationMode;
-use eks_testbed::{AwsKeys, Creds, Testbed, TestbedOptions};
+use eks_testbed::{AwsKeys, Creds, Testbed};
 use serde_json::{Value, json};
 
 const VIEW: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
@@ -16,11 +16,7 @@ const EDIT: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 const ACCOUNT: &str = "123456789012";
 
 fn start(mode: AuthenticationMode) -> Testbed {
-    Testbed::start(TestbedOptions {
-        auth_mode: mode,
-        ..TestbedOptions::default()
-    })
-    .expect("the testbed starts")
+    Testbed::start_in(mode).expect("the testbed starts")
 }
 
 fn text(b: &[u8]) -> String {
