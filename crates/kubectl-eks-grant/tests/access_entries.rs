@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use eks_auth::access::AuthenticationMode;
-use eks_testbed::{Creds, Testbed, TestbedOptions};
+use eks_testbed::{Creds, Testbed};
+use kubectl_eks_test_support::{ok, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-eks_grant");
@@ -19,15 +20,7 @@ const VIEW: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 const ADMIN: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 fn start(mode: AuthenticationMode) -> Testbed {
-    Testbed::start(TestbedOptions {
-        auth_mode: mode,
-        ..TestbedOptions::default()
-    })
-    .expect("the testbed starts")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    Testbed::start_in(mode).expect("the testbed starts")
 }
 
 /// eks-grant as the cluster creator: the testbed's env (AWS endpoint, region, keys, KUBECONFIG).
@@ -42,18 +35,6 @@ fn grant(tb: &Testbed, args: &[&str]) -> Output {
         cmd.env(k, v);
     }
     cmd.args(args).output().expect("kubectl-eks_grant runs")
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
 }
 
 #[track_caller]
