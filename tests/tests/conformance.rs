@@ -54,27 +54,19 @@ fn whoami(tb: &Testbed, token: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn set_aws_auth(tb: &Testbed, roles: &str, users: &str) {
-    let mut aws_auth = tb
-        .get_object("ConfigMap", "kube-system", "aws-auth")
-        .unwrap();
-    aws_auth["data"] = json!({"mapRoles": roles, "mapUsers": users});
-    tb.put_object(aws_auth).unwrap();
-}
-
 #[test]
 fn a_roles_uid_and_principal_id_are_the_part_before_the_colon() {
     let tb = start();
     let alice = tb.create_user("alice").unwrap();
     let role = tb.create_role("dev", "/").unwrap();
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         &format!(
             "- rolearn: {}\n  username: dev:{{{{SessionName}}}}\n  groups: [devs]\n",
             role.arn
         ),
         "",
-    );
+    )
+    .unwrap();
     let out = eks_token(
         &tb,
         &alice.keys,
@@ -115,14 +107,14 @@ fn aws_auth_keys_stand_alone_and_anchors_are_read() {
     let token = presign_token(&bob.keys, tb.cluster_name(), "us-east-1", SystemTime::now());
     // mapRoles is not YAML: the authenticator reads no roles from it, and still reads mapUsers,
     // written here with an anchor, an alias and a merge key.
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         "- rolearn: x\n  username: a\n   groups: [x]\n",
         &format!(
             "- &base\n  userarn: arn:aws:iam::123456789012:user/nobody\n  username: bob\n  groups: [readers]\n- <<: *base\n  userarn: {}\n",
             bob.arn
         ),
-    );
+    )
+    .unwrap();
     let review = whoami(&tb, &token);
     assert_eq!(review["status"]["userInfo"]["username"], "bob");
     assert_eq!(
@@ -130,11 +122,11 @@ fn aws_auth_keys_stand_alone_and_anchors_are_read() {
         json!(["readers", "system:authenticated"])
     );
     // A field of the wrong type is skipped, the entry kept: groups `yes` is no list.
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         "",
         &format!("- userarn: {}\n  username: bob\n  groups: yes\n", bob.arn),
-    );
+    )
+    .unwrap();
     let review = whoami(&tb, &token);
     assert_eq!(review["status"]["userInfo"]["username"], "bob");
     assert_eq!(

@@ -83,6 +83,21 @@ impl Testbed {
         .map_err(seed_err)
     }
 
+    /// Sets the `mapRoles` and `mapUsers` of the aws-auth ConfigMap (its only data keys after
+    /// this), creating it if there is none; no authorization. The values are aws-auth's YAML text.
+    pub fn set_aws_auth(&self, map_roles: &str, map_users: &str) -> Result<Value, TestbedError> {
+        let mut aws_auth = self
+            .get_object("ConfigMap", "kube-system", "aws-auth")
+            .unwrap_or_else(|| {
+                json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+                })
+            });
+        aws_auth["data"] = json!({"mapRoles": map_roles, "mapUsers": map_users});
+        self.put_object(aws_auth)
+    }
+
     /// Reads an object from the store (no authorization).
     pub fn get_object(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
         let kind = Kind::by_kind(kind)?;
