@@ -104,15 +104,6 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn set_aws_auth(tb: &Testbed, map_roles: &str, map_users: &str) {
-    tb.put_object(json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
-        "data": {"mapRoles": map_roles, "mapUsers": map_users},
-    }))
-    .unwrap();
-}
-
 fn bind_cluster_role(tb: &Testbed, name: &str, role: &str, group: &str) {
     tb.put_object(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
@@ -178,14 +169,13 @@ fn cluster_creator_is_the_implicit_admin() {
 fn mapped_reader_sees_entry_bindings_and_matrix() {
     let tb = start();
     let reader = tb.create_user("reader").unwrap();
-    set_aws_auth(
-        &tb,
-        "",
+    tb.set_aws_auth("",
         &format!(
             "- userarn: {arn}\n  username: old-reader\n  groups: [nobody]\n- userarn: {arn}\n  username: reader\n  groups:\n  - readers\n",
             arn = reader.arn
         ),
-    );
+    )
+.unwrap();
     bind_cluster_role(&tb, "readers-view", "view", "readers");
     let kc = kubeconfig(&tb, &reader.keys, &[], "reader");
 
@@ -258,14 +248,14 @@ fn assumed_role_shows_session_and_infers_without_aws_auth() {
     let tb = start();
     let alice = tb.create_user("alice").unwrap();
     let role = tb.create_role("dev", "/").unwrap();
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         &format!(
             "- rolearn: {}\n  username: dev:{{{{SessionName}}}}\n  groups: [devs]\n",
             role.arn
         ),
         "",
-    );
+    )
+    .unwrap();
     let kc = kubeconfig(
         &tb,
         &alice.keys,
@@ -339,14 +329,14 @@ fn role_mapped_with_a_path_is_diagnosed_as_such() {
     let role = tb.create_role("deploy", "/team/").unwrap();
     assert_eq!(role.arn, format!("arn:aws:iam::{ACCOUNT}:role/team/deploy"));
     // what people write: the role ARN as IAM shows it, path included
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         &format!(
             "- rolearn: {}\n  username: deployer\n  groups: [deployers]\n",
             role.arn
         ),
         "",
-    );
+    )
+    .unwrap();
     let kc = kubeconfig(&tb, &bob.keys, &["--role-arn", &role.arn], "bob");
     let v = json_run(&tb, &kc, &["-o", "json"], 2);
     assert_eq!(
@@ -581,14 +571,14 @@ fn api_mode_access_entry_and_view_policy_are_the_source_and_fill_the_matrix() {
 fn api_and_config_map_access_entry_wins_over_aws_auth() {
     let tb = start_in(eks_auth::access::AuthenticationMode::ApiAndConfigMap);
     let both = tb.create_user("both").unwrap();
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         "",
         &format!(
             "- userarn: {}\n  username: from-aws-auth\n  groups: [cm-readers]\n",
             both.arn
         ),
-    );
+    )
+    .unwrap();
     view_entry(&tb, &both.arn, &both.keys);
     let kc = kubeconfig(&tb, &both.keys, &[], "both");
     let v = json_run(&tb, &kc, &["-o", "json"], 0);
@@ -616,14 +606,14 @@ fn api_mode_401_says_there_is_no_access_entry_with_the_grant_line() {
     let tb = start_in(eks_auth::access::AuthenticationMode::Api);
     let mallory = tb.create_user("mallory").unwrap();
     // aws-auth names mallory, which API mode ignores.
-    set_aws_auth(
-        &tb,
+    tb.set_aws_auth(
         "",
         &format!(
             "- userarn: {}\n  username: mallory\n  groups: [readers]\n",
             mallory.arn
         ),
-    );
+    )
+    .unwrap();
     let kc = kubeconfig(&tb, &mallory.keys, &[], "mallory");
     let v = json_run(&tb, &kc, &["-o", "json"], 2);
     assert_eq!(v["kubernetes"]["status"], "unauthenticated");
