@@ -1,4 +1,5 @@
-//! Principal ARNs: parse, print, canonicalise, and the partition a region belongs to.
+//! Principal ARNs: parse, print, canonicalise. Partitions (which a principal may name, the one a
+//! region belongs to) are in `partition`, EKS cluster ARNs in `cluster`.
 //!
 //! The principals EKS authenticates are the ones `sts:GetCallerIdentity` can return and the ones
 //! an aws-auth ConfigMap maps (aws-iam-authenticator, `pkg/arn/arn.go`, `Canonicalize`):
@@ -19,6 +20,12 @@
 
 use std::fmt;
 use std::str::FromStr;
+
+mod cluster;
+mod partition;
+
+pub use cluster::{ClusterArn, is_cluster_name};
+pub use partition::{PARTITIONS, dns_suffix, dual_stack_dns_suffix, partition_for_region};
 
 /// What kind of principal an ARN names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,96 +134,6 @@ pub enum ArnError {
     InvalidSession { input: String, session: String },
     #[error("federated-user ARN `{input}` has a path; expected `federated-user/NAME`")]
     FederatedUserPath { input: String },
-}
-
-/// Every partition a principal ARN may name. aws-iam-authenticator (`pkg/endpoints`) knows the
-/// first seven; `aws-eusc` (AWS European Sovereign Cloud) is in the AWS SDKs' partition data.
-pub const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
-
-/// The DNS suffix of a partition's regional endpoints (`dnsSuffix` in the AWS SDKs' partition
-/// data, e.g. aws-sdk-sts `endpoint_lib.rs`; the same suffixes as aws-iam-authenticator
-/// `pkg/endpoints/partitions.go`).
-pub fn dns_suffix(partition: &str) -> Option<&'static str> {
-    Some(match partition {
-        "aws" | "aws-us-gov" => "amazonaws.com",
-        "aws-cn" => "amazonaws.com.cn",
-        "aws-iso" => "c2s.ic.gov",
-        "aws-iso-b" => "sc2s.sgov.gov",
-        "aws-iso-e" => "cloud.adc-e.uk",
-        "aws-iso-f" => "csp.hci.ic.gov",
-        "aws-eusc" => "amazonaws.eu",
-        _ => return None,
-    })
-}
-
-/// The DNS suffix of a partition's dual-stack (IPv6) endpoints (`dualStackDnsSuffix` in the AWS
-/// SDKs' partition data).
-pub fn dual_stack_dns_suffix(partition: &str) -> Option<&'static str> {
-    Some(match partition {
-        "aws" | "aws-us-gov" => "api.aws",
-        "aws-cn" => "api.amazonwebservices.com.cn",
-        "aws-iso" => "api.aws.ic.gov",
-        "aws-iso-b" => "api.aws.scloud",
-        "aws-iso-e" => "api.cloud-aws.adc-e.uk",
-        "aws-iso-f" => "api.aws.hci.ic.gov",
-        "aws-eusc" => "api.amazonwebservices.eu",
-        _ => return None,
-    })
-}
-
-/// The partition a region belongs to, by the `regionRegex` of each partition in the AWS SDKs'
-/// partition data (aws-sdk-sts `endpoint_lib.rs`):
-///
-/// | partition    | regions                                           |
-/// |--------------|---------------------------------------------------|
-/// | `aws`        | `(us\|eu\|ap\|sa\|ca\|me\|af\|il\|mx)-WORD-DIGITS` |
-/// | `aws-cn`     | `cn-WORD-DIGITS`                                  |
-/// | `aws-us-gov` | `us-gov-WORD-DIGITS`                              |
-/// | `aws-iso`    | `us-iso-WORD-DIGITS`                              |
-/// | `aws-iso-b`  | `us-isob-WORD-DIGITS`                             |
-/// | `aws-iso-e`  | `eu-isoe-WORD-DIGITS`                             |
-/// | `aws-iso-f`  | `us-isof-WORD-DIGITS`                             |
-/// | `aws-eusc`   | `eusc-de-WORD-DIGITS`                             |
-///
-/// Regions of a known shape that do not exist yet (`us-north-9`) map to their partition, as in
-/// the SDKs. Unlike the SDKs this does not fall back to `aws` for anything else, and it only
-/// accepts lower-case ASCII letters and digits in the words (the SDK's `\w` also allows
-/// upper case and `_`, which are never in a region name nor valid in its host names). The
-/// `aws-global`-style pseudo regions are not regions and give `None`.
-pub fn partition_for_region(region: &str) -> Option<&'static str> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let word = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match parts.as_slice() {
-        [area, middle, number] if word(middle) && digits(number) => match *area {
-            "us" | "eu" | "ap" | "sa" | "ca" | "me" | "af" | "il" | "mx" => Some("aws"),
-            "cn" => Some("aws-cn"),
-            _ => None,
-        },
-        [area, kind, middle, number] if word(middle) && digits(number) => match (*area, *kind) {
-            ("us", "gov") => Some("aws-us-gov"),
-            ("us", "iso") => Some("aws-iso"),
-            ("us", "isob") => Some("aws-iso-b"),
-            ("eu", "isoe") => Some("aws-iso-e"),
-            ("us", "isof") => Some("aws-iso-f"),
-            ("eusc", "de") => Some("aws-eusc"),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// IAM user and role names, STS session names and federated-user names: `[\w+=,.@-]`, at most
@@ -474,111 +391,6 @@ impl Arn {
             path: "/".to_owned(),
             ..self.clone()
         }
-    }
-}
-
-/// An EKS cluster ARN, `arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME` (the resource format in
-/// the EKS API reference, `Cluster.arn`). `aws eks update-kubeconfig` and `kubectl eks-token
-/// update-kubeconfig` name a kubeconfig's cluster, user and context after it, which is how the
-/// plugins learn a cluster's account without AWS credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterArn {
-    partition: String,
-    region: String,
-    account: String,
-    name: String,
-}
-
-impl ClusterArn {
-    /// Parses an EKS cluster ARN; `None` for anything else (a kubeconfig cluster entry may be
-    /// named anything).
-    pub fn parse(input: &str) -> Option<ClusterArn> {
-        let mut parts = input.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some("eks"),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
-        else {
-            return None;
-        };
-        let name = resource.strip_prefix("cluster/")?;
-        let valid = PARTITIONS.contains(&partition)
-            && partition_for_region(region) == Some(partition)
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && is_cluster_name(name);
-        valid.then(|| ClusterArn {
-            partition: partition.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            name: name.to_owned(),
-        })
-    }
-
-    pub fn partition(&self) -> &str {
-        &self.partition
-    }
-
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-/// As eks-whoami's JSON shows it: the ARN and its parts.
-impl serde::Serialize for ClusterArn {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("ClusterArn", 5)?;
-        s.serialize_field("arn", &self.to_string())?;
-        s.serialize_field("partition", &self.partition)?;
-        s.serialize_field("region", &self.region)?;
-        s.serialize_field("account", &self.account)?;
-        s.serialize_field("name", &self.name)?;
-        s.end()
-    }
-}
-
-/// An EKS cluster name: 1-100 letters, digits, `-` and `_`, starting with a letter or digit
-/// (EKS CreateCluster API reference: "The name can contain only alphanumeric characters
-/// (case-sensitive), hyphens, and underscores. It must start with an alphanumeric character and
-/// can't be longer than 100 characters.").
-pub fn is_cluster_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 100
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-impl fmt::Display for ClusterArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ClusterArn {
-            partition,
-            region,
-            account,
-            name,
-        } = self;
-        write!(f, "arn:{partition}:eks:{region}:{account}:cluster/{name}")
     }
 }
 
