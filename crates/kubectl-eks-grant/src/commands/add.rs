@@ -9,7 +9,7 @@ use eks_auth::kube::{Cluster, fetch_caller};
 use eks_auth::rbac::{Preset, RbacObjects, preset};
 
 use super::{caller_arn, partly_done};
-use crate::backend::Backend;
+use crate::backend::AwsAuthStore;
 use crate::output::{emit, note, write_stdout};
 use crate::plan::PlanError;
 use crate::rbac_io::{self, ObjectChange};
@@ -46,19 +46,14 @@ fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Preset)>> {
 
 pub async fn run(
     cluster: &Cluster,
-    backend: &Backend,
+    store: &AwsAuthStore,
     format: OutputFormat,
     grant: Grant,
 ) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
     let mut notes = grant.notes.clone();
-    // A store that realises the preset itself (an access policy) needs no RBAC objects.
-    let rbac = if backend.realises_preset(&grant) {
-        None
-    } else {
-        preset_objects(&grant)?
-    };
+    let rbac = preset_objects(&grant)?;
     if grant.groups.is_empty() {
         notes.push(
             "no --group: the identity authenticates but gets only what system:authenticated may do"
@@ -71,7 +66,7 @@ pub async fn run(
         .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
     rbac_io::check_namespaces(client, &grant.namespaces, ctx).await?;
-    let plan = backend.plan_add(&grant, me.as_ref()).await?;
+    let plan = store.plan_add(&grant, me.as_ref()).await?;
     notes.extend(plan.notes.iter().cloned());
 
     // What the RBAC objects would become (read only), for the shared-group check and --dry-run.
@@ -81,7 +76,7 @@ pub async fn run(
         planned = rbac_io::apply(client, objects, true).await?;
         let new_bindings = rbac_plan::new_bindings(objects, &planned.changes);
         let shared = shared_group::shared_groups(
-            |group| backend.other_holders(&plan, group, &grant),
+            |group| plan.other_holders(group, &grant),
             &grant,
             preset,
             &new_bindings,
@@ -130,7 +125,7 @@ pub async fn run(
         }
     }
 
-    let written = backend
+    let written = store
         .write_add(plan, &grant, me.as_ref(), &caller.username, journal)
         .await
         .map_err(|err| {
@@ -159,7 +154,7 @@ pub async fn run(
         })?;
     notes.extend(written.notes);
     let report = AddReport {
-        store: backend.name(),
+        store: "aws-auth",
         arn: grant.principal.to_string(),
         given: grant.given.clone(),
         section: grant.section,

@@ -7,14 +7,14 @@ use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{Cluster, fetch_caller};
 
 use super::{caller_arn, partly_done};
-use crate::backend::Backend;
+use crate::backend::AwsAuthStore;
 use crate::output::{emit, note, write_stdout};
 use crate::rbac_io;
 use crate::report::UndoReport;
 
 pub async fn run(
     cluster: &Cluster,
-    backend: &Backend,
+    store: &AwsAuthStore,
     format: OutputFormat,
     dry_run: bool,
     force: bool,
@@ -25,7 +25,7 @@ pub async fn run(
         .await
         .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
-    let plan = backend.plan_undo(me.as_ref(), force).await?;
+    let plan = store.plan_undo(me.as_ref(), force).await?;
     let target = plan.target;
     let change = plan.change.clone();
     let journal = plan.journal.clone();
@@ -45,7 +45,7 @@ pub async fn run(
         write_stdout(&out)?;
         return Ok(());
     }
-    let written = backend
+    let written = store
         .write_undo(plan, &caller.username, planned.journal)
         .await?;
     let rbac = rbac_io::revert(client, &journal, false)
