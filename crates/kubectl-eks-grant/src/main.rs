@@ -55,7 +55,7 @@ enum Req {
     /// What both stores answer through the seam.
     List,
     Check(Check),
-    Write(Write),
+    Write(Box<Write>),
     Migrate(eks_auth::access::AuthenticationMode, bool),
 }
 
@@ -68,14 +68,14 @@ fn run(cli: Cli) -> Result<()> {
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
             return Ok(());
         }
-        Command::Add(a) => Req::Write(Write::Add(Grant::from_args(a.clone())?, a)),
-        Command::Revoke(r) => Req::Write(Write::Revoke(Revoke::from_args(r.clone())?, r)),
+        Command::Add(a) => Req::Write(Box::new(Write::Add(Grant::from_args(a.clone())?, a))),
+        Command::Revoke(r) => Req::Write(Box::new(Write::Revoke(Revoke::from_args(r.clone())?, r))),
         Command::List => Req::List,
         Command::Check(c) => Req::Check(Check::from_args(c)?),
-        Command::Undo(u) => Req::Write(Write::Undo {
+        Command::Undo(u) => Req::Write(Box::new(Write::Undo {
             dry_run: u.dry_run,
             force: u.force,
-        }),
+        })),
         Command::Migrate(m) => Req::Migrate(m.to, m.dry_run),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -98,7 +98,7 @@ fn run(cli: Cli) -> Result<()> {
                 let backend = Backend::select(&cluster, &cli.store).await?;
                 return commands::check::run(&cluster, &backend, format, &c).await;
             }
-            Req::Write(w) => w,
+            Req::Write(w) => *w,
         };
         match Backend::select(&cluster, &cli.store).await? {
             // On aws-auth, the writing commands take the store itself.
