@@ -20,8 +20,8 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{ObjectMeta, PostParams};
 use serde::{Deserialize, Serialize};
 
+use super::calls::Call;
 use super::eks_api::Eks;
-use super::plan::Call;
 use crate::store::Target;
 
 pub const NAMESPACE: &str = "kube-system";

@@ -6,7 +6,9 @@
 //! part-way says which calls were made; running the same command again finishes the job (the
 //! plan starts from what EKS holds, so nothing is done twice).
 
+pub mod calls;
 pub mod eks_api;
+pub mod guard;
 pub mod journal;
 pub mod plan;
 
@@ -21,7 +23,8 @@ use serde::Serialize;
 use crate::cli::{AddArgs, RevokeArgs};
 use crate::output::{emit, note};
 use crate::store::Target;
-use plan::{Call, EntryGrant, EntryRevoke};
+use calls::Call;
+use plan::{EntryGrant, EntryRevoke};
 
 /// What an `add` or `revoke` did (or would do).
 #[derive(Debug, Serialize)]
@@ -270,9 +273,9 @@ pub async fn revoke(
     let mut notes = Vec::new();
     if !calls.is_empty() {
         let (before, aws_auth) = guard_inputs(cluster, target).await?;
-        let after = plan::apply_calls(&before, &calls);
+        let after = calls::apply_calls(&before, &calls);
         let me = caller(target).await;
-        let risks = plan::lockout_risks(
+        let risks = guard::lockout_risks(
             target.mode(),
             &before,
             &after,
