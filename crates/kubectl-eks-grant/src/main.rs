@@ -83,12 +83,10 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let kubeconfig = cli.kube.kubeconfig.as_deref();
         let cluster = connect_with(&cli.kube.target()).await?;
         let write = match req {
             Req::Migrate(to, dry_run) => {
-                return migrate::migrate(&cluster, &cli.store, kubeconfig, format, to, dry_run)
-                    .await;
+                return migrate::migrate(&cluster, &cli.store, format, to, dry_run).await;
             }
             Req::List => {
                 let backend = Backend::select(&cluster, &cli.store).await?;
@@ -119,9 +117,7 @@ fn run(cli: Cli) -> Result<()> {
             // the lockout guard, the undo journal). The backend's EKS client and DescribeCluster
             // answer are passed on, not asked again.
             Backend::AccessEntries(entries) => {
-                let target =
-                    store::connect_eks(&cli.store, &cluster, kubeconfig, Some(entries.eks()))
-                        .await?;
+                let target = store::connect_eks(&cli.store, &cluster, Some(entries.eks())).await?;
                 match write {
                     Write::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
                     Write::Revoke(_, r) => {

@@ -32,6 +32,11 @@ fn text(b: &[u8]) -> String {
 
 /// eks-grant as the cluster creator: the testbed's env (AWS endpoint, region, keys, KUBECONFIG).
 fn grant(tb: &Testbed, args: &[&str]) -> Output {
+    grant_with(tb, &[], args)
+}
+
+/// [`grant`] with some of the environment replaced.
+fn grant_with(tb: &Testbed, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -39,6 +44,9 @@ fn grant(tb: &Testbed, args: &[&str]) -> Output {
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     for (k, v) in tb.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.args(args).output().expect("kubectl-eks_grant runs")
@@ -544,4 +552,100 @@ fn auto_without_aws_credentials_names_the_problem_and_the_way_out() {
     let err = fails(&out);
     assert!(err.contains("no credentials found"), "{err}");
     assert!(err.contains("--backend aws-auth"), "{err}");
+}
+
+/// The EKS calls the stand-in received for the testbed's cluster since the last call, by
+/// operation.
+fn eks_calls(tb: &Testbed) -> Value {
+    tb.aws_admin(
+        "/_testbed/eks/calls",
+        &serde_json::json!({"cluster": tb.cluster_name(), "reset": true}),
+    )
+    .unwrap()["calls"]
+        .clone()
+}
+
+#[test]
+fn the_exec_stanza_names_the_cluster_and_each_command_asks_describe_cluster_at_most_once() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    if tb.kubeconfig_uses_static_token() {
+        eprintln!("skipped: kubectl-eks_token is not built, so no kubeconfig has an exec stanza");
+        return;
+    }
+    let bob = tb.create_user("bob").unwrap();
+    // A context named `dev` (as a hand-written kubeconfig names it): only the user's exec
+    // stanza (`kubectl-eks_token --cluster-name testbed`, env AWS_REGION) says which cluster.
+    let creator = tb.creator().unwrap().keys.clone();
+    let kubeconfig = tb
+        .kubeconfig_for(&Creds::Aws(creator), false)
+        .replace(tb.cluster_arn(), "dev");
+    assert!(!kubeconfig.contains("arn:aws:eks"), "{kubeconfig}");
+    let path = tb.dir().join("kubeconfig-dev");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let path = path.display().to_string();
+    // Neither the shell's region nor a cluster name from the environment: the stanza's own.
+    let env = [
+        ("KUBECONFIG", path.as_str()),
+        ("AWS_REGION", ""),
+        ("AWS_DEFAULT_REGION", ""),
+    ];
+    eks_calls(&tb);
+    let out = grant_with(&tb, &env, &["list"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr)
+            .contains("using access entries: cluster `testbed` is in API_AND_CONFIG_MAP mode"),
+        "{}",
+        text(&out.stderr)
+    );
+    let commands: &[&[&str]] = &[
+        &["list"],
+        &["add", &bob.arn, "--preset", "view", "--dry-run"],
+        &["add", &bob.arn, "--preset", "view"],
+        &["check", &bob.arn],
+        &["revoke", &bob.arn],
+        &["undo"],
+        &["--backend", "access-entries", "list"],
+        &[
+            "--backend",
+            "access-entries",
+            "add",
+            &bob.arn,
+            "--preset",
+            "edit",
+        ],
+        &["migrate", "--to", "API", "--dry-run"],
+    ];
+    eks_calls(&tb);
+    for args in commands {
+        let out = grant_with(&tb, &env, args);
+        // `migrate --to API` refuses while aws-auth still lets someone in: still one question.
+        if args[0] != "migrate" {
+            ok(&out);
+        }
+        let calls = eks_calls(&tb);
+        let described = calls["DescribeCluster"].as_u64().unwrap_or(0);
+        // One: the mode is needed (auto, or access entries' list and writes), and asked once.
+        assert_eq!(
+            described,
+            1,
+            "`kubectl eks-grant {}` asked DescribeCluster {described} times (calls: {calls})\nstderr:\n{}",
+            args.join(" "),
+            text(&out.stderr)
+        );
+    }
+    // `--backend aws-auth` asks EKS nothing.
+    ok(&grant_with(
+        &tb,
+        &env,
+        &[
+            "--backend",
+            "aws-auth",
+            "add",
+            &bob.arn,
+            "--group",
+            "readers",
+        ],
+    ));
+    assert_eq!(eks_calls(&tb), serde_json::json!({}));
 }

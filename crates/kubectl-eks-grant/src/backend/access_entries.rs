@@ -6,6 +6,7 @@
 use anyhow::Result;
 use eks_auth::access::{self, AccessEntry, AccessScope, AuthenticationMode};
 use eks_auth::arn::Arn;
+use eks_auth::aws::AwsContext;
 use eks_auth::aws_auth::AwsAuth;
 use eks_auth::eks::{AccessConfig, EksClient, EksError};
 use eks_auth::kube::Cluster;
@@ -32,6 +33,7 @@ pub fn eks_error(err: EksError) -> anyhow::Error {
 /// The access entries of one EKS cluster.
 #[derive(Debug, Clone)]
 pub struct AccessEntriesStore {
+    aws: AwsContext,
     eks: EksClient,
     /// DescribeCluster's answer, when `Backend::select` read it (`--backend auto`): passed on,
     /// not asked again.
@@ -42,11 +44,13 @@ pub struct AccessEntriesStore {
 
 impl AccessEntriesStore {
     pub fn new(
+        aws: AwsContext,
         eks: EksClient,
         config: Option<AccessConfig>,
         cluster: &Cluster,
     ) -> AccessEntriesStore {
         AccessEntriesStore {
+            aws,
             eks,
             config,
             aws_auth: AwsAuthStore::new(cluster),
@@ -61,9 +65,10 @@ impl AccessEntriesStore {
             .await
     }
 
-    /// The EKS client, and DescribeCluster's answer when `Backend::select` read it.
-    pub fn eks(&self) -> (&EksClient, Option<&AccessConfig>) {
-        (&self.eks, self.config.as_ref())
+    /// The AWS configuration, the EKS client, and DescribeCluster's answer when
+    /// `Backend::select` read it.
+    pub fn eks(&self) -> crate::store::Known<'_> {
+        (&self.aws, &self.eks, self.config.as_ref())
     }
 
     /// Both stores, each row with its effect under the cluster's mode (issue 11): an access

@@ -12,6 +12,7 @@ mod access_entries;
 mod aws_auth;
 
 use anyhow::{Context, Result, bail};
+use eks_auth::aws::AwsContext;
 use eks_auth::eks::EksClient;
 use eks_auth::kube::Cluster;
 use eks_auth::mapping::Identity;
@@ -24,6 +25,10 @@ use crate::report::ListEntry;
 
 /// The store of mappings eks-grant writes.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one Backend per run, never in a collection: boxing buys nothing"
+)]
 pub enum Backend {
     /// The `kube-system/aws-auth` ConfigMap, with its history ring for `undo`.
     AwsAuth(AwsAuthStore),
@@ -51,53 +56,44 @@ pub struct Mapping {
     pub groups: Vec<String>,
 }
 
-/// The EKS client of the cluster: its name and region from `--cluster-name`/`--region`, else
-/// from the context's cluster ARN (as `update-kubeconfig` names it); `None` when no name is
-/// known. The AWS identity is the AWS environment's, or `--profile`'s.
-async fn eks_client(cluster: &Cluster, args: &StoreArgs) -> Result<Option<EksClient>> {
-    let from_arn = cluster.cluster_arn.as_ref();
-    let Some(name) = args
-        .cluster_name
-        .clone()
-        .or_else(|| from_arn.map(|a| a.name().to_owned()))
-    else {
+/// The AWS configuration and EKS client of the cluster, as [`crate::store::eks_cluster`] finds
+/// it (the flags, else the context's cluster ARN or exec stanza); `None` when nothing names it.
+async fn eks_client(
+    cluster: &Cluster,
+    args: &StoreArgs,
+) -> Result<Option<(AwsContext, EksClient)>> {
+    let Some((name, options)) = crate::store::eks_cluster(args, cluster) else {
         return Ok(None);
     };
-    let region = args
-        .region
-        .clone()
-        .or_else(|| from_arn.map(|a| a.region().to_owned()));
-    let aws = eks_auth::aws::load_context(&eks_auth::aws::AwsOptions {
-        profile: args.profile.clone(),
-        region,
-    })
-    .await
-    .context("loading the AWS configuration for the EKS calls")?;
-    Ok(Some(aws.eks_client(&name)))
+    let aws = eks_auth::aws::load_context(&options)
+        .await
+        .context("loading the AWS configuration for the EKS calls")?;
+    let eks = aws.eks_client(&name);
+    Ok(Some((aws, eks)))
 }
 
 impl Backend {
-    /// The backend `--backend` asks for. `auto` is aws-auth until eks-grant reads the cluster's
-    /// authentication mode (issue 11); `access-entries` needs the EKS cluster's name and region:
-    /// the flags, else the context's cluster ARN (as `update-kubeconfig` names it).
+    /// The backend `--backend` asks for: `aws-auth` and `access-entries` as asked (the latter
+    /// needs the EKS cluster's name: the flags, else the context's cluster ARN or exec stanza);
+    /// `auto` reads the cluster's authentication mode with DescribeCluster.
     pub async fn select(cluster: &Cluster, args: &StoreArgs) -> Result<Backend> {
         match args.backend {
             BackendChoice::AwsAuth => Ok(Backend::AwsAuth(AwsAuthStore::new(cluster))),
             BackendChoice::AccessEntries => {
-                let Some(eks) = eks_client(cluster, args).await? else {
+                let Some((aws, eks)) = eks_client(cluster, args).await? else {
                     bail!(
-                        "--backend access-entries needs the EKS cluster's name, and context `{}` does not name its cluster by its EKS ARN\n\nhint: pass --cluster-name NAME (and --region R)",
+                        "--backend access-entries needs the EKS cluster's name, and context `{}` names none (no EKS cluster ARN, no exec stanza of kubectl-eks_token, `aws eks get-token` or aws-iam-authenticator)\n\nhint: pass --cluster-name NAME (and --region R)",
                         cluster.context
                     );
                 };
                 Ok(Backend::AccessEntries(AccessEntriesStore::new(
-                    eks, None, cluster,
+                    aws, eks, None, cluster,
                 )))
             }
             BackendChoice::Auto => {
-                let Some(eks) = eks_client(cluster, args).await? else {
+                let Some((aws, eks)) = eks_client(cluster, args).await? else {
                     crate::output::note(&format!(
-                        "using aws-auth: context `{}` does not name an EKS cluster (no cluster ARN, no --cluster-name), so its authentication mode cannot be read",
+                        "using aws-auth: context `{}` does not name an EKS cluster (no cluster ARN, no EKS exec stanza, no --cluster-name), so its authentication mode cannot be read",
                         cluster.context
                     ));
                     return Ok(Backend::AwsAuth(AwsAuthStore::new(cluster)));
@@ -122,7 +118,7 @@ impl Backend {
                         eks.cluster()
                     ));
                     Ok(Backend::AccessEntries(AccessEntriesStore::new(
-                        eks, config, cluster,
+                        aws, eks, config, cluster,
                     )))
                 } else {
                     crate::output::note(&format!(
