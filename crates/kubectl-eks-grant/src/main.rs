@@ -123,9 +123,20 @@ fn run(cli: Cli) -> Result<()> {
                     Write::Revoke(_, r) => {
                         access_entries::revoke(&cluster, &target, format, &r).await
                     }
+                    // The later change of either store; aws-auth only when the mode reads it
+                    // and `--backend access-entries` did not limit undo to access entries.
                     Write::Undo { dry_run, force } => {
-                        access_entries::journal::undo(&cluster, &target, format, dry_run, force)
-                            .await
+                        let with_aws_auth = cli.store.backend == cli::BackendChoice::Auto
+                            && target.mode().uses_aws_auth();
+                        commands::undo::run_either(
+                            &cluster,
+                            &target,
+                            with_aws_auth,
+                            format,
+                            dry_run,
+                            force,
+                        )
+                        .await
                     }
                 }
             }

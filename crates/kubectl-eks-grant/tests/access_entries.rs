@@ -649,3 +649,203 @@ fn the_exec_stanza_names_the_cluster_and_each_command_asks_describe_cluster_at_m
     ));
     assert_eq!(eks_calls(&tb), serde_json::json!({}));
 }
+
+/// The ClusterRoleBinding eks-grant makes for a preset's default group, if it exists.
+fn binding(tb: &Testbed, name: &str) -> Option<Value> {
+    tb.get_object("ClusterRoleBinding", "", name)
+}
+
+#[test]
+fn cluster_reader_no_secrets_on_access_entries_is_a_group_and_our_rbac_and_revoke_and_undo_take_both()
+ {
+    let tb = start(AuthenticationMode::Api);
+    let bob = tb.create_user("bob").unwrap();
+    tb.put_object(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "kube-system"}, "data": {"a": "b"}}))
+        .unwrap();
+    let group = "eks-grant:cluster-reader-no-secrets";
+
+    // Dry run: the entry's call and the RBAC objects that would be made; nothing written.
+    let out = grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "--dry-run",
+        ],
+    );
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(&format!("--kubernetes-groups {group}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("RBAC ClusterRoleBinding/{group} would be created")),
+        "{stdout}"
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, group).is_none(), "a dry run writes nothing");
+
+    let report: Value = serde_json::from_str(&ok(&grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "-o",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(report["result"], "created");
+    assert_eq!(
+        report["rbac"],
+        serde_json::json!([
+            format!("ClusterRole/{group} created"),
+            format!("ClusterRoleBinding/{group} created")
+        ])
+    );
+    // No AWS-managed policy: the entry carries the group, and our binding gives it the role.
+    let e = entry_of(&tb, &bob.arn).expect("bob's entry");
+    assert_eq!(e["kubernetesGroups"], serde_json::json!([group]));
+    assert_eq!(e["policies"], serde_json::json!([]));
+    let b = binding(&tb, group).expect("the binding");
+    assert_eq!(b["roleRef"]["name"], group);
+    assert_eq!(b["subjects"][0]["kind"], "Group");
+    assert_eq!(b["subjects"][0]["name"], group);
+
+    // bob, with real kubectl: configmaps in every namespace, no secrets.
+    let bob_creds = Creds::from(&bob);
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("settings"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The stand-in serves no Secrets; the API server's authorizer answers for them.
+    for (verb, resource, allowed) in [
+        ("list", "configmaps", "yes"),
+        ("get", "secrets", "no"),
+        ("list", "secrets", "no"),
+        ("create", "configmaps", "no"),
+    ] {
+        let out = tb
+            .kubectl(
+                &bob_creds,
+                &["auth", "can-i", verb, resource, "--all-namespaces"],
+            )
+            .unwrap();
+        assert_eq!(
+            text(&out.stdout).trim(),
+            allowed,
+            "{verb} {resource}: {}",
+            text(&out.stderr)
+        );
+    }
+
+    // The same add again changes nothing.
+    let report: Value = serde_json::from_str(&ok(&grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "-o",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(report["result"], "unchanged");
+
+    // revoke takes the entry and the binding nobody needs any more.
+    let report: Value =
+        serde_json::from_str(&ok(&grant(&tb, &["revoke", &bob.arn, "-o", "json"]))).unwrap();
+    assert_eq!(report["result"], "deleted");
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(
+        binding(&tb, group).is_none(),
+        "the binding went with the entry"
+    );
+    assert!(tb.get_object("ClusterRole", "", group).is_none());
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        !o.status.success()
+    });
+    assert!(!out.status.success(), "bob is out again");
+
+    // undo brings both back, as revoke found them; undo again takes the grant back.
+    let stdout = ok(&grant(&tb, &["undo"]));
+    assert!(stdout.contains("`revoke`"), "{stdout}");
+    assert_eq!(
+        entry_of(&tb, &bob.arn).expect("the entry is back")["kubernetesGroups"],
+        serde_json::json!([group])
+    );
+    assert!(binding(&tb, group).is_some(), "the binding is back");
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = ok(&grant(&tb, &["undo"]));
+    assert!(stdout.contains("`add`"), "{stdout}");
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, group).is_none());
+}
+
+#[test]
+fn undo_reverts_the_later_change_of_either_store() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    let carol = tb.create_user("carol").unwrap();
+    let bob = tb.create_user("bob").unwrap();
+    // First an aws-auth change, then an access-entry change.
+    ok(&grant(
+        &tb,
+        &[
+            "--backend",
+            "aws-auth",
+            "add",
+            &carol.arn,
+            "--group",
+            "readers",
+        ],
+    ));
+    ok(&grant(
+        &tb,
+        &["add", &bob.arn, "--policy", "AmazonEKSViewPolicy"],
+    ));
+    let has_carol = |tb: &Testbed| {
+        aws_auth(tb)["mapUsers"]
+            .as_str()
+            .is_some_and(|m| m.contains(&carol.arn))
+    };
+    assert!(has_carol(&tb));
+    assert!(entry_of(&tb, &bob.arn).is_some());
+
+    // The first undo takes the later one: bob's entry; aws-auth stays.
+    let out = grant(&tb, &["undo"]);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(&format!("`add` of `{}`", bob.arn)),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("which the next `undo` reverts"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(has_carol(&tb));
+
+    // The second takes the aws-auth one.
+    ok(&grant(&tb, &["undo"]));
+    assert!(!has_carol(&tb), "{}", aws_auth(&tb));
+    assert!(entry_of(&tb, &bob.arn).is_none());
+
+    // `--backend access-entries` limits undo to access entries: nothing left there.
+    let err = fails(&grant(&tb, &["--backend", "access-entries", "undo"]));
+    assert!(err.contains("nothing to undo"), "{err}");
+}

@@ -54,10 +54,8 @@ pub enum EntryRequestError {
         "unknown preset `{0}`\n\nhint: `kubectl eks-grant presets` lists them; `--policy NAME` associates any AWS-managed access policy"
     )]
     UnknownPreset(String),
-    #[error(
-        "preset `{0}` has no AWS-managed access policy and is not available on access entries yet\n\nhint: use `--preset cluster-reader` (AmazonEKSAdminViewPolicy) or `--policy AmazonEKSViewPolicy`, or `--backend aws-auth` on a cluster that still reads aws-auth"
-    )]
-    PresetWithoutPolicy(String),
+    #[error("{0}")]
+    Preset(eks_auth::rbac::PresetError),
     #[error(
         "unknown access policy `{0}`\n\nhint: give a policy name such as `AmazonEKSViewPolicy` or its ARN; `aws eks list-access-policies` lists them"
     )]
@@ -66,7 +64,9 @@ pub enum EntryRequestError {
         "namespace `{0}` is not a namespace name or pattern (lower-case letters, digits, `-` and `*` wildcards, at most 63)"
     )]
     InvalidNamespace(String),
-    #[error("--namespace needs --preset or --policy: it scopes their access policies")]
+    #[error(
+        "--namespace needs --preset or --policy: it scopes their access policies (or the preset's bindings)"
+    )]
     NamespaceWithoutPolicy,
 }
 
@@ -112,6 +112,11 @@ pub struct EntryGrant {
     pub groups: Vec<String>,
     /// Policy ARNs, in the order asked, deduplicated.
     pub policies: Vec<String>,
+    /// A preset no AWS-managed access policy realises (`cluster-reader-no-secrets`): the entry
+    /// gets `groups` (the preset's own group without `--group`) and eks-grant binds the
+    /// preset's ClusterRole to them. EKS authorizes an entry's `kubernetesGroups` through
+    /// Kubernetes RBAC ("Create access entries", EKS user guide).
+    pub rbac_preset: Option<String>,
     /// Where the policies apply.
     pub scope: AccessScope,
     pub dry_run: bool,
@@ -160,14 +165,27 @@ impl EntryGrant {
             check_username(u).map_err(EntryRequestError::Username)?;
         }
         let mut policies: Vec<String> = Vec::new();
-        if let Some(preset) = &args.preset {
-            let known = eks_auth::rbac::presets().iter().any(|p| p.name == preset);
-            match policy_for_preset(preset) {
+        let mut rbac_preset = None;
+        let mut groups = args.groups.clone();
+        if let Some(name) = &args.preset {
+            let Ok(preset) = eks_auth::rbac::preset(name) else {
+                return Err(EntryRequestError::UnknownPreset(name.clone()));
+            };
+            match policy_for_preset(name) {
                 Some(p) => policies.push(p.arn(&partition)),
-                None if known => {
-                    return Err(EntryRequestError::PresetWithoutPolicy(preset.clone()));
+                None => {
+                    // Realised with RBAC: the preset's own group unless --group names others,
+                    // and its objects checked now (a cluster-wide preset refuses --namespace).
+                    if groups.is_empty() {
+                        groups.push(preset.default_group(&args.namespaces));
+                    }
+                    for g in &groups {
+                        preset
+                            .objects(g, &args.namespaces)
+                            .map_err(EntryRequestError::Preset)?;
+                    }
+                    rbac_preset = Some(name.clone());
                 }
-                None => return Err(EntryRequestError::UnknownPreset(preset.clone())),
             }
         }
         for p in policy_args {
@@ -181,7 +199,7 @@ impl EntryGrant {
         for ns in &args.namespaces {
             check_namespace(ns)?;
         }
-        if !args.namespaces.is_empty() && policies.is_empty() {
+        if !args.namespaces.is_empty() && policies.is_empty() && rbac_preset.is_none() {
             return Err(EntryRequestError::NamespaceWithoutPolicy);
         }
         let scope = if args.namespaces.is_empty() {
@@ -192,13 +210,13 @@ impl EntryGrant {
             ns.dedup();
             AccessScope::Namespaces(ns)
         };
-        let mut groups = args.groups.clone();
         groups.dedup();
         Ok(EntryGrant {
             principal,
             username: args.username.clone(),
             groups,
             policies,
+            rbac_preset,
             scope,
             dry_run: args.dry_run,
             force: args.force,

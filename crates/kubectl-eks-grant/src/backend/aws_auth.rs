@@ -325,6 +325,21 @@ impl AwsAuthStore {
         })
     }
 
+    /// The revision of the last change eks-grant made to aws-auth that is not undone yet, and
+    /// when it was made (as its history slot records it; `None` when the slot is gone). `None`:
+    /// nothing to undo.
+    pub async fn last_undoable(&self) -> Result<Option<(u64, Option<String>)>> {
+        let obj = self.read().await?;
+        let target = obj.undoable();
+        if target == 0 {
+            return Ok(None);
+        }
+        let slot = fetch_history(&self.client, target)
+            .await
+            .with_context(|| format!("in context `{}`", self.context))?;
+        Ok(Some((target, slot.and_then(|s| s.record).map(|r| r.at))))
+    }
+
     /// The last change not undone yet, from the history ring: refused when its version is no
     /// longer kept, when aws-auth was changed by something else since (unless forced), or when
     /// restoring it would lock someone out (unless forced).

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{Cluster, fetch_caller};
-use eks_auth::rbac::{Preset, RbacObjects, preset};
+use eks_auth::rbac::preset;
 
 use super::{caller_arn, partly_done};
 use crate::backend::AwsAuthStore;
@@ -17,33 +17,6 @@ use crate::report::AddReport;
 use crate::request::Grant;
 use crate::{rbac_plan, shared_group};
 
-/// The RBAC objects of the grant's preset (one set per group).
-fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Preset)>> {
-    let Some(name) = &grant.preset else {
-        return Ok(None);
-    };
-    let p = preset(name)?;
-    let mut objects = RbacObjects::default();
-    for group in &grant.groups {
-        let o = p.objects(group, &grant.namespaces)?;
-        for r in o.cluster_roles {
-            if !objects
-                .cluster_roles
-                .iter()
-                .any(|x| x.metadata.name == r.metadata.name)
-            {
-                objects.cluster_roles.push(r);
-            }
-        }
-        objects
-            .cluster_role_bindings
-            .extend(o.cluster_role_bindings);
-        objects.roles.extend(o.roles);
-        objects.role_bindings.extend(o.role_bindings);
-    }
-    Ok(Some((objects, p)))
-}
-
 pub async fn run(
     cluster: &Cluster,
     store: &AwsAuthStore,
@@ -53,7 +26,16 @@ pub async fn run(
     let client = &cluster.client;
     let ctx = &cluster.context;
     let mut notes = grant.notes.clone();
-    let rbac = preset_objects(&grant)?;
+    let rbac = match &grant.preset {
+        Some(name) => {
+            let p = preset(name)?;
+            Some((
+                rbac_plan::preset_objects(&p, &grant.groups, &grant.namespaces)?,
+                p,
+            ))
+        }
+        None => None,
+    };
     if grant.groups.is_empty() {
         notes.push(
             "no --group: the identity authenticates but gets only what system:authenticated may do"

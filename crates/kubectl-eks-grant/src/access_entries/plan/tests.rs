@@ -72,18 +72,45 @@ fn presets_become_policies_and_namespaces_scope_them() {
     let mut a = add_args(ROLE);
     a.policies = vec!["AmazonEKSNoSuchPolicy".into()];
     assert!(matches!(grant(a), Err(EntryRequestError::UnknownPolicy(_))));
-    let mut a = add_args(ROLE);
-    a.preset = Some("cluster-reader-no-secrets".into());
-    assert!(matches!(
-        grant(a),
-        Err(EntryRequestError::PresetWithoutPolicy(_))
-    ));
+
     let mut a = add_args(ROLE);
     a.namespaces = vec!["a".into()];
     assert!(matches!(
         grant(a),
         Err(EntryRequestError::NamespaceWithoutPolicy)
     ));
+}
+
+#[test]
+fn a_preset_without_an_access_policy_becomes_groups_and_rbac() {
+    let mut a = add_args(ROLE);
+    a.preset = Some("cluster-reader-no-secrets".into());
+    let g = grant(a).unwrap();
+    assert_eq!(g.rbac_preset.as_deref(), Some("cluster-reader-no-secrets"));
+    assert_eq!(g.policies, Vec::<String>::new());
+    // Without --group, the preset's own group: everyone in it has exactly this grant.
+    assert_eq!(g.groups, ["eks-grant:cluster-reader-no-secrets"]);
+    assert_eq!(
+        plan_add(None, ROLE, &g).unwrap(),
+        [Call::Create {
+            principal: ROLE.into(),
+            username: None,
+            groups: vec!["eks-grant:cluster-reader-no-secrets".into()],
+        }]
+    );
+    let mut a = add_args(ROLE);
+    a.preset = Some("cluster-reader-no-secrets".into());
+    a.groups = vec!["auditors".into()];
+    assert_eq!(grant(a).unwrap().groups, ["auditors"]);
+    // A cluster-wide preset refuses --namespace before anything is read.
+    let mut a = add_args(ROLE);
+    a.preset = Some("cluster-reader-no-secrets".into());
+    a.namespaces = vec!["team-a".into()];
+    let err = grant(a).unwrap_err().to_string();
+    assert!(err.contains("--preset view --namespace"), "{err}");
+    let mut a = add_args(ROLE);
+    a.preset = Some("no-such-preset".into());
+    assert!(matches!(grant(a), Err(EntryRequestError::UnknownPreset(_))));
 }
 
 #[test]
