@@ -664,6 +664,27 @@ fn cluster_reader_no_secrets_on_access_entries_is_a_group_and_our_rbac_and_revok
         .unwrap();
     let group = "eks-grant:cluster-reader-no-secrets";
 
+    // A group another entry holds would widen what carol may do: refused, nothing written.
+    let carol = tb.create_user("carol").unwrap();
+    ok(&grant(&tb, &["add", &carol.arn, "--group", "auditors"]));
+    let err = fails(&grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "--group",
+            "auditors",
+        ],
+    ));
+    assert!(
+        err.contains(&format!("group `auditors` is also held by `{}`", carol.arn)),
+        "{err}"
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, "eks-grant:auditors:cluster-reader-no-secrets").is_none());
+
     // Dry run: the entry's call and the RBAC objects that would be made; nothing written.
     let out = grant(
         &tb,

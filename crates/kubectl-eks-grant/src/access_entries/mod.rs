@@ -211,7 +211,7 @@ pub async fn add(
         notes.push("a policy already associated at cluster scope stays so: `add` never narrows access (revoke it first to narrow)".to_owned());
     }
     // A preset no access policy realises: its RBAC objects, bound to the entry's groups.
-    let preset_rbac = rbac::plan_preset(cluster, &grant).await?;
+    let preset_rbac = rbac::plan_preset(cluster, target, &grant, &principal, &mut notes).await?;
     let rbac_changes = preset_rbac
         .as_ref()
         .is_some_and(rbac::PresetRbac::changes_something);

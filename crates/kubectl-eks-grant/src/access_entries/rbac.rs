@@ -14,7 +14,8 @@
 //! `revoke` deletes the ones no entry or aws-auth mapping needs any more, journaled the same way.
 
 use anyhow::{Context, Result};
-use eks_auth::access::AccessEntry;
+use eks_auth::access::{AccessEntry, same_principal};
+use eks_auth::arn::Arn;
 use eks_auth::aws_auth::AwsAuth;
 use eks_auth::kube::{Cluster, fetch_caller, list_rbac};
 use eks_auth::rbac::{RbacObjects, preset};
@@ -22,7 +23,8 @@ use eks_auth::rbac::{RbacObjects, preset};
 use super::calls::Call;
 use super::plan::EntryGrant;
 use crate::rbac_io::{self, Applied, ObjectChange};
-use crate::rbac_plan;
+use crate::store::Target;
+use crate::{rbac_plan, shared_group};
 
 /// The RBAC objects of an `add`'s preset, checked and planned (nothing written).
 #[derive(Debug)]
@@ -42,8 +44,17 @@ impl PresetRbac {
 }
 
 /// The objects `grant.rbac_preset` needs, refused before anything is written when the caller
-/// may not grant them. `None`: the grant has no such preset.
-pub async fn plan_preset(cluster: &Cluster, grant: &EntryGrant) -> Result<Option<PresetRbac>> {
+/// may not grant them, or (unless `--force`, then with a note) when a binding would widen what
+/// others in the group may do: principals of other access entries, or of aws-auth mappings in a
+/// mode that reads aws-auth (the same shared-group check as on aws-auth). `principal`: the
+/// entry's ARN as written. `None`: the grant has no such preset.
+pub async fn plan_preset(
+    cluster: &Cluster,
+    target: &Target,
+    grant: &EntryGrant,
+    principal: &str,
+    notes: &mut Vec<String>,
+) -> Result<Option<PresetRbac>> {
     let Some(name) = &grant.rbac_preset else {
         return Ok(None);
     };
@@ -60,6 +71,42 @@ pub async fn plan_preset(cluster: &Cluster, grant: &EntryGrant) -> Result<Option
         .with_context(|| format!("asking who the caller is in context `{}`", cluster.context))?;
     rbac_io::escalation_preflight(client, &caller, &objects).await?;
     let planned = rbac_io::apply(client, &objects, true).await?;
+    let new_bindings = rbac_plan::new_bindings(&objects, &planned.changes);
+    if !new_bindings.is_empty() {
+        let (entries, aws_auth) = super::guard_inputs(cluster, target).await?;
+        let spellings: Vec<Arn> = [
+            principal.parse::<Arn>().ok(),
+            Some(grant.principal.given.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let spelled: Vec<&Arn> = spellings.iter().collect();
+        let holders = |group: &str| {
+            let mut h: Vec<String> = entries
+                .iter()
+                .filter(|e| e.kubernetes_groups.iter().any(|g| g == group))
+                .filter(|e| !spelled.iter().any(|p| same_principal(&e.principal_arn, p)))
+                .map(|e| e.principal_arn.to_string())
+                .collect();
+            h.extend(shared_group::other_holders(&aws_auth, group, &spelled));
+            h
+        };
+        let shared =
+            shared_group::shared_groups(holders, &grant.groups, &namespaces, &p, &new_bindings);
+        if !shared.is_empty() {
+            if !grant.force {
+                return Err(crate::plan::PlanError::SharedGroup(shared).into());
+            }
+            for s in &shared {
+                notes.push(format!(
+                    "--force: group `{}` widened for {} as well",
+                    s.group,
+                    s.holders.join(", ")
+                ));
+            }
+        }
+    }
     Ok(Some(PresetRbac {
         objects,
         planned,

@@ -59,7 +59,8 @@ pub async fn run(
         let new_bindings = rbac_plan::new_bindings(objects, &planned.changes);
         let shared = shared_group::shared_groups(
             |group| plan.other_holders(group, &grant),
-            &grant,
+            &grant.groups,
+            &grant.namespaces,
             preset,
             &new_bindings,
         );
