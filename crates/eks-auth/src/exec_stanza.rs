@@ -125,6 +125,20 @@ pub struct ExecStanza {
     pub env: Vec<(String, String)>,
 }
 
+impl ExecStanza {
+    /// A stanza from its parts as a kubeconfig lists them.
+    pub fn new(command: &str, args: &[&str], env: &[(&str, &str)]) -> ExecStanza {
+        ExecStanza {
+            command: command.to_owned(),
+            args: args.iter().map(|s| (*s).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ExecStanza {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let env: Vec<(&str, &str)> = self
@@ -295,14 +309,7 @@ mod tests {
     use super::*;
 
     fn stanza(command: &str, args: &[&str], env: &[(&str, &str)]) -> ExecStanza {
-        ExecStanza {
-            command: command.to_owned(),
-            args: args.iter().map(|s| (*s).to_owned()).collect(),
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
+        ExecStanza::new(command, args, env)
     }
 
     #[test]

@@ -168,17 +168,6 @@ pub async fn connect_eks(
 mod tests {
     use super::*;
 
-    fn stanza(command: &str, args: &[&str], env: &[(&str, &str)]) -> ExecStanza {
-        ExecStanza {
-            command: command.to_owned(),
-            args: args.iter().map(|s| (*s).to_owned()).collect(),
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
-    }
-
     fn triple(r: &ClusterRef) -> (Option<&str>, Option<&str>, Option<&str>, &str) {
         (
             r.name.as_deref(),
@@ -190,7 +179,7 @@ mod tests {
 
     #[test]
     fn the_cluster_arn_names_the_cluster_and_the_exec_stanza_the_rest() {
-        let ours = stanza(
+        let ours = ExecStanza::new(
             "/usr/local/bin/kubectl-eks_token",
             &["--cluster-name", "prod", "--region=eu-west-1"],
             &[("AWS_PROFILE", "admin")],
@@ -215,15 +204,14 @@ mod tests {
                 "the context's cluster ARN"
             )
         );
-        let cli = stanza(
-            "aws",
+        // as `aws eks update-kubeconfig` writes it, global options after the subcommand
+        let cli = ExecStanza::new(
+            "/usr/bin/aws",
             &[
-                "--region",
-                "us-west-2",
                 "eks",
                 "get-token",
-                "--cluster-name",
-                "dev",
+                "--cluster-name=dev",
+                "--region=us-west-2",
             ],
             &[],
         );
@@ -236,7 +224,7 @@ mod tests {
                 "the context's exec stanza"
             )
         );
-        let auth = stanza(
+        let auth = ExecStanza::new(
             "aws-iam-authenticator",
             &["token", "-i", "legacy"],
             &[("AWS_REGION", "ap-south-1")],
@@ -251,7 +239,7 @@ mod tests {
             )
         );
         // Another plugin names nothing: no guess from its flags.
-        let other = stanza("gke-gcloud-auth-plugin", &["--cluster-name", "x"], &[]);
+        let other = ExecStanza::new("gke-gcloud-auth-plugin", &["--cluster-name", "x"], &[]);
         assert_eq!(cluster_ref_of(None, Some(&other)), ClusterRef::default());
     }
 }

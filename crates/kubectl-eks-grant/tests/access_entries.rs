@@ -708,18 +708,18 @@ fn cluster_reader_no_secrets_on_access_entries_is_a_group_and_our_rbac_and_revok
     assert!(entry_of(&tb, &bob.arn).is_none());
     assert!(binding(&tb, group).is_none(), "a dry run writes nothing");
 
-    let report: Value = serde_json::from_str(&ok(&grant(
-        &tb,
-        &[
+    let add = || -> Value {
+        let args = [
             "add",
             &bob.arn,
             "--preset",
             "cluster-reader-no-secrets",
             "-o",
             "json",
-        ],
-    )))
-    .unwrap();
+        ];
+        serde_json::from_str(&ok(&grant(&tb, &args))).unwrap()
+    };
+    let report = add();
     assert_eq!(report["result"], "created");
     assert_eq!(
         report["rbac"],
@@ -770,19 +770,7 @@ fn cluster_reader_no_secrets_on_access_entries_is_a_group_and_our_rbac_and_revok
     }
 
     // The same add again changes nothing.
-    let report: Value = serde_json::from_str(&ok(&grant(
-        &tb,
-        &[
-            "add",
-            &bob.arn,
-            "--preset",
-            "cluster-reader-no-secrets",
-            "-o",
-            "json",
-        ],
-    )))
-    .unwrap();
-    assert_eq!(report["result"], "unchanged");
+    assert_eq!(add()["result"], "unchanged");
 
     // revoke takes the entry and the binding nobody needs any more.
     let report: Value =
