@@ -11,12 +11,14 @@
 //! The cluster's name and region: `--cluster-name`/`--region`, else the context's cluster named
 //! by its EKS ARN (as `aws eks update-kubeconfig` names it), else the context user's exec stanza
 //! (`kubectl-eks_token --cluster-name`, `aws eks get-token --cluster-name`, `aws-iam-authenticator
-//! token -i`, with `--region` and the stanza's `AWS_PROFILE`/`AWS_REGION`).
+//! token -i`, with `--region` and the stanza's `AWS_PROFILE`/`AWS_REGION`). When the stanza
+//! assumes a role (`--role-arn`, aws-iam-authenticator's `-r`), eks-grant's own EKS and IAM calls
+//! assume it too, unless `--profile` names the identity to use.
 
 use anyhow::{Result, bail};
 use eks_auth::access::AuthenticationMode;
 use eks_auth::arn::ClusterArn;
-use eks_auth::aws::{AwsContext, AwsOptions, load_context};
+use eks_auth::aws::{AssumeRoleRequest, AwsContext, AwsError, AwsOptions, load_context};
 use eks_auth::exec_stanza::{self, Ambient, ExecStanza};
 use eks_auth::kube::Cluster;
 
@@ -32,6 +34,8 @@ pub struct ClusterRef {
     pub name: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// The role the stanza assumes (`--role-arn`), with the session name it gives it.
+    pub role: Option<(String, String)>,
     /// Where the name came from, for messages.
     pub from: &'static str,
 }
@@ -53,6 +57,7 @@ fn cluster_ref_of(arn: Option<&ClusterArn>, exec: Option<&ExecStanza>) -> Cluste
             name: Some(arn.name().to_owned()),
             region: Some(arn.region().to_owned()),
             profile: None,
+            role: None,
             from: "the context's cluster ARN",
         };
     }
@@ -66,23 +71,67 @@ fn cluster_ref_of(arn: Option<&ClusterArn>, exec: Option<&ExecStanza>) -> Cluste
             found.region = e.region.map(|r| r.value);
         }
         found.profile = e.profile.map(|p| p.value);
+        if let Some(role_arn) = e.role_arn {
+            // The session name the stanza's tool would give (ours and the AWS CLI:
+            // `EKSGetTokenAuth`); only the role's ARN decides the access, not this name.
+            let session = e
+                .session_name
+                .or_else(|| e.tool.default_session_name().map(str::to_owned))
+                .unwrap_or_else(|| eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
+            found.role = Some((role_arn, session));
+        }
     }
     found
 }
 
-/// The EKS cluster eks-grant works on: its name (`--cluster-name`, else the context's) and the
-/// AWS options that reach it (`--region`/`--profile`, else the context's). `None`: neither the
-/// flags nor the context name one.
-pub fn eks_cluster(args: &StoreArgs, cluster: &Cluster) -> Option<(String, AwsOptions)> {
-    let found = cluster_ref(cluster);
+/// The EKS cluster eks-grant works on: its name (`--cluster-name`, else the context's), the
+/// AWS options that reach it (`--region`/`--profile`, else the context's), and the role the
+/// context's exec stanza assumes. `None`: neither the flags nor the context name one.
+pub struct EksCluster {
+    pub name: String,
+    pub options: AwsOptions,
+    /// Assumed for the EKS and IAM calls, as the token plugin assumes it for the token, so that
+    /// eks-grant acts as the identity the context uses. Not with an explicit `--profile`: that
+    /// names the identity to use, as it is.
+    pub role: Option<AssumeRoleRequest>,
+}
+
+pub fn eks_cluster(args: &StoreArgs, cluster: &Cluster) -> Option<EksCluster> {
+    eks_cluster_of(args, cluster_ref(cluster))
+}
+
+/// Pure: [`eks_cluster`] from the flags and what the context names.
+fn eks_cluster_of(args: &StoreArgs, found: ClusterRef) -> Option<EksCluster> {
     let name = args.cluster_name.clone().or(found.name)?;
-    Some((
+    let role = match args.profile {
+        Some(_) => None,
+        None => found
+            .role
+            .map(|(role_arn, session_name)| AssumeRoleRequest {
+                role_arn,
+                session_name,
+                external_id: None,
+            }),
+    };
+    Some(EksCluster {
         name,
-        AwsOptions {
+        options: AwsOptions {
             profile: args.profile.clone().or(found.profile),
             region: args.region.clone().or(found.region),
         },
-    ))
+        role,
+    })
+}
+
+impl EksCluster {
+    /// The AWS configuration for the EKS calls: the options' chain, then the stanza's role.
+    pub async fn load(&self) -> Result<AwsContext, AwsError> {
+        let aws = load_context(&self.options).await?;
+        match &self.role {
+            Some(role) => aws.assuming(role).await,
+            None => Ok(aws),
+        }
+    }
 }
 
 /// Access entries of one cluster, with the AWS configuration that reaches them.
@@ -117,16 +166,17 @@ pub async fn connect_eks(
     cluster: &Cluster,
     known: Option<Known<'_>>,
 ) -> Result<Target> {
-    let Some((name, options)) = eks_cluster(args, cluster) else {
+    let Some(target) = eks_cluster(args, cluster) else {
         bail!(
             "cannot tell which EKS cluster context `{}` is: its cluster is not named by an EKS ARN and its user runs no known EKS exec plugin\n\nhint: pass `--cluster-name NAME` (and `--region`), or `--backend aws-auth` to edit aws-auth without asking EKS",
             cluster.context
         );
     };
+    let name = target.name.clone();
     let known = known.filter(|(_, client, _)| client.cluster() == name);
     let aws = match known {
         Some((aws, _, _)) => aws.clone(),
-        None => load_context(&options).await.map_err(|e| {
+        None => target.load().await.map_err(|e| {
             let hint = e
                 .hint()
                 .map(|h| format!("\n\nhint: {h}"))
@@ -241,5 +291,66 @@ mod tests {
         // Another plugin names nothing: no guess from its flags.
         let other = ExecStanza::new("gke-gcloud-auth-plugin", &["--cluster-name", "x"], &[]);
         assert_eq!(cluster_ref_of(None, Some(&other)), ClusterRef::default());
+    }
+
+    #[test]
+    fn the_stanzas_role_is_assumed_unless_a_profile_is_named() {
+        let auth = ExecStanza::new(
+            "aws-iam-authenticator",
+            &[
+                "token",
+                "-i",
+                "prod",
+                "-r",
+                "arn:aws:iam::123456789012:role/admin",
+            ],
+            &[("AWS_PROFILE", "base")],
+        );
+        let found = cluster_ref_of(None, Some(&auth));
+        assert_eq!(
+            found.role.as_ref().map(|(arn, _)| arn.as_str()),
+            Some("arn:aws:iam::123456789012:role/admin")
+        );
+        let ours = ExecStanza::new(
+            "kubectl-eks_token",
+            &[
+                "--cluster-name",
+                "prod",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/x",
+            ],
+            &[],
+        );
+        assert_eq!(
+            cluster_ref_of(None, Some(&ours)).role,
+            Some((
+                "arn:aws:iam::123456789012:role/x".to_owned(),
+                eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned()
+            ))
+        );
+        // The ARN names the cluster; the stanza still says who signs.
+        let arn = ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/prod").unwrap();
+        assert!(cluster_ref_of(Some(&arn), Some(&ours)).role.is_some());
+        let none = ExecStanza::new("kubectl-eks_token", &["--cluster-name", "prod"], &[]);
+        assert_eq!(cluster_ref_of(None, Some(&none)).role, None);
+
+        let mut args = StoreArgs {
+            backend: crate::cli::BackendChoice::Auto,
+            cluster_name: None,
+            region: None,
+            profile: None,
+        };
+        let kept = eks_cluster_of(&args, cluster_ref_of(None, Some(&auth))).unwrap();
+        assert_eq!(kept.name, "prod");
+        assert_eq!(kept.options.profile.as_deref(), Some("base"));
+        assert_eq!(
+            kept.role.map(|r| r.role_arn).as_deref(),
+            Some("arn:aws:iam::123456789012:role/admin")
+        );
+        // `--profile` names the identity as it is: no role from the stanza on top of it.
+        args.profile = Some("ops".into());
+        let explicit = eks_cluster_of(&args, cluster_ref_of(None, Some(&auth))).unwrap();
+        assert_eq!(explicit.options.profile.as_deref(), Some("ops"));
+        assert!(explicit.role.is_none());
     }
 }

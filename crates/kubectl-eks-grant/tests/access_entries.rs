@@ -839,3 +839,57 @@ fn undo_reverts_the_later_change_of_either_store() {
     let err = fails(&grant(&tb, &["--backend", "access-entries", "undo"]));
     assert!(err.contains("nothing to undo"), "{err}");
 }
+
+#[test]
+fn the_exec_stanzas_role_is_the_identity_that_asks_eks() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    if tb.kubeconfig_uses_static_token() {
+        eprintln!("skipped: kubectl-eks_token is not built, so no kubeconfig has an exec stanza");
+        return;
+    }
+    // The role kubectl uses (the stanza's `--role-arn`) may administer the cluster.
+    let role = tb.create_role("platform-admin", "/").unwrap();
+    ok(&grant(
+        &tb,
+        &["add", &role.arn, "--preset", "cluster-admin"],
+    ));
+    let creator = tb.creator().unwrap().clone();
+    let kubeconfig = tb.kubeconfig_for(&Creds::Aws(creator.keys.clone()), false);
+    let line = kubeconfig
+        .lines()
+        .find(|l| l.trim() == "- --cluster-name")
+        .expect("the stanza names the cluster");
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let kubeconfig = kubeconfig.replacen(
+        line,
+        &format!("{indent}- --role-arn\n{indent}- {}\n{line}", role.arn),
+        1,
+    );
+    let path = tb.dir().join("kubeconfig-role");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let path = path.display().to_string();
+    let env = [("KUBECONFIG", path.as_str())];
+    let deny = |arn: &str| {
+        tb.aws_admin(
+            "/_testbed/eks/faults",
+            &serde_json::json!({"deny": {"principal_arn": arn, "actions": ["eks:DescribeCluster"]}}),
+        )
+        .unwrap();
+    };
+
+    // The creator's own keys may no longer describe the cluster; the role still may, and it is
+    // the role that asks.
+    deny(&creator.arn);
+    let out = grant_with(&tb, &env, &["list"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("using access entries"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `--profile` would name the identity as it is; without one, denying the role is felt.
+    deny(&role.arn);
+    let err = fails(&grant_with(&tb, &env, &["list"]));
+    assert!(err.contains("eks:DescribeCluster"), "{err}");
+    assert!(err.contains("assumed-role/platform-admin/"), "{err}");
+}

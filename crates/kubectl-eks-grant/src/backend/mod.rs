@@ -62,13 +62,14 @@ async fn eks_client(
     cluster: &Cluster,
     args: &StoreArgs,
 ) -> Result<Option<(AwsContext, EksClient)>> {
-    let Some((name, options)) = crate::store::eks_cluster(args, cluster) else {
+    let Some(target) = crate::store::eks_cluster(args, cluster) else {
         return Ok(None);
     };
-    let aws = eks_auth::aws::load_context(&options)
+    let aws = target
+        .load()
         .await
         .context("loading the AWS configuration for the EKS calls")?;
-    let eks = aws.eks_client(&name);
+    let eks = aws.eks_client(&target.name);
     Ok(Some((aws, eks)))
 }
 
