@@ -295,11 +295,23 @@ fn tables(r: &Report, color: bool, width: Option<usize>) -> String {
                     .collect();
                 names.sort();
                 names.dedup();
+                // Probed: the entry could not be read (the permissions notes say why).
+                let probed = p.resources.iter().any(|r| {
+                    r.sources
+                        .values()
+                        .flatten()
+                        .any(|s| matches!(s, CellSource::AccessPolicy { probed: true, .. }))
+                });
                 out.push_str("✓ RBAC, every object   ~ RBAC, only the named objects\n");
                 out.push_str(&paragraph(
                     &format!(
-                        "A an access policy ({}): not in `kubectl auth can-i --list`",
-                        names.join(", ")
+                        "A an access policy ({}{}): not in `kubectl auth can-i --list`",
+                        names.join(", "),
+                        if probed {
+                            ", found by access reviews"
+                        } else {
+                            ""
+                        }
                     ),
                     "",
                     prose,

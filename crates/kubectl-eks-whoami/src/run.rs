@@ -15,7 +15,7 @@ use kube::Client;
 
 use crate::access_diagnosis;
 use crate::access_io::{self, AccessLookup};
-use crate::access_view::{self, AccessFacts, EntryLookup};
+use crate::access_view::{self, AccessFacts, EntryLookup, ModeLookup};
 use crate::aws_identity;
 use crate::bindings_view::bindings_section;
 use crate::cli::Cli;
@@ -23,7 +23,7 @@ use crate::diagnose::{self, Facts, Refusal};
 use crate::exec::{self, Ambient, ExecSource};
 use crate::kubeconfig::{self, Loaded, UserAuth};
 use crate::mapping_view::{self, AwsAuthInput, KubeUser};
-use crate::permissions_view::{add_access_policies, permissions_section};
+use crate::permissions_view::{add_access_policies, permissions_section, probe_access_policies};
 use crate::progress::Progress;
 use crate::report::{
     AwsSection, Diagnosis, KubeSection, KubeStatus, MappingKind, MappingSection, Report,
@@ -387,15 +387,39 @@ async fn bindings_and_permissions(
         progress,
     )
     .await;
-    if let Some(AccessLookup {
-        entry: EntryLookup::Found(entry),
-        ..
-    }) = &g.eks_side
-        && s.report.mapping.source == MappingKind::AccessEntry
-    {
-        add_access_policies(client, &mut section, &entry.policies, namespace.as_deref()).await;
+    match &g.eks_side {
+        Some(AccessLookup {
+            entry: EntryLookup::Found(entry),
+            ..
+        }) => {
+            if s.report.mapping.source == MappingKind::AccessEntry {
+                add_access_policies(client, &mut section, &entry.policies, namespace.as_deref())
+                    .await;
+            }
+        }
+        side => {
+            if let Some(why) = unreadable_entry(side.as_ref()) {
+                probe_access_policies(client, &mut section, namespace.as_deref(), &why).await;
+            }
+        }
     }
     s.report.permissions = Some(section);
+}
+
+/// Why the caller's access policies could not be read from EKS, naming the refused IAM action;
+/// `None` when they were read, when there is no entry, or when the mode does not use entries.
+fn unreadable_entry(side: Option<&AccessLookup>) -> Option<String> {
+    let side = side?;
+    match (&side.mode, &side.entry) {
+        (_, EntryLookup::Forbidden { action, .. }) => Some(format!(
+            "your access entry could not be read (`{action}` was refused)"
+        )),
+        (_, EntryLookup::Failed(e)) => Some(format!("your access entry could not be read ({e})")),
+        (ModeLookup::Forbidden(why) | ModeLookup::Failed(why), _) => Some(format!(
+            "the authentication mode, and so your access entry, could not be read ({why})"
+        )),
+        _ => None,
+    }
 }
 
 /// Stage 5: the diagnosis of the refused requests, and the outcome.

@@ -673,3 +673,87 @@ fn api_mode_all_makes_the_same_number_of_requests_with_5_and_200_namespaces() {
     assert_eq!(v["mapping"]["source"], "access-entry");
     assert_eq!(few, many);
 }
+
+#[test]
+fn api_mode_entry_unreadable_probes_the_policies_and_names_the_refused_action() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::Api);
+    let viewer = tb.create_user("viewer").unwrap();
+    view_entry(&tb, &viewer.arn, &viewer.keys);
+    // The viewer's AWS identity may not read its own entry: EKS answers AccessDeniedException.
+    tb.aws_admin(
+        "/_testbed/eks/faults",
+        &json!({"deny": {"principal_arn": viewer.arn, "actions": ["eks:DescribeAccessEntry"]}}),
+    )
+    .unwrap();
+    let kc = kubeconfig(&tb, &viewer.keys, &[], "viewer");
+    let add_namespaces = |from: usize, to: usize| {
+        for i in from..to {
+            tb.put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{i}")}}))
+                .unwrap();
+        }
+    };
+    let requests = || {
+        let before = tb.request_log().len();
+        let v = json_run(&tb, &kc, &["--all", "-o", "json"], 0);
+        (tb.request_log().len() - before, v)
+    };
+    add_namespaces(0, 5);
+    let (few, v) = requests();
+
+    let m = &v["mapping"];
+    assert_eq!(m["source"], "access-entry");
+    assert_eq!(m["access"]["entry_status"], "forbidden");
+    assert_eq!(
+        m["access"]["confirm_with"],
+        json!(["eks:DescribeAccessEntry"])
+    );
+    assert!(m["access"].get("entry").is_none_or(Value::is_null), "{m}");
+    // The matrix still shows what AmazonEKSViewPolicy grants, found by access reviews.
+    let p = &v["permissions"];
+    let rows = p["resources"].as_array().unwrap();
+    let cm = rows
+        .iter()
+        .find(|r| r["resource"] == "configmaps")
+        .expect("a configmaps row");
+    assert_eq!(cm["verbs"]["list"], "all");
+    assert_eq!(
+        cm["sources"]["list"],
+        json!([{"from": "access-policy", "policy": "AmazonEKSViewPolicy", "scope": "cluster", "probed": true}])
+    );
+    assert!(cm["verbs"].get("create").is_none());
+    assert!(rows.iter().all(|r| r["resource"] != "secrets"));
+    let notes = strings(&p["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains(
+                "your access entry could not be read (`eks:DescribeAccessEntry` was refused)"
+            ) && n.contains("AmazonEKSViewPolicy (or a policy holding all of its rules)")),
+        "{notes:?}"
+    );
+
+    // Probing costs the same whatever the namespaces.
+    add_namespaces(5, 60);
+    let (many, _) = requests();
+    assert_eq!(few, many);
+
+    // At a terminal: `A` cells, the legend says how they were found, the note names the action.
+    let text = stdout(&whoami(&tb, &kc, &["--all"]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("configmaps "))
+        .expect("a configmaps line");
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["configmaps", "A", "A", "A"],
+        "{text}"
+    );
+    assert!(
+        text.contains("A an access policy (AmazonEKSViewPolicy, found by access reviews)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`eks:DescribeAccessEntry` was refused"),
+        "{text}"
+    );
+}
