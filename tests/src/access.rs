@@ -288,20 +288,28 @@ mod tests {
         (addr, task)
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn one_read_for_many_callers_and_unchanged_keeps_the_snapshot() {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (addr, task) = fake_aws_side(seen.clone()).await;
-        let cache = Arc::new(AccessCache::new(addr, "c"));
-        // 16 requests find no snapshot at once: one read.
+    /// `fresh()` from 16 tasks at once, as 16 API requests in flight.
+    async fn sixteen_at_once(cache: &Arc<AccessCache>) -> Vec<Arc<AccessSnapshot>> {
         let callers: Vec<_> = (0..16)
             .map(|_| {
                 let cache = cache.clone();
                 tokio::spawn(async move { cache.fresh().await })
             })
             .collect();
+        let mut out = Vec::new();
         for c in callers {
-            let snapshot = c.await.unwrap().unwrap();
+            out.push(c.await.unwrap().unwrap());
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_read_for_many_callers_and_unchanged_keeps_the_snapshot() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (addr, task) = fake_aws_side(seen.clone()).await;
+        let cache = Arc::new(AccessCache::new(addr, "c"));
+        // 16 requests find no snapshot at once: one read.
+        for snapshot in sixteen_at_once(&cache).await {
             assert_eq!(snapshot.mode, AuthenticationMode::Api);
             assert!(snapshot.entry_by_id("AIDA1").is_some());
         }
@@ -311,14 +319,8 @@ mod tests {
         assert_eq!(seen.lock().unwrap().len(), 1);
         // Stale: one read asking what changed since generation 7; `unchanged` keeps the entries.
         tokio::time::sleep(REFRESH).await;
-        let callers: Vec<_> = (0..16)
-            .map(|_| {
-                let cache = cache.clone();
-                tokio::spawn(async move { cache.fresh().await })
-            })
-            .collect();
-        for c in callers {
-            assert!(c.await.unwrap().unwrap().entry_by_id("AIDA1").is_some());
+        for snapshot in sixteen_at_once(&cache).await {
+            assert!(snapshot.entry_by_id("AIDA1").is_some());
         }
         assert_eq!(*seen.lock().unwrap(), vec![Value::Null, json!(7)]);
         task.abort();

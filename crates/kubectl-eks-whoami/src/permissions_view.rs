@@ -14,11 +14,25 @@ use crate::policy_probe;
 use crate::progress::Progress;
 use crate::report::{Access, PermissionsSection};
 
-/// `resource/subresource` into its parts.
-fn split_subresource(resource: &str) -> (String, String) {
-    match resource.split_once('/') {
-        Some((r, s)) => (r.to_owned(), s.to_owned()),
-        None => (resource.to_owned(), String::new()),
+/// A SelfSubjectAccessReview's question for `cell` (`resource/subresource` split into its parts),
+/// on object `name` when given, in `namespace` (`None`: cluster scope).
+fn question(
+    (group, resource, verb): &permissions::Cell,
+    name: Option<String>,
+    namespace: Option<&str>,
+) -> ResourceAttributes {
+    let (resource, subresource) = match resource.split_once('/') {
+        Some((r, s)) => (r.to_owned(), Some(s.to_owned()).filter(|s| !s.is_empty())),
+        None => (resource.clone(), None),
+    };
+    ResourceAttributes {
+        group: Some(group.clone()),
+        resource: Some(resource),
+        subresource,
+        verb: Some(verb.clone()),
+        name,
+        namespace: namespace.map(str::to_owned),
+        ..Default::default()
     }
 }
 
@@ -130,16 +144,8 @@ pub(crate) async fn permissions_section(
             let questions: Vec<ResourceAttributes> = cells
                 .iter()
                 .map(|(group, resource, verb, name)| {
-                    let (resource, subresource) = split_subresource(resource);
-                    ResourceAttributes {
-                        group: Some(group.clone()),
-                        resource: Some(resource),
-                        subresource: (!subresource.is_empty()).then_some(subresource),
-                        verb: Some(verb.clone()),
-                        name: name.clone(),
-                        namespace: None,
-                        ..Default::default()
-                    }
+                    let cell = (group.clone(), resource.clone(), verb.clone());
+                    question(&cell, name.clone(), None)
                 })
                 .collect();
             let asked = questions.len();
@@ -251,17 +257,7 @@ pub(crate) async fn add_access_policies(
     }
     let questions = probes
         .iter()
-        .map(|(_, (group, resource, verb))| {
-            let (resource, subresource) = split_subresource(resource);
-            ResourceAttributes {
-                group: Some(group.clone()),
-                resource: Some(resource),
-                subresource: (!subresource.is_empty()).then_some(subresource),
-                verb: Some(verb.clone()),
-                namespace: namespace.map(str::to_owned),
-                ..Default::default()
-            }
-        })
+        .map(|(_, cell)| question(cell, None, namespace))
         .collect();
     let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
     let mut refused = Vec::new();
@@ -316,18 +312,7 @@ pub(crate) async fn probe_access_policies(
     }
     let questions = probes
         .iter()
-        .map(|probe| {
-            let (group, resource, verb) = &probe.cell;
-            let (resource, subresource) = split_subresource(resource);
-            ResourceAttributes {
-                group: Some(group.clone()),
-                resource: Some(resource),
-                subresource: (!subresource.is_empty()).then_some(subresource),
-                verb: Some(verb.clone()),
-                namespace: namespace.map(str::to_owned),
-                ..Default::default()
-            }
-        })
+        .map(|probe| question(&probe.cell, None, namespace))
         .collect();
     let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
     let mut allowed = Vec::new();

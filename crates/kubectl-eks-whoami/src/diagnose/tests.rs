@@ -31,6 +31,21 @@ fn verdicts(d: &Diagnosis) -> Vec<(&str, Verdict)> {
         .collect()
 }
 
+/// The 401 diagnosis of `id`, whose exec stanza names cluster `exec_cluster`, on the kubeconfig
+/// cluster `cluster_arn`, with no token or AWS error known.
+fn unauthorized_401(id: &Identity, exec_cluster: &str, cluster_arn: &str) -> Diagnosis {
+    let src = exec(&["--cluster-name", exec_cluster], None);
+    let cluster = ClusterArn::parse(cluster_arn).unwrap();
+    unauthorized(&Facts {
+        exec: Some(&src),
+        cluster_arn: Some(&cluster),
+        identity: Some(id),
+        token: None,
+        aws_error: None,
+        http_401: true,
+    })
+}
+
 #[test]
 fn unmapped_user_gets_the_grant_line() {
     let id = identity(
@@ -38,16 +53,11 @@ fn unmapped_user_gets_the_grant_line() {
         "123456789012",
         "AIDAX",
     );
-    let src = exec(&["--cluster-name", "testbed"], None);
-    let cluster = ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/testbed").unwrap();
-    let d = unauthorized(&Facts {
-        exec: Some(&src),
-        cluster_arn: Some(&cluster),
-        identity: Some(&id),
-        token: None,
-        aws_error: None,
-        http_401: true,
-    });
+    let d = unauthorized_401(
+        &id,
+        "testbed",
+        "arn:aws:eks:us-east-1:123456789012:cluster/testbed",
+    );
     assert_eq!(d.kind, DiagnosisKind::Unauthorized);
     assert_eq!(
         d.summary,
@@ -119,16 +129,11 @@ fn other_account_and_other_cluster() {
         "111122223333",
         "AIDAX",
     );
-    let src = exec(&["--cluster-name", "staging"], None);
-    let cluster = ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/prod").unwrap();
-    let d = unauthorized(&Facts {
-        exec: Some(&src),
-        cluster_arn: Some(&cluster),
-        identity: Some(&id),
-        token: None,
-        aws_error: None,
-        http_401: true,
-    });
+    let d = unauthorized_401(
+        &id,
+        "staging",
+        "arn:aws:eks:us-east-1:123456789012:cluster/prod",
+    );
     assert_eq!(d.causes[2].verdict, Verdict::Likely);
     assert_eq!(d.causes[5].id, "other-cluster");
     assert_eq!(d.causes[5].verdict, Verdict::Likely);
