@@ -191,6 +191,9 @@ class AccessState:
         # principal ARN -> set of denied actions ("eks:CreateAccessEntry"); action -> throttles left
         self.denied: dict[str, set[str]] = {}
         self.throttles: dict[str, int] = {}
+        # cluster name -> operation -> calls received (answered or refused), for the tests that
+        # count calls (eks-grant: at most one DescribeCluster per command)
+        self.calls: dict[str, dict[str, int]] = {}
         # Bumped on every change the Kubernetes side reads (a mode, an entry, a policy, a cluster
         # registered or forgotten), so that it can ask "anything new since N?" instead of reading
         # every entry again: see `snapshot`.
@@ -452,6 +455,9 @@ class EksFront:
         if found is None:
             return None
         op, params = found
+        with self.world.lock:
+            per_cluster = self.state.calls.setdefault(params.get("name", ""), {})
+            per_cluster[op] = per_cluster.get(op, 0) + 1
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         body_bytes = read_body(environ)
         import io
@@ -500,6 +506,21 @@ class EksFront:
                 return self.state.snapshot(cluster, since)
             except EksError as err:
                 raise AdminError(err.status, err.message) from err
+
+    def admin_calls(self, body: dict) -> dict:
+        """`{"cluster": NAME}`: the EKS calls received for that cluster so far, by operation
+        (`{"calls": {"DescribeCluster": 2, ...}}`); with `"reset": true` the count starts again
+        after this answer."""
+        from standin_world import AdminError
+
+        cluster = body.get("cluster")
+        if not isinstance(cluster, str) or not cluster:
+            raise AdminError(400, "`cluster` must name a cluster")
+        with self.world.lock:
+            calls = dict(self.state.calls.get(cluster, {}))
+            if body.get("reset"):
+                self.state.calls.pop(cluster, None)
+        return {"calls": calls}
 
     def admin_faults(self, body: dict) -> dict:
         """`{"deny": {"principal_arn": ARN, "actions": ["eks:CreateAccessEntry", ...]}}` makes those

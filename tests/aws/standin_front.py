@@ -189,6 +189,7 @@ class Front:
             ),
             "/_testbed/eks/access": ("POST", lambda body: self.eks.admin_access(body.get("cluster"), body.get("since"))),
             "/_testbed/eks/faults": ("POST", lambda body: self.eks.admin_faults(body)),
+            "/_testbed/eks/calls": ("POST", lambda body: self.eks.admin_calls(body)),
         }
         route = routes.get(path)
         if route is None:

@@ -308,6 +308,19 @@ def test_injected_access_denied_and_throttling(server):
     assert got["ResponseMetadata"]["RetryAttempts"] == 2 and got["accessEntries"] == [creator["arn"]]
 
 
+def test_calls_are_counted_per_cluster_and_operation(server):
+    name, creator, eks = new_cluster(server)
+    other, _, other_eks = new_cluster(server)
+    eks.describe_cluster(name=name)
+    eks.describe_cluster(name=name)
+    eks.list_access_entries(clusterName=name)
+    other_eks.describe_cluster(name=other)
+    assert server.admin("/_testbed/eks/calls", {"cluster": name, "reset": True}) == {
+        "calls": {"DescribeCluster": 2, "ListAccessEntries": 1}}
+    assert server.admin("/_testbed/eks/calls", {"cluster": name}) == {"calls": {}}
+    assert server.admin("/_testbed/eks/calls", {"cluster": other})["calls"]["DescribeCluster"] == 1
+
+
 def test_admin_snapshot_for_the_kubernetes_side(server):
     name, creator, eks = new_cluster(server)
     role = server.admin("/_testbed/roles", {"name": "snap", "path": "/p/"})

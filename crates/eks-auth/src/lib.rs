@@ -1,7 +1,7 @@
 //! The core of kubectl-eks.
 //!
 //! Pure modules take values and return values (no network, no clock): `arn`, `token`,
-//! `aws_auth`, `mapping`, and with the `rbac` feature `rbac`. The I/O edges live behind the
+//! `aws_auth`, `mapping`, `exec_stanza`, and with the `rbac` feature `rbac`. The I/O edges live behind the
 //! `aws` and `kube` features so that `kubectl-eks_token` never compiles a Kubernetes client.
 
 pub mod access;
@@ -11,6 +11,7 @@ pub mod aws_auth;
 pub mod cli;
 pub mod env;
 pub mod errors;
+pub mod exec_stanza;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod mapping;

@@ -74,13 +74,13 @@ pub struct StoreArgs {
         value_name = "B"
     )]
     pub backend: BackendChoice,
-    /// EKS cluster name for access entries (default: from the context's cluster ARN).
+    /// EKS cluster name for access entries (default: the context's cluster ARN or exec stanza).
     #[arg(long, global = true, value_name = "NAME")]
     pub cluster_name: Option<String>,
-    /// AWS region of the cluster (default: from the context's cluster ARN, else the AWS config).
+    /// AWS region of the cluster (default: the context's cluster ARN or exec stanza, else the AWS config).
     #[arg(long, global = true, value_name = "R")]
     pub region: Option<String>,
-    /// AWS profile for the EKS calls (default: the AWS environment).
+    /// AWS profile for the EKS calls, used as is (default: the exec stanza's, with its --role-arn).
     #[arg(long, global = true, value_name = "P")]
     pub profile: Option<String>,
 }

@@ -41,18 +41,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command that writes: each store has its own.
+enum Write {
+    Add(Grant, AddArgs),
+    Revoke(Revoke, RevokeArgs),
+    Undo { dry_run: bool, force: bool },
+}
+
+/// A command that needs the cluster, validated before any I/O. `add` and `revoke` keep their
+/// arguments too: on access entries they are validated again as an access-entry request
+/// (`--policy`, no `system:` groups).
+enum Req {
+    /// What both stores answer through the seam.
+    List,
+    Check(Check),
+    Write(Box<Write>),
+    Migrate(eks_auth::access::AuthenticationMode, bool),
+}
+
 fn run(cli: Cli) -> Result<()> {
     let format = cli.output.output;
-    // Validated before any I/O. `add` and `revoke` keep their arguments too: on access entries
-    // they are validated again as an access-entry request (`--policy`, no `system:` groups).
-    enum Req {
-        Add(Grant, AddArgs),
-        Revoke(Revoke, RevokeArgs),
-        List,
-        Check(Check),
-        Undo(bool, bool),
-        Migrate(eks_auth::access::AuthenticationMode, bool),
-    }
     let req = match cli.command {
         Command::Presets => return commands::presets::run(format),
         Command::Completion(c) => {
@@ -60,11 +68,14 @@ fn run(cli: Cli) -> Result<()> {
             write_completion_script(c.shell, Cli::command(), cli::BINARY, &mut stdout);
             return Ok(());
         }
-        Command::Add(a) => Req::Add(Grant::from_args(a.clone())?, a),
-        Command::Revoke(r) => Req::Revoke(Revoke::from_args(r.clone())?, r),
+        Command::Add(a) => Req::Write(Box::new(Write::Add(Grant::from_args(a.clone())?, a))),
+        Command::Revoke(r) => Req::Write(Box::new(Write::Revoke(Revoke::from_args(r.clone())?, r))),
         Command::List => Req::List,
         Command::Check(c) => Req::Check(Check::from_args(c)?),
-        Command::Undo(u) => Req::Undo(u.dry_run, u.force),
+        Command::Undo(u) => Req::Write(Box::new(Write::Undo {
+            dry_run: u.dry_run,
+            force: u.force,
+        })),
         Command::Migrate(m) => Req::Migrate(m.to, m.dry_run),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -72,44 +83,63 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let kubeconfig = cli.kube.kubeconfig.as_deref();
         let cluster = connect_with(&cli.kube.target()).await?;
-        if let Req::Migrate(to, dry_run) = req {
-            return migrate::migrate(&cluster, &cli.store, kubeconfig, format, to, dry_run).await;
-        }
-        let backend = Backend::select(&cluster, &cli.store).await?;
-        // On access entries, add/revoke/undo run the access-entry commands (IAM role paths,
-        // --policy, the lockout guard, the undo journal); list and check go through the seam.
-        if let Backend::AccessEntries(entries) = &backend
-            && !matches!(req, Req::Check(_) | Req::List)
-        {
-            // The backend's EKS client and DescribeCluster answer are passed on, not asked again.
-            let target =
-                store::connect_eks(&cli.store, &cluster, kubeconfig, Some(entries.eks())).await?;
-            return match req {
-                Req::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
-                Req::Revoke(_, r) => access_entries::revoke(&cluster, &target, format, &r).await,
-                Req::Undo(dry_run, force) => {
-                    access_entries::journal::undo(&cluster, &target, format, dry_run, force).await
+        let write = match req {
+            Req::Migrate(to, dry_run) => {
+                return migrate::migrate(&cluster, &cli.store, format, to, dry_run).await;
+            }
+            Req::List => {
+                let backend = Backend::select(&cluster, &cli.store).await?;
+                return commands::list::run(&cluster, &backend, format).await;
+            }
+            Req::Check(c) => {
+                let backend = Backend::select(&cluster, &cli.store).await?;
+                return commands::check::run(&cluster, &backend, format, &c).await;
+            }
+            Req::Write(w) => *w,
+        };
+        match Backend::select(&cluster, &cli.store).await? {
+            // On aws-auth, the writing commands take the store itself.
+            Backend::AwsAuth(store) => match write {
+                Write::Add(g, a) => {
+                    aws_auth_only(&a.policies)?;
+                    commands::add::run(&cluster, &store, format, g).await
                 }
-                Req::List | Req::Check(_) | Req::Migrate(..) => Ok(()),
-            };
-        }
-        match req {
-            Req::Add(g, a) => {
-                aws_auth_only(&a.policies)?;
-                commands::add::run(&cluster, &backend, format, g).await
+                Write::Revoke(r, args) => {
+                    aws_auth_only(args.policy.as_slice())?;
+                    commands::revoke::run(&cluster, &store, format, r).await
+                }
+                Write::Undo { dry_run, force } => {
+                    commands::undo::run(&cluster, &store, format, dry_run, force).await
+                }
+            },
+            // On access entries, they are the access-entry commands (IAM role paths, --policy,
+            // the lockout guard, the undo journal). The backend's EKS client and DescribeCluster
+            // answer are passed on, not asked again.
+            Backend::AccessEntries(entries) => {
+                let target = store::connect_eks(&cli.store, &cluster, Some(entries.eks())).await?;
+                match write {
+                    Write::Add(_, a) => access_entries::add(&cluster, &target, format, &a).await,
+                    Write::Revoke(_, r) => {
+                        access_entries::revoke(&cluster, &target, format, &r).await
+                    }
+                    // The later change of either store; aws-auth only when the mode reads it
+                    // and `--backend access-entries` did not limit undo to access entries.
+                    Write::Undo { dry_run, force } => {
+                        let with_aws_auth = cli.store.backend == cli::BackendChoice::Auto
+                            && target.mode().uses_aws_auth();
+                        commands::undo::run_either(
+                            &cluster,
+                            &target,
+                            with_aws_auth,
+                            format,
+                            dry_run,
+                            force,
+                        )
+                        .await
+                    }
+                }
             }
-            Req::Revoke(r, args) => {
-                aws_auth_only(args.policy.as_slice())?;
-                commands::revoke::run(&cluster, &backend, format, r).await
-            }
-            Req::List => commands::list::run(&cluster, &backend, format).await,
-            Req::Check(c) => commands::check::run(&cluster, &backend, format, &c).await,
-            Req::Undo(dry_run, force) => {
-                commands::undo::run(&cluster, &backend, format, dry_run, force).await
-            }
-            Req::Migrate(..) => Ok(()),
         }
     })
 }

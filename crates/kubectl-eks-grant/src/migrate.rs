@@ -244,7 +244,6 @@ async fn create(eks: &EksClient, entry: &eks_auth::access::AccessEntry) -> Resul
 pub async fn migrate(
     cluster: &Cluster,
     backend: &StoreArgs,
-    kubeconfig: Option<&std::path::Path>,
     format: OutputFormat,
     to: AuthenticationMode,
     dry_run: bool,
@@ -254,7 +253,7 @@ pub async fn migrate(
             "`--to CONFIG_MAP` is not a migration: EKS never moves back to CONFIG_MAP\n\nhint: `--to API_AND_CONFIG_MAP` (the default) or `--to API`"
         );
     }
-    let target = connect_eks(backend, cluster, kubeconfig, None)
+    let target = connect_eks(backend, cluster, None)
         .await
         .context("finding the cluster's authentication mode")?;
     let eks = target.aws.eks_client(target.name());

@@ -5,8 +5,11 @@
 use std::fmt::Debug;
 
 use anyhow::{Context, Result, bail};
-use eks_auth::kube::{ApiError, Caller, KubeError, RbacJournalEntry, list_rbac};
+use eks_auth::kube::{
+    ApiError, Caller, KubeError, PARALLEL_REVIEWS, RbacJournalEntry, can_i_each, list_rbac,
+};
 use eks_auth::rbac::{RbacObjects, UserInfo, managed_grant};
+use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{DeleteParams, PostParams};
@@ -474,9 +477,80 @@ pub async fn revert(
     Ok(out)
 }
 
+/// The questions that let the API server write `planned` whatever RBAC says: `create` (and
+/// `update`) of each object, with `escalate` on each role and `bind` on each binding's role
+/// (kube-apiserver `pkg/registry/rbac/escalation_check.go`: a role write passes when the request
+/// may `escalate`, a binding write when it may `bind` the role, asked of the whole authorizer
+/// chain; on EKS that includes access policies, which RBAC objects do not show).
+fn explicit_questions(planned: &RbacObjects) -> Vec<ResourceAttributes> {
+    let ask =
+        |verb: &str, resource: &str, name: Option<&str>, ns: Option<&str>| ResourceAttributes {
+            verb: Some(verb.to_owned()),
+            group: Some("rbac.authorization.k8s.io".to_owned()),
+            resource: Some(resource.to_owned()),
+            name: name.map(str::to_owned),
+            namespace: ns.map(str::to_owned),
+            ..Default::default()
+        };
+    let role_resource = |kind: &str| {
+        if kind == "Role" {
+            "roles"
+        } else {
+            "clusterroles"
+        }
+    };
+    let mut questions = Vec::new();
+    for verb in ["create", "update"] {
+        for r in &planned.cluster_roles {
+            questions.push(ask(verb, "clusterroles", r.metadata.name.as_deref(), None));
+        }
+        for r in &planned.roles {
+            let ns = r.metadata.namespace.as_deref();
+            questions.push(ask(verb, "roles", r.metadata.name.as_deref(), ns));
+        }
+        for b in &planned.cluster_role_bindings {
+            questions.push(ask(
+                verb,
+                "clusterrolebindings",
+                b.metadata.name.as_deref(),
+                None,
+            ));
+        }
+        for b in &planned.role_bindings {
+            let ns = b.metadata.namespace.as_deref();
+            questions.push(ask(verb, "rolebindings", b.metadata.name.as_deref(), ns));
+        }
+    }
+    for r in &planned.cluster_roles {
+        questions.push(ask(
+            "escalate",
+            "clusterroles",
+            r.metadata.name.as_deref(),
+            None,
+        ));
+    }
+    for r in &planned.roles {
+        let ns = r.metadata.namespace.as_deref();
+        questions.push(ask("escalate", "roles", r.metadata.name.as_deref(), ns));
+    }
+    for b in &planned.cluster_role_bindings {
+        let resource = role_resource(&b.role_ref.kind);
+        questions.push(ask("bind", resource, Some(&b.role_ref.name), None));
+    }
+    for b in &planned.role_bindings {
+        let resource = role_resource(&b.role_ref.kind);
+        let ns = b.metadata.namespace.as_deref();
+        questions.push(ask("bind", resource, Some(&b.role_ref.name), ns));
+    }
+    questions
+}
+
 /// Refuses, with the API server's reasons, a grant the caller could not make itself: RBAC
-/// escalation prevention, computed by the core over the cluster's RBAC objects. `system:masters`
-/// skips it, as the server does. Returns the listed objects (for reuse) when it had to list them.
+/// escalation prevention. `system:masters` skips it, as the server does; so does a caller the
+/// API server lets write, `escalate` and `bind` everything the grant writes (asked with
+/// SelfSubjectAccessReviews: an EKS access policy such as AmazonEKSClusterAdminPolicy allows it
+/// without any RBAC object). Otherwise it is computed by the core over the cluster's RBAC objects,
+/// which names each refusal.
 pub async fn escalation_preflight(
     client: &Client,
     caller: &Caller,
@@ -484,6 +558,16 @@ pub async fn escalation_preflight(
 ) -> Result<()> {
     let user = UserInfo::new(caller.username.clone(), caller.groups.clone());
     if user.is_privileged() {
+        return Ok(());
+    }
+    let answers = can_i_each(
+        client,
+        explicit_questions(planned),
+        PARALLEL_REVIEWS,
+        &|_, _| {},
+    )
+    .await;
+    if answers.iter().all(|a| a.as_ref().is_ok_and(|a| a.allowed)) {
         return Ok(());
     }
     let cluster = match list_rbac(client).await {
@@ -515,6 +599,36 @@ pub async fn escalation_preflight(
 mod tests {
     use super::*;
     use eks_auth::rbac::preset;
+
+    #[test]
+    fn the_server_is_asked_about_every_write_escalate_and_bind() {
+        let objects = preset("cluster-reader-no-secrets")
+            .unwrap()
+            .objects("auditors", &[])
+            .unwrap();
+        let asked: Vec<String> = explicit_questions(&objects)
+            .iter()
+            .map(|q| {
+                format!(
+                    "{} {} {}",
+                    q.verb.as_deref().unwrap_or_default(),
+                    q.resource.as_deref().unwrap_or_default(),
+                    q.name.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "create clusterroles eks-grant:cluster-reader-no-secrets",
+                "create clusterrolebindings eks-grant:auditors:cluster-reader-no-secrets",
+                "update clusterroles eks-grant:cluster-reader-no-secrets",
+                "update clusterrolebindings eks-grant:auditors:cluster-reader-no-secrets",
+                "escalate clusterroles eks-grant:cluster-reader-no-secrets",
+                "bind clusterroles eks-grant:cluster-reader-no-secrets",
+            ]
+        );
+    }
 
     #[test]
     fn content_ignores_server_fields_and_update_keeps_resource_version() {

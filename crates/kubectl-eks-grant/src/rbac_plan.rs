@@ -1,8 +1,9 @@
-//! Pure: decisions over RBAC objects: which bindings a grant creates or changes (for the
-//! shared-group check), which objects eks-grant made that nothing needs any more (for revoke),
-//! and the kubectl commands that delete objects by hand (for hints).
+//! Pure: decisions over RBAC objects: the objects of a preset for some groups, which bindings a
+//! grant creates or changes (for the shared-group check), which objects eks-grant made that
+//! nothing needs any more (for revoke), and the kubectl commands that delete objects by hand
+//! (for hints).
 
-use eks_auth::rbac::{RbacObjects, managed_grant};
+use eks_auth::rbac::{Preset, PresetError, RbacObjects, managed_grant};
 use kube::ResourceExt;
 
 use crate::rbac_io::ObjectChange;
@@ -81,6 +82,35 @@ pub fn kubectl_delete_commands(objects: &RbacObjects) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The RBAC objects that grant `preset` to each of `groups` (in `namespaces`, or cluster-wide):
+/// its ClusterRole once, and a binding per group (per namespace). The same objects whichever
+/// store hands out the groups (aws-auth mappings or access entries' `kubernetesGroups`).
+pub fn preset_objects(
+    preset: &Preset,
+    groups: &[String],
+    namespaces: &[String],
+) -> Result<RbacObjects, PresetError> {
+    let mut objects = RbacObjects::default();
+    for group in groups {
+        let o = preset.objects(group, namespaces)?;
+        for r in o.cluster_roles {
+            if !objects
+                .cluster_roles
+                .iter()
+                .any(|x| x.metadata.name == r.metadata.name)
+            {
+                objects.cluster_roles.push(r);
+            }
+        }
+        objects
+            .cluster_role_bindings
+            .extend(o.cluster_role_bindings);
+        objects.roles.extend(o.roles);
+        objects.role_bindings.extend(o.role_bindings);
+    }
+    Ok(objects)
 }
 
 /// The RBAC objects eks-grant made for `groups` that nothing needs once those groups are no longer

@@ -105,16 +105,17 @@ pub fn spellings(grant: &Grant) -> Vec<Arn> {
         .collect()
 }
 
-/// `other_holders(group)`: the principals of the store, other than the grant's own, that hold
-/// `group` (for aws-auth, [`other_holders`]).
+/// `other_holders(group)`: the principals of the store(s), other than the grant's own, that hold
+/// `group` (for aws-auth, [`other_holders`]); `groups` and `namespaces`: the grant's.
 pub fn shared_groups(
     other_holders: impl Fn(&str) -> Vec<String>,
-    grant: &Grant,
+    groups: &[String],
+    namespaces: &[String],
     preset: &Preset,
     new_bindings: &[NewBinding],
 ) -> Vec<SharedGroup> {
     let mut out = Vec::new();
-    for group in &grant.groups {
+    for group in groups {
         let gains: Vec<String> = new_bindings
             .iter()
             .filter(|b| &b.group == group)
@@ -143,7 +144,7 @@ pub fn shared_groups(
             group: group.clone(),
             holders,
             gains,
-            instead: preset.default_group(&grant.namespaces),
+            instead: preset.default_group(namespaces),
         });
     }
     out
@@ -205,7 +206,13 @@ mod tests {
         let spelled = spellings(&g);
         let holders =
             |group: &str| other_holders(&before, group, &spelled.iter().collect::<Vec<_>>());
-        let shared = shared_groups(holders, &g, &view, std::slice::from_ref(&binding));
+        let shared = shared_groups(
+            holders,
+            &g.groups,
+            &g.namespaces,
+            &view,
+            std::slice::from_ref(&binding),
+        );
         assert_eq!(
             shared,
             [SharedGroup {
@@ -222,12 +229,12 @@ mod tests {
             }]
         );
         // Nothing new bound: nothing widened.
-        assert!(shared_groups(holders, &g, &view, &[]).is_empty());
+        assert!(shared_groups(holders, &g.groups, &g.namespaces, &view, &[]).is_empty());
         // A group nobody else holds: nothing widened.
         let mut own = g.clone();
         own.groups = vec!["bobs".to_owned()];
         let mut b = binding.clone();
         b.group = "bobs".to_owned();
-        assert!(shared_groups(holders, &own, &view, &[b]).is_empty());
+        assert!(shared_groups(holders, &own.groups, &own.namespaces, &view, &[b]).is_empty());
     }
 }

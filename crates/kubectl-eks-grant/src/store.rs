@@ -11,13 +11,15 @@
 //! The cluster's name and region: `--cluster-name`/`--region`, else the context's cluster named
 //! by its EKS ARN (as `aws eks update-kubeconfig` names it), else the context user's exec stanza
 //! (`kubectl-eks_token --cluster-name`, `aws eks get-token --cluster-name`, `aws-iam-authenticator
-//! token -i`, with `--region` and the stanza's `AWS_PROFILE`/`AWS_REGION`).
-
-use std::path::Path;
+//! token -i`, with `--region` and the stanza's `AWS_PROFILE`/`AWS_REGION`). When the stanza
+//! assumes a role (`--role-arn`, aws-iam-authenticator's `-r`), eks-grant's own EKS and IAM calls
+//! assume it too, unless `--profile` names the identity to use.
 
 use anyhow::{Result, bail};
 use eks_auth::access::AuthenticationMode;
-use eks_auth::aws::{AwsContext, AwsOptions, load_context};
+use eks_auth::arn::ClusterArn;
+use eks_auth::aws::{AssumeRoleRequest, AwsContext, AwsError, AwsOptions, load_context};
+use eks_auth::exec_stanza::{self, Ambient, ExecStanza};
 use eks_auth::kube::Cluster;
 
 use eks_auth::eks::{AccessConfig, EksClient};
@@ -32,97 +34,104 @@ pub struct ClusterRef {
     pub name: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
-    /// Where the name came from, for the one line.
+    /// The role the stanza assumes (`--role-arn`), with the session name it gives it.
+    pub role: Option<(String, String)>,
+    /// Where the name came from, for messages.
     pub from: &'static str,
 }
 
-/// The value of `--flag V` / `--flag=V` (last wins) in exec args.
-fn flag(args: &[String], names: &[&str]) -> Option<String> {
-    let mut found = None;
-    let mut i = 0;
-    while i < args.len() {
-        for n in names {
-            if args[i] == *n {
-                found = args.get(i + 1).cloned();
-            } else if let Some(v) = args[i].strip_prefix(n).and_then(|r| r.strip_prefix('=')) {
-                found = Some(v.to_owned());
-            }
-        }
-        i += 1;
-    }
-    found
+/// The cluster the kubeconfig context is: its EKS ARN, else its user's exec stanza (read by
+/// the core's one reader, `eks_auth::exec_stanza`: ours, `aws eks get-token`,
+/// aws-iam-authenticator). The stanza's profile (`--profile`, its env `AWS_PROFILE`) and region
+/// (`--region`, its env `AWS_REGION`/`AWS_DEFAULT_REGION`) count either way; the shell's own
+/// `AWS_PROFILE`/`AWS_REGION` are left to the AWS configuration, which reads them anyway.
+pub fn cluster_ref(cluster: &Cluster) -> ClusterRef {
+    cluster_ref_of(cluster.cluster_arn.as_ref(), cluster.exec.as_ref())
 }
 
-/// Pure: the cluster name, region and profile an exec stanza names.
-pub fn from_exec(command: &str, args: &[String], env: &[(String, String)]) -> ClusterRef {
-    let base = command.rsplit(['/', '\\']).next().unwrap_or(command);
-    let names: &[&str] = match base.strip_suffix(".exe").unwrap_or(base) {
-        "aws-iam-authenticator" => &["-i", "--cluster-id"],
-        _ => &["--cluster-name"],
-    };
-    let env_of = |k: &str| {
-        env.iter()
-            .find(|(n, v)| n == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
-    ClusterRef {
-        name: flag(args, names),
-        region: flag(args, &["--region"]).or_else(|| env_of("AWS_REGION")),
-        profile: flag(args, &["--profile"]).or_else(|| env_of("AWS_PROFILE")),
-        from: "the context's exec stanza",
-    }
-}
-
-/// The cluster the kubeconfig context is: its EKS ARN, else its exec stanza.
-pub fn cluster_ref(cluster: &Cluster, kubeconfig: Option<&Path>) -> ClusterRef {
+/// Pure: [`cluster_ref`] from the context's cluster ARN and exec stanza.
+fn cluster_ref_of(arn: Option<&ClusterArn>, exec: Option<&ExecStanza>) -> ClusterRef {
     let mut found = ClusterRef::default();
-    if let Some(arn) = &cluster.cluster_arn {
+    if let Some(arn) = arn {
         found = ClusterRef {
             name: Some(arn.name().to_owned()),
             region: Some(arn.region().to_owned()),
             profile: None,
+            role: None,
             from: "the context's cluster ARN",
         };
     }
-    // The exec stanza gives the profile (and the name when the ARN does not).
-    let config = match kubeconfig {
-        Some(p) => kube::config::Kubeconfig::read_from(p).ok(),
-        None => kube::config::Kubeconfig::read().ok(),
-    };
-    let exec = config.and_then(|c| {
-        let user = c
-            .contexts
-            .iter()
-            .find(|x| x.name == cluster.context)
-            .and_then(|x| x.context.as_ref())
-            .and_then(|x| x.user.clone())?;
-        c.auth_infos
-            .into_iter()
-            .find(|a| a.name == user)
-            .and_then(|a| a.auth_info)
-            .and_then(|a| a.exec)
-    });
-    if let Some(exec) = exec {
-        let env: Vec<(String, String)> = exec
-            .env
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|m| Some((m.get("name")?.clone(), m.get("value")?.clone())))
-            .collect();
-        let e = from_exec(
-            exec.command.as_deref().unwrap_or_default(),
-            &exec.args.unwrap_or_default(),
-            &env,
-        );
-        if found.name.is_none() {
-            found = e.clone();
+    if let Some(stanza) = exec {
+        let e = exec_stanza::parse(stanza, &Ambient::default());
+        if found.name.is_none() && e.cluster_name.is_some() {
+            found.name = e.cluster_name;
+            found.from = "the context's exec stanza";
         }
-        found.profile = e.profile;
         if found.region.is_none() {
-            found.region = e.region;
+            found.region = e.region.map(|r| r.value);
+        }
+        found.profile = e.profile.map(|p| p.value);
+        if let Some(role_arn) = e.role_arn {
+            // The session name the stanza's tool would give (ours and the AWS CLI:
+            // `EKSGetTokenAuth`); only the role's ARN decides the access, not this name.
+            let session = e
+                .session_name
+                .or_else(|| e.tool.default_session_name().map(str::to_owned))
+                .unwrap_or_else(|| eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
+            found.role = Some((role_arn, session));
         }
     }
     found
+}
+
+/// The EKS cluster eks-grant works on: its name (`--cluster-name`, else the context's), the
+/// AWS options that reach it (`--region`/`--profile`, else the context's), and the role the
+/// context's exec stanza assumes. `None`: neither the flags nor the context name one.
+pub struct EksCluster {
+    pub name: String,
+    pub options: AwsOptions,
+    /// Assumed for the EKS and IAM calls, as the token plugin assumes it for the token, so that
+    /// eks-grant acts as the identity the context uses. Not with an explicit `--profile`: that
+    /// names the identity to use, as it is.
+    pub role: Option<AssumeRoleRequest>,
+}
+
+pub fn eks_cluster(args: &StoreArgs, cluster: &Cluster) -> Option<EksCluster> {
+    eks_cluster_of(args, cluster_ref(cluster))
+}
+
+/// Pure: [`eks_cluster`] from the flags and what the context names.
+fn eks_cluster_of(args: &StoreArgs, found: ClusterRef) -> Option<EksCluster> {
+    let name = args.cluster_name.clone().or(found.name)?;
+    let role = match args.profile {
+        Some(_) => None,
+        None => found
+            .role
+            .map(|(role_arn, session_name)| AssumeRoleRequest {
+                role_arn,
+                session_name,
+                external_id: None,
+            }),
+    };
+    Some(EksCluster {
+        name,
+        options: AwsOptions {
+            profile: args.profile.clone().or(found.profile),
+            region: args.region.clone().or(found.region),
+        },
+        role,
+    })
+}
+
+impl EksCluster {
+    /// The AWS configuration for the EKS calls: the options' chain, then the stanza's role.
+    pub async fn load(&self) -> Result<AwsContext, AwsError> {
+        let aws = load_context(&self.options).await?;
+        match &self.role {
+            Some(role) => aws.assuming(role).await,
+            None => Ok(aws),
+        }
+    }
 }
 
 /// Access entries of one cluster, with the AWS configuration that reaches them.
@@ -146,32 +155,35 @@ impl Target {
     }
 }
 
-/// Loads the AWS side and asks EKS for the cluster's mode, unless `known` (the backend's
-/// DescribeCluster answer, for the same cluster) already says it.
+/// What `Backend::select` already has for the same cluster: the AWS configuration, the EKS
+/// client and (with `--backend auto`) DescribeCluster's answer.
+pub type Known<'a> = (&'a AwsContext, &'a EksClient, Option<&'a AccessConfig>);
+
+/// Loads the AWS side and asks EKS for the cluster's mode, unless `known` (the backend's,
+/// for the same cluster) already has them: one DescribeCluster per command at most.
 pub async fn connect_eks(
     args: &StoreArgs,
     cluster: &Cluster,
-    kubeconfig: Option<&Path>,
-    known: Option<(&EksClient, Option<&AccessConfig>)>,
+    known: Option<Known<'_>>,
 ) -> Result<Target> {
-    let found = cluster_ref(cluster, kubeconfig);
-    let Some(name) = args.cluster_name.clone().or(found.name.clone()) else {
+    let Some(target) = eks_cluster(args, cluster) else {
         bail!(
             "cannot tell which EKS cluster context `{}` is: its cluster is not named by an EKS ARN and its user runs no known EKS exec plugin\n\nhint: pass `--cluster-name NAME` (and `--region`), or `--backend aws-auth` to edit aws-auth without asking EKS",
             cluster.context
         );
     };
-    let options = AwsOptions {
-        profile: args.profile.clone().or(found.profile.clone()),
-        region: args.region.clone().or(found.region.clone()),
+    let name = target.name.clone();
+    let known = known.filter(|(_, client, _)| client.cluster() == name);
+    let aws = match known {
+        Some((aws, _, _)) => aws.clone(),
+        None => target.load().await.map_err(|e| {
+            let hint = e
+                .hint()
+                .map(|h| format!("\n\nhint: {h}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{e}{hint}")
+        })?,
     };
-    let aws = load_context(&options).await.map_err(|e| {
-        let hint = e
-            .hint()
-            .map(|h| format!("\n\nhint: {h}"))
-            .unwrap_or_default();
-        anyhow::anyhow!("{e}{hint}")
-    })?;
     // Credentials first: a missing or expired identity is named as such, with what to do.
     if let Err(e) = aws.fetch_credentials().await {
         let hint = e
@@ -181,11 +193,11 @@ pub async fn connect_eks(
         bail!("cannot ask EKS for the authentication mode of cluster `{name}`: {e}{hint}");
     }
     let client = match known {
-        Some((client, _)) if client.cluster() == name => client.clone(),
-        _ => aws.eks_client(&name),
+        Some((_, client, _)) => client.clone(),
+        None => aws.eks_client(&name),
     };
     let access = match known {
-        Some((client, Some(config))) if client.cluster() == name => config.clone(),
+        Some((_, _, Some(config))) => config.clone(),
         _ => client.access_config().await.map_err(|e| {
             let denied = matches!(e, eks_auth::eks::EksError::AccessDenied { .. });
             let err = eks_error(e);
@@ -206,47 +218,139 @@ pub async fn connect_eks(
 mod tests {
     use super::*;
 
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
+    fn triple(r: &ClusterRef) -> (Option<&str>, Option<&str>, Option<&str>, &str) {
+        (
+            r.name.as_deref(),
+            r.region.as_deref(),
+            r.profile.as_deref(),
+            r.from,
+        )
     }
 
     #[test]
-    fn exec_stanzas_name_the_cluster() {
-        let ours = from_exec(
+    fn the_cluster_arn_names_the_cluster_and_the_exec_stanza_the_rest() {
+        let ours = ExecStanza::new(
             "/usr/local/bin/kubectl-eks_token",
-            &s(&["--cluster-name", "prod", "--region=eu-west-1"]),
-            &[("AWS_PROFILE".into(), "admin".into())],
+            &["--cluster-name", "prod", "--region=eu-west-1"],
+            &[("AWS_PROFILE", "admin")],
         );
         assert_eq!(
+            triple(&cluster_ref_of(None, Some(&ours))),
             (
-                ours.name.as_deref(),
-                ours.region.as_deref(),
-                ours.profile.as_deref()
-            ),
-            (Some("prod"), Some("eu-west-1"), Some("admin"))
+                Some("prod"),
+                Some("eu-west-1"),
+                Some("admin"),
+                "the context's exec stanza"
+            )
         );
-        let cli = from_exec(
-            "aws",
-            &s(&[
-                "--region",
-                "us-west-2",
+        // The ARN wins for name and region; the stanza's profile still counts.
+        let arn = ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/testbed").unwrap();
+        assert_eq!(
+            triple(&cluster_ref_of(Some(&arn), Some(&ours))),
+            (
+                Some("testbed"),
+                Some("us-east-1"),
+                Some("admin"),
+                "the context's cluster ARN"
+            )
+        );
+        // as `aws eks update-kubeconfig` writes it, global options after the subcommand
+        let cli = ExecStanza::new(
+            "/usr/bin/aws",
+            &[
                 "eks",
                 "get-token",
-                "--cluster-name",
-                "dev",
-                "--output",
-                "json",
-            ]),
+                "--cluster-name=dev",
+                "--region=us-west-2",
+            ],
             &[],
         );
-        assert_eq!(cli.name.as_deref(), Some("dev"));
-        assert_eq!(cli.region.as_deref(), Some("us-west-2"));
-        let auth = from_exec(
-            "aws-iam-authenticator",
-            &s(&["token", "-i", "legacy"]),
-            &[("AWS_REGION".into(), "ap-south-1".into())],
+        assert_eq!(
+            triple(&cluster_ref_of(None, Some(&cli))),
+            (
+                Some("dev"),
+                Some("us-west-2"),
+                None,
+                "the context's exec stanza"
+            )
         );
-        assert_eq!(auth.name.as_deref(), Some("legacy"));
-        assert_eq!(auth.region.as_deref(), Some("ap-south-1"));
+        let auth = ExecStanza::new(
+            "aws-iam-authenticator",
+            &["token", "-i", "legacy"],
+            &[("AWS_REGION", "ap-south-1")],
+        );
+        assert_eq!(
+            triple(&cluster_ref_of(None, Some(&auth))),
+            (
+                Some("legacy"),
+                Some("ap-south-1"),
+                None,
+                "the context's exec stanza"
+            )
+        );
+        // Another plugin names nothing: no guess from its flags.
+        let other = ExecStanza::new("gke-gcloud-auth-plugin", &["--cluster-name", "x"], &[]);
+        assert_eq!(cluster_ref_of(None, Some(&other)), ClusterRef::default());
+    }
+
+    #[test]
+    fn the_stanzas_role_is_assumed_unless_a_profile_is_named() {
+        let auth = ExecStanza::new(
+            "aws-iam-authenticator",
+            &[
+                "token",
+                "-i",
+                "prod",
+                "-r",
+                "arn:aws:iam::123456789012:role/admin",
+            ],
+            &[("AWS_PROFILE", "base")],
+        );
+        let found = cluster_ref_of(None, Some(&auth));
+        assert_eq!(
+            found.role.as_ref().map(|(arn, _)| arn.as_str()),
+            Some("arn:aws:iam::123456789012:role/admin")
+        );
+        let ours = ExecStanza::new(
+            "kubectl-eks_token",
+            &[
+                "--cluster-name",
+                "prod",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/x",
+            ],
+            &[],
+        );
+        assert_eq!(
+            cluster_ref_of(None, Some(&ours)).role,
+            Some((
+                "arn:aws:iam::123456789012:role/x".to_owned(),
+                eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned()
+            ))
+        );
+        // The ARN names the cluster; the stanza still says who signs.
+        let arn = ClusterArn::parse("arn:aws:eks:us-east-1:123456789012:cluster/prod").unwrap();
+        assert!(cluster_ref_of(Some(&arn), Some(&ours)).role.is_some());
+        let none = ExecStanza::new("kubectl-eks_token", &["--cluster-name", "prod"], &[]);
+        assert_eq!(cluster_ref_of(None, Some(&none)).role, None);
+
+        let mut args = StoreArgs {
+            backend: crate::cli::BackendChoice::Auto,
+            cluster_name: None,
+            region: None,
+            profile: None,
+        };
+        let kept = eks_cluster_of(&args, cluster_ref_of(None, Some(&auth))).unwrap();
+        assert_eq!(kept.name, "prod");
+        assert_eq!(kept.options.profile.as_deref(), Some("base"));
+        assert_eq!(
+            kept.role.map(|r| r.role_arn).as_deref(),
+            Some("arn:aws:iam::123456789012:role/admin")
+        );
+        // `--profile` names the identity as it is: no role from the stanza on top of it.
+        args.profile = Some("ops".into());
+        let explicit = eks_cluster_of(&args, cluster_ref_of(None, Some(&auth))).unwrap();
+        assert_eq!(explicit.options.profile.as_deref(), Some("ops"));
+        assert!(explicit.role.is_none());
     }
 }

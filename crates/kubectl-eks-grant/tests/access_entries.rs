@@ -32,6 +32,11 @@ fn text(b: &[u8]) -> String {
 
 /// eks-grant as the cluster creator: the testbed's env (AWS endpoint, region, keys, KUBECONFIG).
 fn grant(tb: &Testbed, args: &[&str]) -> Output {
+    grant_with(tb, &[], args)
+}
+
+/// [`grant`] with some of the environment replaced.
+fn grant_with(tb: &Testbed, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -39,6 +44,9 @@ fn grant(tb: &Testbed, args: &[&str]) -> Output {
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     for (k, v) in tb.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.args(args).output().expect("kubectl-eks_grant runs")
@@ -544,4 +552,363 @@ fn auto_without_aws_credentials_names_the_problem_and_the_way_out() {
     let err = fails(&out);
     assert!(err.contains("no credentials found"), "{err}");
     assert!(err.contains("--backend aws-auth"), "{err}");
+}
+
+/// The EKS calls the stand-in received for the testbed's cluster since the last call, by
+/// operation.
+fn eks_calls(tb: &Testbed) -> Value {
+    tb.aws_admin(
+        "/_testbed/eks/calls",
+        &serde_json::json!({"cluster": tb.cluster_name(), "reset": true}),
+    )
+    .unwrap()["calls"]
+        .clone()
+}
+
+#[test]
+fn the_exec_stanza_names_the_cluster_and_each_command_asks_describe_cluster_at_most_once() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    if tb.kubeconfig_uses_static_token() {
+        eprintln!("skipped: kubectl-eks_token is not built, so no kubeconfig has an exec stanza");
+        return;
+    }
+    let bob = tb.create_user("bob").unwrap();
+    // A context named `dev` (as a hand-written kubeconfig names it): only the user's exec
+    // stanza (`kubectl-eks_token --cluster-name testbed`, env AWS_REGION) says which cluster.
+    let creator = tb.creator().unwrap().keys.clone();
+    let kubeconfig = tb
+        .kubeconfig_for(&Creds::Aws(creator), false)
+        .replace(tb.cluster_arn(), "dev");
+    assert!(!kubeconfig.contains("arn:aws:eks"), "{kubeconfig}");
+    let path = tb.dir().join("kubeconfig-dev");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let path = path.display().to_string();
+    // Neither the shell's region nor a cluster name from the environment: the stanza's own.
+    let env = [
+        ("KUBECONFIG", path.as_str()),
+        ("AWS_REGION", ""),
+        ("AWS_DEFAULT_REGION", ""),
+    ];
+    eks_calls(&tb);
+    let out = grant_with(&tb, &env, &["list"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr)
+            .contains("using access entries: cluster `testbed` is in API_AND_CONFIG_MAP mode"),
+        "{}",
+        text(&out.stderr)
+    );
+    let commands: &[&[&str]] = &[
+        &["list"],
+        &["add", &bob.arn, "--preset", "view", "--dry-run"],
+        &["add", &bob.arn, "--preset", "view"],
+        &["check", &bob.arn],
+        &["revoke", &bob.arn],
+        &["undo"],
+        &["--backend", "access-entries", "list"],
+        &[
+            "--backend",
+            "access-entries",
+            "add",
+            &bob.arn,
+            "--preset",
+            "edit",
+        ],
+        &["migrate", "--to", "API", "--dry-run"],
+    ];
+    eks_calls(&tb);
+    for args in commands {
+        let out = grant_with(&tb, &env, args);
+        // `migrate --to API` refuses while aws-auth still lets someone in: still one question.
+        if args[0] != "migrate" {
+            ok(&out);
+        }
+        let calls = eks_calls(&tb);
+        let described = calls["DescribeCluster"].as_u64().unwrap_or(0);
+        // One: the mode is needed (auto, or access entries' list and writes), and asked once.
+        assert_eq!(
+            described,
+            1,
+            "`kubectl eks-grant {}` asked DescribeCluster {described} times (calls: {calls})\nstderr:\n{}",
+            args.join(" "),
+            text(&out.stderr)
+        );
+    }
+    // `--backend aws-auth` asks EKS nothing.
+    ok(&grant_with(
+        &tb,
+        &env,
+        &[
+            "--backend",
+            "aws-auth",
+            "add",
+            &bob.arn,
+            "--group",
+            "readers",
+        ],
+    ));
+    assert_eq!(eks_calls(&tb), serde_json::json!({}));
+}
+
+/// The ClusterRoleBinding eks-grant makes for a preset's default group, if it exists.
+fn binding(tb: &Testbed, name: &str) -> Option<Value> {
+    tb.get_object("ClusterRoleBinding", "", name)
+}
+
+#[test]
+fn cluster_reader_no_secrets_on_access_entries_is_a_group_and_our_rbac_and_revoke_and_undo_take_both()
+ {
+    let tb = start(AuthenticationMode::Api);
+    let bob = tb.create_user("bob").unwrap();
+    tb.put_object(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "kube-system"}, "data": {"a": "b"}}))
+        .unwrap();
+    let group = "eks-grant:cluster-reader-no-secrets";
+
+    // A group another entry holds would widen what carol may do: refused, nothing written.
+    let carol = tb.create_user("carol").unwrap();
+    ok(&grant(&tb, &["add", &carol.arn, "--group", "auditors"]));
+    let err = fails(&grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "--group",
+            "auditors",
+        ],
+    ));
+    assert!(
+        err.contains(&format!("group `auditors` is also held by `{}`", carol.arn)),
+        "{err}"
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, "eks-grant:auditors:cluster-reader-no-secrets").is_none());
+
+    // Dry run: the entry's call and the RBAC objects that would be made; nothing written.
+    let out = grant(
+        &tb,
+        &[
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "--dry-run",
+        ],
+    );
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(&format!("--kubernetes-groups {group}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("RBAC ClusterRoleBinding/{group} would be created")),
+        "{stdout}"
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, group).is_none(), "a dry run writes nothing");
+
+    let add = || -> Value {
+        let args = [
+            "add",
+            &bob.arn,
+            "--preset",
+            "cluster-reader-no-secrets",
+            "-o",
+            "json",
+        ];
+        serde_json::from_str(&ok(&grant(&tb, &args))).unwrap()
+    };
+    let report = add();
+    assert_eq!(report["result"], "created");
+    assert_eq!(
+        report["rbac"],
+        serde_json::json!([
+            format!("ClusterRole/{group} created"),
+            format!("ClusterRoleBinding/{group} created")
+        ])
+    );
+    // No AWS-managed policy: the entry carries the group, and our binding gives it the role.
+    let e = entry_of(&tb, &bob.arn).expect("bob's entry");
+    assert_eq!(e["kubernetesGroups"], serde_json::json!([group]));
+    assert_eq!(e["policies"], serde_json::json!([]));
+    let b = binding(&tb, group).expect("the binding");
+    assert_eq!(b["roleRef"]["name"], group);
+    assert_eq!(b["subjects"][0]["kind"], "Group");
+    assert_eq!(b["subjects"][0]["name"], group);
+
+    // bob, with real kubectl: configmaps in every namespace, no secrets.
+    let bob_creds = Creds::from(&bob);
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("settings"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The stand-in serves no Secrets; the API server's authorizer answers for them.
+    for (verb, resource, allowed) in [
+        ("list", "configmaps", "yes"),
+        ("get", "secrets", "no"),
+        ("list", "secrets", "no"),
+        ("create", "configmaps", "no"),
+    ] {
+        let out = tb
+            .kubectl(
+                &bob_creds,
+                &["auth", "can-i", verb, resource, "--all-namespaces"],
+            )
+            .unwrap();
+        assert_eq!(
+            text(&out.stdout).trim(),
+            allowed,
+            "{verb} {resource}: {}",
+            text(&out.stderr)
+        );
+    }
+
+    // The same add again changes nothing.
+    assert_eq!(add()["result"], "unchanged");
+
+    // revoke takes the entry and the binding nobody needs any more.
+    let report: Value =
+        serde_json::from_str(&ok(&grant(&tb, &["revoke", &bob.arn, "-o", "json"]))).unwrap();
+    assert_eq!(report["result"], "deleted");
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(
+        binding(&tb, group).is_none(),
+        "the binding went with the entry"
+    );
+    assert!(tb.get_object("ClusterRole", "", group).is_none());
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        !o.status.success()
+    });
+    assert!(!out.status.success(), "bob is out again");
+
+    // undo brings both back, as revoke found them; undo again takes the grant back.
+    let stdout = ok(&grant(&tb, &["undo"]));
+    assert!(stdout.contains("`revoke`"), "{stdout}");
+    assert_eq!(
+        entry_of(&tb, &bob.arn).expect("the entry is back")["kubernetesGroups"],
+        serde_json::json!([group])
+    );
+    assert!(binding(&tb, group).is_some(), "the binding is back");
+    let out = eventually(&tb, &bob_creds, &["get", "configmaps", "-A"], |o| {
+        o.status.success()
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = ok(&grant(&tb, &["undo"]));
+    assert!(stdout.contains("`add`"), "{stdout}");
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(binding(&tb, group).is_none());
+}
+
+#[test]
+fn undo_reverts_the_later_change_of_either_store() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    let carol = tb.create_user("carol").unwrap();
+    let bob = tb.create_user("bob").unwrap();
+    // First an aws-auth change, then an access-entry change.
+    ok(&grant(
+        &tb,
+        &[
+            "--backend",
+            "aws-auth",
+            "add",
+            &carol.arn,
+            "--group",
+            "readers",
+        ],
+    ));
+    ok(&grant(
+        &tb,
+        &["add", &bob.arn, "--policy", "AmazonEKSViewPolicy"],
+    ));
+    let has_carol = |tb: &Testbed| {
+        aws_auth(tb)["mapUsers"]
+            .as_str()
+            .is_some_and(|m| m.contains(&carol.arn))
+    };
+    assert!(has_carol(&tb));
+    assert!(entry_of(&tb, &bob.arn).is_some());
+
+    // The first undo takes the later one: bob's entry; aws-auth stays.
+    let out = grant(&tb, &["undo"]);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(&format!("`add` of `{}`", bob.arn)),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("which the next `undo` reverts"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(entry_of(&tb, &bob.arn).is_none());
+    assert!(has_carol(&tb));
+
+    // The second takes the aws-auth one.
+    ok(&grant(&tb, &["undo"]));
+    assert!(!has_carol(&tb), "{}", aws_auth(&tb));
+    assert!(entry_of(&tb, &bob.arn).is_none());
+
+    // `--backend access-entries` limits undo to access entries: nothing left there.
+    let err = fails(&grant(&tb, &["--backend", "access-entries", "undo"]));
+    assert!(err.contains("nothing to undo"), "{err}");
+}
+
+#[test]
+fn the_exec_stanzas_role_is_the_identity_that_asks_eks() {
+    let tb = start(AuthenticationMode::ApiAndConfigMap);
+    if tb.kubeconfig_uses_static_token() {
+        eprintln!("skipped: kubectl-eks_token is not built, so no kubeconfig has an exec stanza");
+        return;
+    }
+    // The role kubectl uses (the stanza's `--role-arn`) may administer the cluster.
+    let role = tb.create_role("platform-admin", "/").unwrap();
+    ok(&grant(
+        &tb,
+        &["add", &role.arn, "--preset", "cluster-admin"],
+    ));
+    let creator = tb.creator().unwrap().clone();
+    let kubeconfig = tb.kubeconfig_for(&Creds::Aws(creator.keys.clone()), false);
+    let line = kubeconfig
+        .lines()
+        .find(|l| l.trim() == "- --cluster-name")
+        .expect("the stanza names the cluster");
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let kubeconfig = kubeconfig.replacen(
+        line,
+        &format!("{indent}- --role-arn\n{indent}- {}\n{line}", role.arn),
+        1,
+    );
+    let path = tb.dir().join("kubeconfig-role");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let path = path.display().to_string();
+    let env = [("KUBECONFIG", path.as_str())];
+    let deny = |arn: &str| {
+        tb.aws_admin(
+            "/_testbed/eks/faults",
+            &serde_json::json!({"deny": {"principal_arn": arn, "actions": ["eks:DescribeCluster"]}}),
+        )
+        .unwrap();
+    };
+
+    // The creator's own keys may no longer describe the cluster; the role still may, and it is
+    // the role that asks.
+    deny(&creator.arn);
+    let out = grant_with(&tb, &env, &["list"]);
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("using access entries"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `--profile` would name the identity as it is; without one, denying the role is felt.
+    deny(&role.arn);
+    let err = fails(&grant_with(&tb, &env, &["list"]));
+    assert!(err.contains("eks:DescribeCluster"), "{err}");
+    assert!(err.contains("assumed-role/platform-admin/"), "{err}");
 }

@@ -196,9 +196,9 @@ fn kubectl_completes_the_plugin_through_the_helper() {
          --output\tOutput format\n\
          -o\tOutput format\n\
          --backend\tWhere mappings are kept: auto, aws-auth or access-entries\n\
-         --cluster-name\tEKS cluster name for access entries (default: from the context's cluster ARN)\n\
-         --region\tAWS region of the cluster (default: from the context's cluster ARN, else the AWS config)\n\
-         --profile\tAWS profile for the EKS calls (default: the AWS environment)\n\
+         --cluster-name\tEKS cluster name for access entries (default: the context's cluster ARN or exec stanza)\n\
+         --region\tAWS region of the cluster (default: the context's cluster ARN or exec stanza, else the AWS config)\n\
+         --profile\tAWS profile for the EKS calls, used as is (default: the exec stanza's, with its --role-arn)\n\
          --help\tPrint help\n\
          -h\tPrint help\n\
          --version\tPrint version\n\

@@ -63,16 +63,7 @@ impl std::fmt::Debug for Loaded {
 
 /// The command, args and env of an exec stanza.
 pub fn stanza(exec: &ExecConfig) -> ExecStanza {
-    ExecStanza {
-        command: exec.command.clone().unwrap_or_default(),
-        args: exec.args.clone().unwrap_or_default(),
-        env: exec
-            .env
-            .iter()
-            .flatten()
-            .filter_map(|e| Some((e.get("name")?.clone(), e.get("value")?.clone())))
-            .collect(),
-    }
+    eks_auth::kube::exec_stanza(exec)
 }
 
 /// Reads the kubeconfig (`--kubeconfig`, else `$KUBECONFIG` merged, else `~/.kube/config`) and

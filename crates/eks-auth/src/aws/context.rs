@@ -252,6 +252,34 @@ impl AwsContext {
         })
     }
 
+    /// This context as the role `request` names: AssumeRole with the chain's credentials, then
+    /// the same region and profile with the role's (temporary) credentials, for the SDK clients
+    /// made from it. What a kubeconfig's `--role-arn` means for the token, so for our own calls.
+    pub async fn assuming(&self, request: &AssumeRoleRequest) -> Result<AwsContext, AwsError> {
+        let role = self.assume_role(request).await?;
+        let c = role.credentials;
+        let credentials = aws_credential_types::Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            c.session_token,
+            role.expiration,
+            "assumed-role",
+        );
+        let config = self
+            .config
+            .clone()
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build();
+        Ok(AwsContext {
+            config,
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+        })
+    }
+
     /// EKS DescribeCluster: endpoint and CA of a cluster in this context's region.
     pub async fn describe_cluster(&self, name: &str) -> Result<ClusterInfo, AwsError> {
         let client = aws_sdk_eks::Client::new(&self.config);

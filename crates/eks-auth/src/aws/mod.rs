@@ -22,7 +22,4 @@ pub use error::*;
 pub use presigned::*;
 pub use signing::*;
 
-/// Session name `aws eks get-token --role-arn` uses (awscli `customizations/eks/get_token.py`:
-/// `RoleSessionName='EKSGetTokenAuth'`). Using the same one keeps `{{SessionName}}` username
-/// templates in aws-auth giving the same username whichever tool signed.
-pub const DEFAULT_ROLE_SESSION_NAME: &str = "EKSGetTokenAuth";
+pub use crate::exec_stanza::DEFAULT_ROLE_SESSION_NAME;

@@ -9,6 +9,7 @@ use kube::{Client, Config};
 
 use super::error::KubeError;
 use crate::arn::ClusterArn;
+use crate::exec_stanza::ExecStanza;
 
 /// A client and the name of the context it was built from (for messages).
 #[derive(Clone)]
@@ -21,6 +22,10 @@ pub struct Cluster {
     /// `aws eks update-kubeconfig` and `kubectl eks-token update-kubeconfig` name it): the only
     /// place the cluster's account is known without AWS credentials.
     pub cluster_arn: Option<ClusterArn>,
+    /// The context user's exec stanza as kubectl runs it (after `--user`), when it has one: read
+    /// with [`crate::exec_stanza::parse`], it names the cluster a context not named by its ARN
+    /// signs for. Its env values may be secrets: its `Debug` shows names only.
+    pub exec: Option<ExecStanza>,
 }
 
 impl fmt::Debug for Cluster {
@@ -28,6 +33,7 @@ impl fmt::Debug for Cluster {
         f.debug_struct("Cluster")
             .field("context", &self.context)
             .field("cluster_arn", &self.cluster_arn)
+            .field("exec", &self.exec)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +178,7 @@ pub async fn connect_to(
             source,
         })?;
     apply_request_timeout(&mut client_config, request_timeout);
+    let exec = client_config.auth_info.exec.as_ref().map(exec_stanza);
     match token {
         Some(token) => {
             client_config.auth_info.exec = None;
@@ -192,7 +199,22 @@ pub async fn connect_to(
         client,
         context: context_name,
         cluster_arn,
+        exec,
     })
+}
+
+/// A kubeconfig exec stanza as the pure reader takes it: command, args and env as listed.
+pub fn exec_stanza(exec: &ExecConfig) -> ExecStanza {
+    ExecStanza {
+        command: exec.command.clone().unwrap_or_default(),
+        args: exec.args.clone().unwrap_or_default(),
+        env: exec
+            .env
+            .iter()
+            .flatten()
+            .filter_map(|e| Some((e.get("name")?.clone(), e.get("value")?.clone())))
+            .collect(),
+    }
 }
 
 /// Fails early, naming the command, when the exec plugin cannot be started: kube's client would

@@ -10,7 +10,7 @@ use eks_auth::access::{AccessEntry, AccessEntryType, PolicyAssociation};
 use eks_auth::eks::{EksClient, EksError, NewAccessEntry};
 use futures::{StreamExt, TryStreamExt};
 
-use super::plan::Call;
+use super::calls::Call;
 use crate::backend::eks_error;
 
 /// The most EKS calls in flight at once.

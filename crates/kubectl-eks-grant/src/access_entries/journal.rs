@@ -2,11 +2,12 @@
 //! (`kube-system/eks-grant-access-journal`, key `journal.json`), so that every admin's
 //! `kubectl eks-grant undo` sees every admin's change.
 //!
-//! Each change appends a record: the principal's entry before and after. The append is a
-//! read-modify-write guarded by the ConfigMap's resourceVersion: a writer that loses the race
-//! gets 409 Conflict, reads again and appends to what the winner wrote, so no record is lost.
-//! `undo` takes the last record not yet undone, refuses (unless `--force`) when the entry is no
-//! longer what that change left, and makes the calls that restore the entry as it was.
+//! Each change appends a record: the principal's entry before and after, the RBAC objects it
+//! wrote (what they were before), and aws-auth's revision at the time (which orders it against
+//! aws-auth's own history for `undo`). The append is a read-modify-write guarded by the
+//! ConfigMap's resourceVersion: a writer that loses the race gets 409 Conflict, reads again and
+//! appends to what the winner wrote, so no record is lost. `undo` (`super::undo`) reverts a
+//! record and marks it undone.
 //!
 //! Pure parts ([`Snapshot`], [`undo_calls`], [`Journal`]) are tested here; the rest is I/O.
 
@@ -14,14 +15,12 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::access::{AccessEntry, AccessScope};
-use eks_auth::cli::OutputFormat;
-use eks_auth::kube::Cluster;
+use eks_auth::kube::{Cluster, RbacJournalEntry, fetch_aws_auth};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{ObjectMeta, PostParams};
 use serde::{Deserialize, Serialize};
 
-use super::eks_api::Eks;
-use super::plan::Call;
+use super::calls::Call;
 use crate::store::Target;
 
 pub const NAMESPACE: &str = "kube-system";
@@ -102,7 +101,7 @@ fn scope(p: &JournalPolicy) -> AccessScope {
 }
 
 /// One journaled change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
     pub seq: u64,
@@ -115,12 +114,22 @@ pub struct Record {
     pub by: Option<String>,
     pub before: Snapshot,
     pub after: Snapshot,
+    /// aws-auth's eks-grant revision when this change was journaled: `undo` orders the two
+    /// stores' last changes by it (an aws-auth revision above it came later), whatever the
+    /// clocks of the machines that made them. `None` in records of earlier versions, or when
+    /// aws-auth could not be read: then by `time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_auth_revision: Option<u64>,
+    /// The RBAC objects the change created, changed or deleted (a preset realised with RBAC):
+    /// what they were before, for `undo`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rbac: Vec<RbacJournalEntry>,
     #[serde(default)]
     pub undone: bool,
 }
 
 /// The journal's records, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
     pub records: Vec<Record>,
 }
@@ -249,19 +258,13 @@ async fn update_journal(cluster: &Cluster, change: impl Fn(&mut Journal)) -> Res
     bail!("writing ConfigMap `{NAMESPACE}/{NAME}`: it kept changing under us (8 conflicts)")
 }
 
-fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
 /// Journals a change of `before.principal` made by `command`: reads the entry as it is now.
 pub async fn record(
     cluster: &Cluster,
     target: &Target,
     command: &str,
     before: &Snapshot,
+    rbac: Vec<RbacJournalEntry>,
 ) -> Result<()> {
     let after = target
         .eks
@@ -270,107 +273,42 @@ pub async fn record(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let after = Snapshot::of(&before.principal, after.as_ref());
     let by = target.aws.fetch_caller_identity().await.ok().map(|c| c.arn);
+    let aws_auth_revision = fetch_aws_auth(&cluster.client)
+        .await
+        .ok()
+        .map(|o| o.revision());
     let record = Record {
         seq: 0,
-        time: now(),
+        time: eks_auth::time::rfc3339(std::time::SystemTime::now()),
         cluster: target.name().to_owned(),
         command: command.to_owned(),
         by,
         before: before.clone(),
         after,
+        aws_auth_revision,
+        rbac,
         undone: false,
     };
     update_journal(cluster, |j| j.append(record.clone())).await
 }
 
-/// What `undo` did.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UndoReport {
-    pub store: &'static str,
-    pub cluster: String,
-    pub undone: Option<u64>,
-    pub command: Option<String>,
-    pub principal: Option<String>,
-    pub calls: Vec<String>,
-    pub dry_run: bool,
-}
-
-async fn current_snapshot(eks: &Eks, principal: &str) -> Result<Snapshot> {
-    let e = eks
-        .fetch_entry(principal)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Snapshot::of(principal, e.as_ref()))
-}
-
-/// `undo` on access entries: reverts the last journaled change of this cluster.
-pub async fn undo(
-    cluster: &Cluster,
-    target: &Target,
-    format: OutputFormat,
-    dry_run: bool,
-    force: bool,
-) -> Result<()> {
+/// The journal as it is in the cluster (empty when it does not exist yet).
+pub async fn read(cluster: &Cluster) -> Result<Journal> {
     let cm = api(cluster)
         .get_opt(NAME)
         .await
         .with_context(|| format!("reading ConfigMap `{NAMESPACE}/{NAME}`"))?;
-    let journal = Journal::parse(cm.as_ref().and_then(|c| c.data.as_ref()));
-    let Some(last) = journal.last_open(target.name()).cloned() else {
-        bail!(
-            "nothing to undo: the journal `{NAMESPACE}/{NAME}` has no change of access entries on cluster `{}` that is not undone yet",
-            target.name()
-        );
-    };
-    let now = current_snapshot(&target.eks, &last.before.principal).await?;
-    if now != last.after && !force {
-        bail!(
-            "the access entry of `{}` changed since change #{} (`{}` at {}): undoing it would overwrite that\n\nhint: `kubectl eks-grant list` shows it now; pass --force to restore it as it was before #{} anyway",
-            last.before.principal,
-            last.seq,
-            last.command,
-            last.time,
-            last.seq
-        );
-    }
-    let calls = undo_calls(&last.before, &now);
-    if !dry_run {
-        for call in &calls {
-            target.eks.apply(call).await.map_err(|e| {
-                anyhow::anyhow!("{e}\n\n{call} failed while undoing change #{}; running `kubectl eks-grant undo --force` again finishes it", last.seq)
-            })?;
+    Ok(Journal::parse(cm.as_ref().and_then(|c| c.data.as_ref())))
+}
+
+/// Marks record `seq` undone.
+pub async fn mark_undone(cluster: &Cluster, seq: u64) -> Result<()> {
+    update_journal(cluster, |j| {
+        if let Some(r) = j.records.iter_mut().find(|r| r.seq == seq) {
+            r.undone = true;
         }
-        let seq = last.seq;
-        update_journal(cluster, |j| {
-            if let Some(r) = j.records.iter_mut().find(|r| r.seq == seq) {
-                r.undone = true;
-            }
-        })
-        .await?;
-    }
-    let report = UndoReport {
-        store: "access-entries",
-        cluster: target.name().to_owned(),
-        undone: Some(last.seq),
-        command: Some(last.command.clone()),
-        principal: Some(last.before.principal.clone()),
-        calls: calls.iter().map(|c| c.to_cli(target.name())).collect(),
-        dry_run,
-    };
-    crate::output::emit(format, &report, |r| {
-        let mut s = format!(
-            "{} change #{} (`{}` of `{}`)\n",
-            if r.dry_run { "would undo" } else { "undone:" },
-            last.seq,
-            last.command,
-            last.before.principal
-        );
-        for c in &r.calls {
-            s.push_str(&format!("  {c}\n"));
-        }
-        s
     })
+    .await
 }
 
 #[cfg(test)]
@@ -437,6 +375,8 @@ mod tests {
                 by: None,
                 before: snap(false, &[], &[]),
                 after: snap(true, &[], &[]),
+                aws_auth_revision: None,
+                rbac: Vec::new(),
                 undone: false,
             });
         }

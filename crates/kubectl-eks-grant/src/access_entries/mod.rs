@@ -1,14 +1,18 @@
 //! The access-entry side of `add`, `revoke` and `undo` (clusters in `API` or
-//! `API_AND_CONFIG_MAP` mode).
+//! `API_AND_CONFIG_MAP` mode). A preset no access policy realises is given with RBAC ([`rbac`]).
 //!
 //! Each command: validate the arguments ([`plan`]), read what EKS holds, plan the calls, check
 //! the lockout guard, then print the calls (`--dry-run`) or make them one at a time. A failure
 //! part-way says which calls were made; running the same command again finishes the job (the
 //! plan starts from what EKS holds, so nothing is done twice).
 
+pub mod calls;
 pub mod eks_api;
+pub mod guard;
 pub mod journal;
 pub mod plan;
+pub mod rbac;
+pub mod undo;
 
 use anyhow::{Context, Result, bail};
 use eks_auth::access::{AccessEntry, AccessScope, same_principal};
@@ -20,8 +24,10 @@ use serde::Serialize;
 
 use crate::cli::{AddArgs, RevokeArgs};
 use crate::output::{emit, note};
+use crate::rbac_io;
 use crate::store::Target;
-use plan::{Call, EntryGrant, EntryRevoke};
+use calls::Call;
+use plan::{EntryGrant, EntryRevoke};
 
 /// What an `add` or `revoke` did (or would do).
 #[derive(Debug, Serialize)]
@@ -38,6 +44,10 @@ pub struct ChangeReport {
     pub result: &'static str,
     /// Each call, as the `aws` CLI line that makes it.
     pub calls: Vec<String>,
+    /// The RBAC objects written or deleted with it (a preset realised with RBAC), e.g.
+    /// `ClusterRoleBinding/eks-grant:cluster-reader-no-secrets created`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rbac: Vec<String>,
     pub dry_run: bool,
     pub notes: Vec<String>,
 }
@@ -69,6 +79,9 @@ fn render_change(r: &ChangeReport) -> String {
                 out.push_str(&format!("  {c}\n"));
             }
         }
+    }
+    for o in &r.rbac {
+        out.push_str(&format!("  RBAC {o}\n"));
     }
     out
 }
@@ -197,15 +210,48 @@ pub async fn add(
     {
         notes.push("a policy already associated at cluster scope stays so: `add` never narrows access (revoke it first to narrow)".to_owned());
     }
-    let result = match (&current, calls.is_empty()) {
-        (_, true) => "unchanged",
-        (None, false) => "created",
-        (Some(_), false) => "updated",
+    // A preset no access policy realises: its RBAC objects, bound to the entry's groups.
+    let preset_rbac = rbac::plan_preset(cluster, target, &grant, &principal, &mut notes).await?;
+    let rbac_changes = preset_rbac
+        .as_ref()
+        .is_some_and(rbac::PresetRbac::changes_something);
+    let result = match (&current, calls.is_empty(), rbac_changes) {
+        (_, true, false) => "unchanged",
+        (None, false, _) => "created",
+        _ => "updated",
     };
-    if !calls.is_empty() && !grant.dry_run {
+    let mut rbac_shown = preset_rbac
+        .as_ref()
+        .map(|r| rbac::shown(&r.planned.changes))
+        .unwrap_or_default();
+    if let Some(caveat) = preset_rbac.as_ref().and_then(|r| r.caveat) {
+        notes.push(format!("preset caveat: {caveat}"));
+    }
+    if result != "unchanged" && !grant.dry_run {
         let before = journal::Snapshot::of(&principal, current.as_ref());
-        make_calls(target, &calls).await?;
-        if let Err(e) = journal::record(cluster, target, "add", &before).await {
+        // The RBAC objects first, so that an entry never lands without its binding.
+        let applied = match &preset_rbac {
+            Some(r) => rbac_io::apply(&cluster.client, &r.objects, false).await?,
+            None => rbac_io::Applied::default(),
+        };
+        rbac_shown = rbac::shown(&applied.changes);
+        make_calls(target, &calls).await.map_err(|err| {
+            if rbac_shown.is_empty() {
+                err
+            } else {
+                crate::commands::partly_done(
+                    &err,
+                    &format!(
+                        "the RBAC objects were written ({}), but the access entry was not",
+                        rbac_shown.join(", ")
+                    ),
+                    &format!(
+                        "run the same `kubectl eks-grant add` again to finish, or `kubectl eks-grant revoke {principal}` to remove what was made"
+                    ),
+                )
+            }
+        })?;
+        if let Err(e) = journal::record(cluster, target, "add", &before, applied.journal).await {
             notes.push(format!(
                 "the change was made but not journaled, so `undo` cannot revert it: {e:#}"
             ));
@@ -219,6 +265,7 @@ pub async fn add(
         principal,
         result,
         calls: calls.iter().map(|c| c.to_cli(target.name())).collect(),
+        rbac: rbac_shown,
         dry_run: grant.dry_run,
         notes: notes.clone(),
     };
@@ -268,11 +315,15 @@ pub async fn revoke(
         .map(|e| e.principal_arn.to_string())
         .unwrap_or_else(|| revoke.principal.iam.to_string());
     let mut notes = Vec::new();
+    // The RBAC objects eks-grant made for groups nobody holds once the entry is gone.
+    let mut unused = eks_auth::rbac::RbacObjects::default();
     if !calls.is_empty() {
         let (before, aws_auth) = guard_inputs(cluster, target).await?;
-        let after = plan::apply_calls(&before, &calls);
+        let after = calls::apply_calls(&before, &calls);
+        let gone = rbac::gone_groups(&before, &after, &aws_auth, &calls);
+        unused = rbac::unused(cluster, &gone, &mut notes).await?;
         let me = caller(target).await;
-        let risks = plan::lockout_risks(
+        let risks = guard::lockout_risks(
             target.mode(),
             &before,
             &after,
@@ -296,12 +347,36 @@ pub async fn revoke(
         (_, false, None) => "deleted",
         (_, false, Some(_)) => "updated",
     };
+    let planned = rbac_io::delete(&cluster.client, &unused, true).await?;
+    let mut rbac_shown = rbac::shown(&planned.changes);
     if !calls.is_empty() && !revoke.dry_run {
         let before = journal::Snapshot::of(&principal, current.as_ref());
         make_calls(target, &calls).await?;
-        if let Err(e) = journal::record(cluster, target, "revoke", &before).await {
+        // The entry is gone: its unused RBAC objects next. Whatever happens to them, the
+        // entry's change is journaled (with the objects deleted), so `undo` can bring it back.
+        let (rbac_journal, rbac_failed) =
+            match rbac_io::delete(&cluster.client, &unused, false).await {
+                Ok(applied) => {
+                    rbac_shown = rbac::shown(&applied.changes);
+                    (applied.journal, None)
+                }
+                Err(err) => (Vec::new(), Some(err)),
+            };
+        if let Err(e) = journal::record(cluster, target, "revoke", &before, rbac_journal).await {
             notes.push(format!(
                 "the change was made but not journaled, so `undo` cannot revert it: {e:#}"
+            ));
+        }
+        if let Some(err) = rbac_failed {
+            return Err(crate::commands::partly_done(
+                &err,
+                &format!(
+                    "the access entry of `{principal}` was deleted, but its RBAC objects were not all deleted"
+                ),
+                &format!(
+                    "delete what is left by hand: {}",
+                    crate::rbac_plan::kubectl_delete_commands(&unused).join("; ")
+                ),
             ));
         }
     }
@@ -319,6 +394,7 @@ pub async fn revoke(
         principal,
         result,
         calls: calls.iter().map(|c| c.to_cli(target.name())).collect(),
+        rbac: rbac_shown,
         dry_run: revoke.dry_run,
         notes,
     };

@@ -1,27 +1,26 @@
 //! Pure: an `add` or `revoke` on access entries, from the arguments to the EKS calls.
 //!
-//! Three steps, none of them I/O:
+//! Two steps here, none of them I/O:
 //! 1. [`EntryGrant::from_args`] / [`EntryRevoke::from_args`]: the arguments as domain values,
 //!    refused before anything is read or written (a `system:` group, an unknown preset or
 //!    policy, a reserved username);
 //! 2. [`plan_add`] / [`plan_revoke`]: the entry as EKS holds it now (or none) and the request
-//!    -> the calls that make it so, none when it already is (an `add` run twice calls nothing);
-//! 3. [`lockout_risks`]: what the entries would look like after the calls, refused when nobody
-//!    could administer the cluster any more or the caller loses its own access.
+//!    -> the calls ([`super::calls`]) that make it so, none when it already is (an `add` run
+//!    twice calls nothing).
+//!
+//! Then [`super::guard`] checks what the entries would look like after the calls.
 //!
 //! EKS semantics relied on (EKS API reference): `UpdateAccessEntry` replaces
 //! `kubernetesGroups` whole and changes `username` in place; `AssociateAccessPolicy` on an
 //! already associated policy replaces its access scope; `DeleteAccessEntry` removes the entry's
 //! associations with it.
 
-use std::fmt;
-
 use eks_auth::access::entry::{check_groups, check_username};
 use eks_auth::access::policies;
-use eks_auth::access::{AccessEntry, AccessScope, AuthenticationMode, PolicyAssociation};
+use eks_auth::access::{AccessEntry, AccessScope};
 use eks_auth::arn::{Arn, PrincipalKind};
-use eks_auth::aws_auth::AwsAuth;
 
+use super::calls::Call;
 use crate::cli::{AddArgs, RevokeArgs};
 
 /// The presets that have an AWS-managed access policy of their own (the mapping, from
@@ -55,10 +54,8 @@ pub enum EntryRequestError {
         "unknown preset `{0}`\n\nhint: `kubectl eks-grant presets` lists them; `--policy NAME` associates any AWS-managed access policy"
     )]
     UnknownPreset(String),
-    #[error(
-        "preset `{0}` has no AWS-managed access policy and is not available on access entries yet\n\nhint: use `--preset cluster-reader` (AmazonEKSAdminViewPolicy) or `--policy AmazonEKSViewPolicy`, or `--backend aws-auth` on a cluster that still reads aws-auth"
-    )]
-    PresetWithoutPolicy(String),
+    #[error("{0}")]
+    Preset(eks_auth::rbac::PresetError),
     #[error(
         "unknown access policy `{0}`\n\nhint: give a policy name such as `AmazonEKSViewPolicy` or its ARN; `aws eks list-access-policies` lists them"
     )]
@@ -67,7 +64,9 @@ pub enum EntryRequestError {
         "namespace `{0}` is not a namespace name or pattern (lower-case letters, digits, `-` and `*` wildcards, at most 63)"
     )]
     InvalidNamespace(String),
-    #[error("--namespace needs --preset or --policy: it scopes their access policies")]
+    #[error(
+        "--namespace needs --preset or --policy: it scopes their access policies (or the preset's bindings)"
+    )]
     NamespaceWithoutPolicy,
 }
 
@@ -113,6 +112,11 @@ pub struct EntryGrant {
     pub groups: Vec<String>,
     /// Policy ARNs, in the order asked, deduplicated.
     pub policies: Vec<String>,
+    /// A preset no AWS-managed access policy realises (`cluster-reader-no-secrets`): the entry
+    /// gets `groups` (the preset's own group without `--group`) and eks-grant binds the
+    /// preset's ClusterRole to them. EKS authorizes an entry's `kubernetesGroups` through
+    /// Kubernetes RBAC ("Create access entries", EKS user guide).
+    pub rbac_preset: Option<String>,
     /// Where the policies apply.
     pub scope: AccessScope,
     pub dry_run: bool,
@@ -161,14 +165,27 @@ impl EntryGrant {
             check_username(u).map_err(EntryRequestError::Username)?;
         }
         let mut policies: Vec<String> = Vec::new();
-        if let Some(preset) = &args.preset {
-            let known = eks_auth::rbac::presets().iter().any(|p| p.name == preset);
-            match policy_for_preset(preset) {
+        let mut rbac_preset = None;
+        let mut groups = args.groups.clone();
+        if let Some(name) = &args.preset {
+            let Ok(preset) = eks_auth::rbac::preset(name) else {
+                return Err(EntryRequestError::UnknownPreset(name.clone()));
+            };
+            match policy_for_preset(name) {
                 Some(p) => policies.push(p.arn(&partition)),
-                None if known => {
-                    return Err(EntryRequestError::PresetWithoutPolicy(preset.clone()));
+                None => {
+                    // Realised with RBAC: the preset's own group unless --group names others,
+                    // and its objects checked now (a cluster-wide preset refuses --namespace).
+                    if groups.is_empty() {
+                        groups.push(preset.default_group(&args.namespaces));
+                    }
+                    for g in &groups {
+                        preset
+                            .objects(g, &args.namespaces)
+                            .map_err(EntryRequestError::Preset)?;
+                    }
+                    rbac_preset = Some(name.clone());
                 }
-                None => return Err(EntryRequestError::UnknownPreset(preset.clone())),
             }
         }
         for p in policy_args {
@@ -182,7 +199,7 @@ impl EntryGrant {
         for ns in &args.namespaces {
             check_namespace(ns)?;
         }
-        if !args.namespaces.is_empty() && policies.is_empty() {
+        if !args.namespaces.is_empty() && policies.is_empty() && rbac_preset.is_none() {
             return Err(EntryRequestError::NamespaceWithoutPolicy);
         }
         let scope = if args.namespaces.is_empty() {
@@ -193,13 +210,13 @@ impl EntryGrant {
             ns.dedup();
             AccessScope::Namespaces(ns)
         };
-        let mut groups = args.groups.clone();
         groups.dedup();
         Ok(EntryGrant {
             principal,
             username: args.username.clone(),
             groups,
             policies,
+            rbac_preset,
             scope,
             dry_run: args.dry_run,
             force: args.force,
@@ -237,147 +254,6 @@ impl EntryRevoke {
             dry_run: args.dry_run,
             force: args.force,
         })
-    }
-}
-
-/// One EKS write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    Create {
-        principal: String,
-        username: Option<String>,
-        groups: Vec<String>,
-    },
-    Update {
-        principal: String,
-        username: Option<String>,
-        groups: Vec<String>,
-    },
-    Associate {
-        principal: String,
-        policy_arn: String,
-        scope: AccessScope,
-    },
-    Disassociate {
-        principal: String,
-        policy_arn: String,
-    },
-    Delete {
-        principal: String,
-    },
-}
-
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+".contains(&b))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
-impl Call {
-    /// The call as the `aws` CLI line that makes it (what `--dry-run` prints).
-    pub fn to_cli(&self, cluster: &str) -> String {
-        let c = shell_word(cluster);
-        let groups = |g: &[String]| {
-            if g.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " --kubernetes-groups {}",
-                    g.iter()
-                        .map(|g| shell_word(g))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
-            }
-        };
-        let user = |u: &Option<String>| match u {
-            Some(u) => format!(" --username {}", shell_word(u)),
-            None => String::new(),
-        };
-        match self {
-            Call::Create {
-                principal,
-                username,
-                groups: g,
-            } => format!(
-                "aws eks create-access-entry --cluster-name {c} --principal-arn {}{}{}",
-                shell_word(principal),
-                user(username),
-                groups(g)
-            ),
-            Call::Update {
-                principal,
-                username,
-                groups: g,
-            } => format!(
-                "aws eks update-access-entry --cluster-name {c} --principal-arn {}{}{}",
-                shell_word(principal),
-                user(username),
-                groups(g)
-            ),
-            Call::Associate {
-                principal,
-                policy_arn,
-                scope,
-            } => {
-                let scope = match scope {
-                    AccessScope::Cluster => "type=cluster".to_owned(),
-                    AccessScope::Namespaces(ns) => {
-                        format!("type=namespace,namespaces={}", ns.join(","))
-                    }
-                };
-                format!(
-                    "aws eks associate-access-policy --cluster-name {c} --principal-arn {} --policy-arn {} --access-scope {}",
-                    shell_word(principal),
-                    shell_word(policy_arn),
-                    shell_word(&scope)
-                )
-            }
-            Call::Disassociate {
-                principal,
-                policy_arn,
-            } => format!(
-                "aws eks disassociate-access-policy --cluster-name {c} --principal-arn {} --policy-arn {}",
-                shell_word(principal),
-                shell_word(policy_arn)
-            ),
-            Call::Delete { principal } => format!(
-                "aws eks delete-access-entry --cluster-name {c} --principal-arn {}",
-                shell_word(principal)
-            ),
-        }
-    }
-}
-
-impl fmt::Display for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Call::Create { principal, .. } => write!(f, "create access entry `{principal}`"),
-            Call::Update { principal, .. } => write!(f, "update access entry `{principal}`"),
-            Call::Associate {
-                principal,
-                policy_arn,
-                scope,
-            } => write!(
-                f,
-                "associate {} ({scope}) with `{principal}`",
-                policy_arn.rsplit('/').next().unwrap_or(policy_arn)
-            ),
-            Call::Disassociate {
-                principal,
-                policy_arn,
-            } => write!(
-                f,
-                "disassociate {} from `{principal}`",
-                policy_arn.rsplit('/').next().unwrap_or(policy_arn)
-            ),
-            Call::Delete { principal } => write!(f, "delete access entry `{principal}`"),
-        }
     }
 }
 
@@ -489,414 +365,5 @@ pub fn plan_revoke(current: Option<&AccessEntry>, revoke: &EntryRevoke) -> Vec<C
     }
 }
 
-/// `entries` after `calls` (what EKS will hold), for the lockout guard and the report.
-pub fn apply_calls(entries: &[AccessEntry], calls: &[Call]) -> Vec<AccessEntry> {
-    let mut out = entries.to_vec();
-    let find = |out: &mut Vec<AccessEntry>, principal: &str| {
-        out.iter()
-            .position(|e| e.principal_arn.to_string() == principal)
-    };
-    for call in calls {
-        match call {
-            Call::Create {
-                principal,
-                username,
-                groups,
-            } => {
-                if let Ok(arn) = principal.parse::<Arn>() {
-                    let mut e = AccessEntry::standard(arn);
-                    if let Some(u) = username {
-                        e.username = u.clone();
-                    }
-                    e.kubernetes_groups = groups.clone();
-                    out.push(e);
-                }
-            }
-            Call::Update {
-                principal,
-                username,
-                groups,
-            } => {
-                if let Some(i) = find(&mut out, principal) {
-                    if let Some(u) = username {
-                        out[i].username = u.clone();
-                    }
-                    out[i].kubernetes_groups = groups.clone();
-                }
-            }
-            Call::Associate {
-                principal,
-                policy_arn,
-                scope,
-            } => {
-                if let Some(i) = find(&mut out, principal) {
-                    let policies = &mut out[i].policies;
-                    match policies.iter_mut().find(|p| p.policy_arn == *policy_arn) {
-                        Some(p) => p.scope = scope.clone(),
-                        None => policies.push(PolicyAssociation {
-                            policy_arn: policy_arn.clone(),
-                            scope: scope.clone(),
-                        }),
-                    }
-                }
-            }
-            Call::Disassociate {
-                principal,
-                policy_arn,
-            } => {
-                if let Some(i) = find(&mut out, principal) {
-                    out[i].policies.retain(|p| p.policy_arn != *policy_arn);
-                }
-            }
-            Call::Delete { principal } => {
-                if let Some(i) = find(&mut out, principal) {
-                    out.remove(i);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Who can administer the cluster: principals holding AmazonEKSClusterAdminPolicy at cluster
-/// scope through an access entry, and (in a mode that reads aws-auth) the aws-auth mappings to
-/// `system:masters` that can match a caller (a pathed role ARN or an assumed-role ARN in
-/// aws-auth never matches: `aws_auth::check`).
-pub fn cluster_admins(
-    mode: AuthenticationMode,
-    entries: &[AccessEntry],
-    aws_auth: &AwsAuth,
-) -> Vec<String> {
-    let mut admins: Vec<String> = Vec::new();
-    if mode.uses_access_entries() {
-        for e in entries {
-            let admin = e.policies.iter().any(|p| {
-                p.policy_name() == "AmazonEKSClusterAdminPolicy" && p.scope == AccessScope::Cluster
-            });
-            if admin {
-                admins.push(e.principal_arn.to_string());
-            }
-        }
-    }
-    if mode.uses_aws_auth() {
-        for (_, _, arn) in aws_auth.effective_with_group("system:masters") {
-            // An access entry for the same principal wins over its aws-auth mapping.
-            let behind_entry = mode.uses_access_entries()
-                && arn.parse::<Arn>().is_ok_and(|a| {
-                    entries
-                        .iter()
-                        .any(|e| eks_auth::access::same_principal(&e.principal_arn, &a))
-                });
-            let matchable = arn
-                .parse::<Arn>()
-                .is_ok_and(|a| a.path() == "/" && a.canonical() == a);
-            if matchable && !behind_entry {
-                admins.push(arn);
-            }
-        }
-    }
-    admins
-}
-
-/// A reason to refuse a change to access entries (unless `--force`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryLockout {
-    /// Nobody could administer the cluster afterwards; `before` could.
-    NoAdminLeft { before: Vec<String> },
-    /// The caller's own entry is deleted or loses a policy.
-    CallerLosesAccess { caller: String, what: String },
-}
-
-impl fmt::Display for EntryLockout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EntryLockout::NoAdminLeft { before } => write!(
-                f,
-                "after this change nobody holds AmazonEKSClusterAdminPolicy at cluster scope or a `system:masters` mapping that counts (today: {})",
-                before
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            EntryLockout::CallerLosesAccess { caller, what } => write!(
-                f,
-                "this {what} of your own principal `{caller}`: you could lose the access to undo it"
-            ),
-        }
-    }
-}
-
-/// What the change from `before` to `after` (by `calls`) would break.
-pub fn lockout_risks(
-    mode: AuthenticationMode,
-    before: &[AccessEntry],
-    after: &[AccessEntry],
-    aws_auth: &AwsAuth,
-    calls: &[Call],
-    caller: Option<&Arn>,
-) -> Vec<EntryLockout> {
-    let mut risks = Vec::new();
-    let admins_before = cluster_admins(mode, before, aws_auth);
-    if !admins_before.is_empty() && cluster_admins(mode, after, aws_auth).is_empty() {
-        risks.push(EntryLockout::NoAdminLeft {
-            before: admins_before,
-        });
-    }
-    if let Some(caller) = caller {
-        let own = |principal: &str| {
-            principal
-                .parse::<Arn>()
-                .is_ok_and(|p| eks_auth::access::same_principal(&p, caller))
-        };
-        for call in calls {
-            let what = match call {
-                Call::Delete { principal } if own(principal) => "deletes the access entry",
-                Call::Disassociate { principal, .. } if own(principal) => {
-                    "removes an access policy"
-                }
-                _ => continue,
-            };
-            risks.push(EntryLockout::CallerLosesAccess {
-                caller: caller.canonical().to_string(),
-                what: what.to_owned(),
-            });
-        }
-    }
-    risks
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ROLE: &str = "arn:aws:iam::123456789012:role/team/dev";
-
-    fn add_args(arn: &str) -> AddArgs {
-        AddArgs {
-            arn: arn.to_owned(),
-            username: None,
-            groups: Vec::new(),
-            preset: None,
-            namespaces: Vec::new(),
-            dry_run: false,
-            force: false,
-            policies: Vec::new(),
-        }
-    }
-
-    fn grant(args: AddArgs) -> Result<EntryGrant, EntryRequestError> {
-        let policies = args.policies.clone();
-        EntryGrant::from_args(&args, &policies, |_, _| None)
-    }
-
-    fn entry(arn: &str) -> AccessEntry {
-        AccessEntry::standard(arn.parse().unwrap())
-    }
-
-    #[test]
-    fn system_groups_are_refused_before_anything() {
-        let mut a = add_args(ROLE);
-        a.groups = vec!["system:masters".into()];
-        let err = grant(a).unwrap_err().to_string();
-        assert!(err.contains("hint: use `--preset cluster-admin`"), "{err}");
-        let mut a = add_args(ROLE);
-        a.groups = vec!["ops".into(), "system:nodes".into()];
-        assert!(matches!(
-            grant(a),
-            Err(EntryRequestError::SystemGroup { group }) if group == "system:nodes"
-        ));
-    }
-
-    #[test]
-    fn presets_become_policies_and_namespaces_scope_them() {
-        for (preset, policy) in [
-            ("cluster-admin", "AmazonEKSClusterAdminPolicy"),
-            ("admin", "AmazonEKSAdminPolicy"),
-            ("edit", "AmazonEKSEditPolicy"),
-            ("view", "AmazonEKSViewPolicy"),
-            ("cluster-reader", "AmazonEKSAdminViewPolicy"),
-        ] {
-            let mut a = add_args(ROLE);
-            a.preset = Some(preset.into());
-            let g = grant(a).unwrap();
-            assert_eq!(
-                g.policies,
-                [format!("arn:aws:eks::aws:cluster-access-policy/{policy}")]
-            );
-            assert_eq!(g.scope, AccessScope::Cluster);
-        }
-        let mut a = add_args(ROLE);
-        a.preset = Some("view".into());
-        a.policies = vec!["AmazonEKSSecretReaderPolicy".into(), "view".into()];
-        a.namespaces = vec!["b".into(), "a".into(), "b".into()];
-        let g = grant(a).unwrap();
-        assert_eq!(g.policies.len(), 2, "view named twice is associated once");
-        assert_eq!(
-            g.scope,
-            AccessScope::Namespaces(vec!["a".into(), "b".into()])
-        );
-        let mut a = add_args(ROLE);
-        a.policies = vec!["AmazonEKSNoSuchPolicy".into()];
-        assert!(matches!(grant(a), Err(EntryRequestError::UnknownPolicy(_))));
-        let mut a = add_args(ROLE);
-        a.preset = Some("cluster-reader-no-secrets".into());
-        assert!(matches!(
-            grant(a),
-            Err(EntryRequestError::PresetWithoutPolicy(_))
-        ));
-        let mut a = add_args(ROLE);
-        a.namespaces = vec!["a".into()];
-        assert!(matches!(
-            grant(a),
-            Err(EntryRequestError::NamespaceWithoutPolicy)
-        ));
-    }
-
-    #[test]
-    fn assumed_roles_need_iam_for_the_path() {
-        let p = Principal::parse("arn:aws:sts::123456789012:assumed-role/dev/alice").unwrap();
-        assert_eq!(p.iam.to_string(), "arn:aws:iam::123456789012:role/dev");
-        assert!(p.needs_role_lookup());
-        assert!(!Principal::parse(ROLE).unwrap().needs_role_lookup());
-        assert!(
-            !Principal::parse("arn:aws:iam::123456789012:user/bob")
-                .unwrap()
-                .needs_role_lookup()
-        );
-    }
-
-    #[test]
-    fn add_creates_then_is_idempotent_and_never_narrows() {
-        let mut a = add_args(ROLE);
-        a.preset = Some("view".into());
-        a.groups = vec!["devs".into()];
-        a.namespaces = vec!["team-a".into()];
-        let g = grant(a).unwrap();
-        let calls = plan_add(None, ROLE, &g).unwrap();
-        assert_eq!(calls.len(), 2);
-        assert_eq!(
-            calls[1].to_cli("demo"),
-            "aws eks associate-access-policy --cluster-name demo --principal-arn arn:aws:iam::123456789012:role/team/dev --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=namespace,namespaces=team-a"
-        );
-        let after = apply_calls(&[], &calls);
-        assert_eq!(plan_add(after.first(), ROLE, &g).unwrap(), []);
-        // Another namespace widens the scope; cluster scope is never narrowed.
-        let mut a = add_args(ROLE);
-        a.preset = Some("view".into());
-        a.namespaces = vec!["team-b".into()];
-        let calls = plan_add(after.first(), ROLE, &grant(a).unwrap()).unwrap();
-        assert_eq!(
-            calls,
-            [Call::Associate {
-                principal: ROLE.into(),
-                policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
-                scope: AccessScope::Namespaces(vec!["team-a".into(), "team-b".into()]),
-            }]
-        );
-        assert_eq!(
-            widened_scope(
-                &AccessScope::Cluster,
-                &AccessScope::Namespaces(vec!["x".into()])
-            ),
-            None
-        );
-        // Groups are added to, never replaced.
-        let mut a = add_args(ROLE);
-        a.groups = vec!["ops".into()];
-        let calls = plan_add(after.first(), ROLE, &grant(a).unwrap()).unwrap();
-        assert_eq!(
-            calls,
-            [Call::Update {
-                principal: ROLE.into(),
-                username: None,
-                groups: vec!["devs".into(), "ops".into()],
-            }]
-        );
-    }
-
-    #[test]
-    fn node_entries_take_no_policies() {
-        let mut node = entry("arn:aws:iam::123456789012:role/node");
-        node.entry_type = eks_auth::access::AccessEntryType::Ec2Linux;
-        let mut a = add_args("arn:aws:iam::123456789012:role/node");
-        a.preset = Some("view".into());
-        assert!(matches!(
-            plan_add(
-                Some(&node),
-                "arn:aws:iam::123456789012:role/node",
-                &grant(a).unwrap()
-            ),
-            Err(PlanError::NotStandard { .. })
-        ));
-    }
-
-    #[test]
-    fn the_guard_counts_admins_that_can_match_and_the_callers_own_entry() {
-        let mut admin = entry("arn:aws:iam::123456789012:user/admin");
-        admin.policies.push(PolicyAssociation {
-            policy_arn: policies::policy_arn("aws", "AmazonEKSClusterAdminPolicy"),
-            scope: AccessScope::Cluster,
-        });
-        let before = vec![admin, entry(ROLE)];
-        let revoke = EntryRevoke {
-            principal: Principal::parse("arn:aws:iam::123456789012:user/admin").unwrap(),
-            policy: None,
-            dry_run: false,
-            force: false,
-        };
-        let calls = plan_revoke(before.first(), &revoke);
-        let after = apply_calls(&before, &calls);
-        let mut data = std::collections::BTreeMap::new();
-        // A pathed role ARN in aws-auth never matches: it does not count as an admin.
-        data.insert(
-            "mapRoles".to_owned(),
-            "- rolearn: arn:aws:iam::123456789012:role/x/ops\n  username: ops\n  groups: [system:masters]\n"
-                .to_owned(),
-        );
-        let aws_auth = AwsAuth::parse(&data).unwrap();
-        let caller: Arn = "arn:aws:iam::123456789012:user/admin".parse().unwrap();
-        let risks = lockout_risks(
-            AuthenticationMode::ApiAndConfigMap,
-            &before,
-            &after,
-            &aws_auth,
-            &calls,
-            Some(&caller),
-        );
-        assert_eq!(risks.len(), 2, "{risks:?}");
-        assert!(matches!(risks[0], EntryLockout::NoAdminLeft { .. }));
-        assert!(matches!(risks[1], EntryLockout::CallerLosesAccess { .. }));
-        // A matchable system:masters mapping keeps someone in, in a mode that reads aws-auth only.
-        data.insert(
-            "mapRoles".to_owned(),
-            "- rolearn: arn:aws:iam::123456789012:role/ops\n  username: ops\n  groups: [system:masters]\n"
-                .to_owned(),
-        );
-        let aws_auth = AwsAuth::parse(&data).unwrap();
-        let other: Arn = "arn:aws:iam::123456789012:user/other".parse().unwrap();
-        assert_eq!(
-            lockout_risks(
-                AuthenticationMode::ApiAndConfigMap,
-                &before,
-                &after,
-                &aws_auth,
-                &calls,
-                Some(&other)
-            ),
-            []
-        );
-        assert_eq!(
-            lockout_risks(
-                AuthenticationMode::Api,
-                &before,
-                &after,
-                &aws_auth,
-                &calls,
-                Some(&other)
-            )
-            .len(),
-            1
-        );
-    }
-}
+mod tests;

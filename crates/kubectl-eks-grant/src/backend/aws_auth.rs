@@ -16,7 +16,7 @@ use eks_auth::kube::{
 use eks_auth::mapping::{Identity, map_identity};
 use kube::Client;
 
-use super::{AddPlan, Mapping, Mappings, RevokePlan, UndoPlan, Written};
+use super::{Mapping, Mappings};
 use crate::diff;
 use crate::plan::{self, PlanError};
 use crate::report::ListEntry;
@@ -42,23 +42,64 @@ impl std::fmt::Debug for AwsAuthStore {
     }
 }
 
+/// An add planned against aws-auth as read. Nothing is written yet.
 #[derive(Debug)]
-pub(super) struct AddState {
+pub struct AddPlan {
+    /// `added`, `updated` or `unchanged`.
+    pub outcome: &'static str,
+    /// The change as a unified diff (for `--dry-run`).
+    pub diff: String,
+    /// What the user should know (duplicates, ...).
+    pub notes: Vec<String>,
     before: AwsAuthObject,
     parsed: AwsAuth,
     first: plan::AddPlan,
 }
 
+impl AddPlan {
+    /// Every principal of aws-auth other than the grant's own that holds `group`.
+    pub fn other_holders(&self, group: &str, grant: &Grant) -> Vec<String> {
+        let spellings = shared_group::spellings(grant);
+        shared_group::other_holders(&self.parsed, group, &spellings.iter().collect::<Vec<_>>())
+    }
+}
+
+/// A revoke planned against aws-auth as read.
 #[derive(Debug)]
-pub(super) struct RevokeState {
+pub struct RevokePlan {
+    /// Entries that go.
+    pub removed: usize,
+    /// Groups that no mapping hands out once they are gone (their RBAC objects may go too).
+    pub gone_groups: Vec<String>,
+    pub diff: String,
     before: AwsAuthObject,
 }
 
+/// An undo planned: which change it reverts, and what that change did besides aws-auth.
 #[derive(Debug)]
-pub(super) struct UndoState {
+pub struct UndoPlan {
+    /// The revision undone.
+    pub target: u64,
+    /// What that change was, as recorded.
+    pub change: Option<String>,
+    /// The RBAC objects that change created, changed or deleted.
+    pub journal: Vec<RbacJournalEntry>,
+    pub diff: String,
     before: AwsAuthObject,
     slot: HistorySlot,
     then: u64,
+}
+
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The outcome word (`added`, `updated`, `unchanged`; `restored` for undo).
+    pub outcome: String,
+    /// Entries removed (revoke).
+    pub removed: usize,
+    /// The revision written, if something was written.
+    pub revision: Option<u64>,
+    pub notes: Vec<String>,
 }
 
 fn now() -> String {
@@ -103,12 +144,6 @@ fn aws_auth_diff(
     )
 }
 
-/// Every principal of aws-auth other than the grant's own that holds `group`.
-pub(super) fn other_holders(state: &AddState, group: &str, grant: &Grant) -> Vec<String> {
-    let spellings = shared_group::spellings(grant);
-    shared_group::other_holders(&state.parsed, group, &spellings.iter().collect::<Vec<_>>())
-}
-
 impl AwsAuthStore {
     pub fn new(cluster: &Cluster) -> AwsAuthStore {
         AwsAuthStore {
@@ -124,7 +159,7 @@ impl AwsAuthStore {
             .with_context(|| format!("in context `{}`", self.context))
     }
 
-    pub(super) async fn plan_add(&self, grant: &Grant, me: Option<&Arn>) -> Result<AddPlan> {
+    pub async fn plan_add(&self, grant: &Grant, me: Option<&Arn>) -> Result<AddPlan> {
         let before = self.read().await?;
         let parsed = plan::parse(&before.data)?;
         plan::account_check(
@@ -141,17 +176,15 @@ impl AwsAuthStore {
             outcome: upsert_word(&first.upsert),
             diff,
             notes,
-            state: super::AddState::AwsAuth(Box::new(AddState {
-                before,
-                parsed,
-                first,
-            })),
+            before,
+            parsed,
+            first,
         })
     }
 
-    pub(super) async fn write_add(
+    pub async fn write_add(
         &self,
-        state: AddState,
+        plan: AddPlan,
         grant: &Grant,
         me: Option<&Arn>,
         who: &str,
@@ -167,10 +200,10 @@ impl AwsAuthStore {
             undo: None,
         };
         let mut last = None;
-        let first_rv = state.before.resource_version.clone();
-        let mut first_plan = Some(state.first);
+        let first_rv = plan.before.resource_version.clone();
+        let mut first_plan = Some(plan.first);
         let modified =
-            modify_aws_auth_data_from(&self.client, &options, Some(state.before), |obj| {
+            modify_aws_auth_data_from(&self.client, &options, Some(plan.before), |obj| {
                 // The first attempt works on the read already parsed and planned.
                 let p = match first_plan.take() {
                     Some(p) if obj.resource_version == first_rv => p,
@@ -214,11 +247,7 @@ impl AwsAuthStore {
         })
     }
 
-    pub(super) async fn plan_revoke(
-        &self,
-        revoke: &Revoke,
-        me: Option<&Arn>,
-    ) -> Result<RevokePlan> {
+    pub async fn plan_revoke(&self, revoke: &Revoke, me: Option<&Arn>) -> Result<RevokePlan> {
         let before = self.read().await?;
         let parsed = plan::parse(&before.data)?;
         let first = plan::plan_revoke(&parsed, revoke, me)?;
@@ -238,13 +267,13 @@ impl AwsAuthStore {
             removed: first.removed,
             gone_groups,
             diff,
-            state: super::RevokeState::AwsAuth(Box::new(RevokeState { before })),
+            before,
         })
     }
 
-    pub(super) async fn write_revoke(
+    pub async fn write_revoke(
         &self,
-        state: RevokeState,
+        plan: RevokePlan,
         revoke: &Revoke,
         me: Option<&Arn>,
         who: &str,
@@ -261,7 +290,7 @@ impl AwsAuthStore {
         };
         let mut removed = 0;
         let modified =
-            modify_aws_auth_data_from(&self.client, &options, Some(state.before), |obj| {
+            modify_aws_auth_data_from(&self.client, &options, Some(plan.before), |obj| {
                 let current = plan::parse(&obj.data)?;
                 let p = plan::plan_revoke(&current, revoke, me)?;
                 removed = p.removed;
@@ -296,10 +325,25 @@ impl AwsAuthStore {
         })
     }
 
+    /// The revision of the last change eks-grant made to aws-auth that is not undone yet, and
+    /// when it was made (as its history slot records it; `None` when the slot is gone). `None`:
+    /// nothing to undo.
+    pub async fn last_undoable(&self) -> Result<Option<(u64, Option<String>)>> {
+        let obj = self.read().await?;
+        let target = obj.undoable();
+        if target == 0 {
+            return Ok(None);
+        }
+        let slot = fetch_history(&self.client, target)
+            .await
+            .with_context(|| format!("in context `{}`", self.context))?;
+        Ok(Some((target, slot.and_then(|s| s.record).map(|r| r.at))))
+    }
+
     /// The last change not undone yet, from the history ring: refused when its version is no
     /// longer kept, when aws-auth was changed by something else since (unless forced), or when
     /// restoring it would lock someone out (unless forced).
-    pub(super) async fn plan_undo(&self, me: Option<&Arn>, force: bool) -> Result<UndoPlan> {
+    pub async fn plan_undo(&self, me: Option<&Arn>, force: bool) -> Result<UndoPlan> {
         let before = self.read().await?;
         let target = before.undoable();
         if target == 0 {
@@ -342,19 +386,26 @@ impl AwsAuthStore {
             change,
             journal: slot.rbac.clone(),
             diff,
-            state: super::UndoState::AwsAuth(UndoState { before, slot, then }),
+            before,
+            slot,
+            then,
         })
     }
 
-    pub(super) async fn write_undo(
+    pub async fn write_undo(
         &self,
-        state: UndoState,
-        target: u64,
-        change: Option<String>,
+        plan: UndoPlan,
         who: &str,
         journal: Vec<RbacJournalEntry>,
     ) -> Result<Written> {
-        let UndoState { before, slot, then } = state;
+        let UndoPlan {
+            target,
+            change,
+            before,
+            slot,
+            then,
+            ..
+        } = plan;
         if !slot.existed {
             let rv = before
                 .resource_version
@@ -413,7 +464,7 @@ impl AwsAuthStore {
         })
     }
 
-    pub(super) async fn mappings(&self) -> Result<Mappings> {
+    pub async fn mappings(&self) -> Result<Mappings> {
         let obj = self.read().await?;
         // Reading: as the authenticator reads it, whatever the editor could not edit.
         let aws_auth = AwsAuth::read(&obj.data);
@@ -428,7 +479,7 @@ impl AwsAuthStore {
         })
     }
 
-    pub(super) async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
+    pub async fn mapping_of(&self, identity: &Identity) -> Result<Option<Mapping>> {
         let obj = self.read().await?;
         // Reading: as the authenticator reads it, whatever the editor could not edit.
         let aws_auth = AwsAuth::read(&obj.data);

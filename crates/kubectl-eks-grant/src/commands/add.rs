@@ -6,10 +6,10 @@
 use anyhow::{Context, Result};
 use eks_auth::cli::OutputFormat;
 use eks_auth::kube::{Cluster, fetch_caller};
-use eks_auth::rbac::{Preset, RbacObjects, preset};
+use eks_auth::rbac::preset;
 
 use super::{caller_arn, partly_done};
-use crate::backend::Backend;
+use crate::backend::AwsAuthStore;
 use crate::output::{emit, note, write_stdout};
 use crate::plan::PlanError;
 use crate::rbac_io::{self, ObjectChange};
@@ -17,47 +17,24 @@ use crate::report::AddReport;
 use crate::request::Grant;
 use crate::{rbac_plan, shared_group};
 
-/// The RBAC objects of the grant's preset (one set per group).
-fn preset_objects(grant: &Grant) -> Result<Option<(RbacObjects, Preset)>> {
-    let Some(name) = &grant.preset else {
-        return Ok(None);
-    };
-    let p = preset(name)?;
-    let mut objects = RbacObjects::default();
-    for group in &grant.groups {
-        let o = p.objects(group, &grant.namespaces)?;
-        for r in o.cluster_roles {
-            if !objects
-                .cluster_roles
-                .iter()
-                .any(|x| x.metadata.name == r.metadata.name)
-            {
-                objects.cluster_roles.push(r);
-            }
-        }
-        objects
-            .cluster_role_bindings
-            .extend(o.cluster_role_bindings);
-        objects.roles.extend(o.roles);
-        objects.role_bindings.extend(o.role_bindings);
-    }
-    Ok(Some((objects, p)))
-}
-
 pub async fn run(
     cluster: &Cluster,
-    backend: &Backend,
+    store: &AwsAuthStore,
     format: OutputFormat,
     grant: Grant,
 ) -> Result<()> {
     let client = &cluster.client;
     let ctx = &cluster.context;
     let mut notes = grant.notes.clone();
-    // A store that realises the preset itself (an access policy) needs no RBAC objects.
-    let rbac = if backend.realises_preset(&grant) {
-        None
-    } else {
-        preset_objects(&grant)?
+    let rbac = match &grant.preset {
+        Some(name) => {
+            let p = preset(name)?;
+            Some((
+                rbac_plan::preset_objects(&p, &grant.groups, &grant.namespaces)?,
+                p,
+            ))
+        }
+        None => None,
     };
     if grant.groups.is_empty() {
         notes.push(
@@ -71,7 +48,7 @@ pub async fn run(
         .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
     rbac_io::check_namespaces(client, &grant.namespaces, ctx).await?;
-    let plan = backend.plan_add(&grant, me.as_ref()).await?;
+    let plan = store.plan_add(&grant, me.as_ref()).await?;
     notes.extend(plan.notes.iter().cloned());
 
     // What the RBAC objects would become (read only), for the shared-group check and --dry-run.
@@ -81,8 +58,9 @@ pub async fn run(
         planned = rbac_io::apply(client, objects, true).await?;
         let new_bindings = rbac_plan::new_bindings(objects, &planned.changes);
         let shared = shared_group::shared_groups(
-            |group| backend.other_holders(&plan, group, &grant),
-            &grant,
+            |group| plan.other_holders(group, &grant),
+            &grant.groups,
+            &grant.namespaces,
             preset,
             &new_bindings,
         );
@@ -130,7 +108,7 @@ pub async fn run(
         }
     }
 
-    let written = backend
+    let written = store
         .write_add(plan, &grant, me.as_ref(), &caller.username, journal)
         .await
         .map_err(|err| {
@@ -159,7 +137,7 @@ pub async fn run(
         })?;
     notes.extend(written.notes);
     let report = AddReport {
-        store: backend.name(),
+        store: "aws-auth",
         arn: grant.principal.to_string(),
         given: grant.given.clone(),
         section: grant.section,

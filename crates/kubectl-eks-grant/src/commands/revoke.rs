@@ -7,7 +7,7 @@ use eks_auth::kube::{Cluster, fetch_caller, list_rbac};
 use eks_auth::rbac::RbacObjects;
 
 use super::{caller_arn, partly_done};
-use crate::backend::Backend;
+use crate::backend::AwsAuthStore;
 use crate::output::{emit, note, write_stdout};
 use crate::rbac_io;
 use crate::rbac_plan;
@@ -16,7 +16,7 @@ use crate::request::Revoke;
 
 pub async fn run(
     cluster: &Cluster,
-    backend: &Backend,
+    store: &AwsAuthStore,
     format: OutputFormat,
     revoke: Revoke,
 ) -> Result<()> {
@@ -26,7 +26,7 @@ pub async fn run(
         .await
         .with_context(|| format!("asking who the caller is in context `{ctx}`"))?;
     let me = caller_arn(&caller);
-    let plan = backend.plan_revoke(&revoke, me.as_ref()).await?;
+    let plan = store.plan_revoke(&revoke, me.as_ref()).await?;
     let mut notes = revoke.notes.clone();
 
     // RBAC objects made for groups that no mapping hands out any more.
@@ -57,7 +57,7 @@ pub async fn run(
         return Ok(());
     }
 
-    let written = backend
+    let written = store
         .write_revoke(
             plan,
             &revoke,
@@ -86,7 +86,7 @@ pub async fn run(
         })?
         .changes;
     let report = RevokeReport {
-        store: backend.name(),
+        store: "aws-auth",
         arn: revoke.principal.to_string(),
         removed: written.removed,
         revision: written.revision,
