@@ -5,6 +5,7 @@
 #   PROFILE=debug bench/whoami.sh   to measure the debug build instead of the release build
 #
 #   AUTH_MODE=CONFIG_MAP bench/whoami.sh   the cluster's authentication mode (default API_AND_CONFIG_MAP)
+#   TESTBED=/path/to/eks-testbed bench/whoami.sh   another build of the stand-in (to compare two)
 #
 # Cluster: 200 namespaces, 2,000 RoleBindings (10 per namespace) and 500 ClusterRoleBindings on top
 # of the bootstrap RBAC; outside CONFIG_MAP also 1,000 access entries (IAM roles `bench-NNNN`, every
@@ -18,7 +19,8 @@
 #            (DescribeCluster, DescribeAccessEntry, ListAssociatedAccessPolicies) and the policies'
 #            cells are added to the matrix
 # For each: hyperfine wall time (mean, min, max) and the number of API requests of one run, counted
-# in the testbed's request log. Prints a Markdown table for BENCHMARKS.md.
+# in the testbed's request log. Prints a Markdown table for BENCHMARKS.md, with the machine's load
+# average (`uptime`) before and after the measurements: the machine is often shared.
 set -euo pipefail
 
 RUNS=${1:-10}
@@ -54,7 +56,7 @@ LOG=$WORK/requests.jsonl
 # The cluster starts in CONFIG_MAP and is seeded as the creator (system:masters there); the mode then
 # moves on as EKS moves it, one step at a time: an access policy does not count for RBAC's escalation
 # check, so the creator could not write these bindings in the other modes.
-"$BIN/eks-testbed" up --dir "$WORK/tb" --request-log "$LOG" >"$WORK/testbed.out" 2>&1 &
+"${TESTBED:-$BIN/eks-testbed}" up --dir "$WORK/tb" --request-log "$LOG" >"$WORK/testbed.out" 2>&1 &
 TB_PID=$!
 for _ in $(seq 1 300); do [ -f "$WORK/tb/ready" ] && break; sleep 0.1; done
 [ -f "$WORK/tb/ready" ] || { cat "$WORK/testbed.out" >&2; echo "bench: the testbed did not start" >&2; exit 1; }
@@ -172,6 +174,7 @@ EOF2
 fi
 
 # --- measure ----------------------------------------------------------------------------------
+LOAD_BEFORE=$(uptime)
 ROWS=()
 measure() {
   local name=$1 kubeconfig=$2
@@ -194,7 +197,10 @@ measure auditor "$WORK/auditor.kubeconfig"
 measure reader "$WORK/reader.kubeconfig"
 [ "$AUTH_MODE" != CONFIG_MAP ] && measure viewer "$WORK/viewer.kubeconfig"
 
+LOAD_AFTER=$(uptime)
 echo
+echo "Load before: $LOAD_BEFORE"
+echo "Load after:  $LOAD_AFTER"
 echo "Cluster: $NS namespaces, $RB RoleBindings, $CRB ClusterRoleBindings, mode $AUTH_MODE${ENTRIES:+, $ENTRIES access entries} (stand-in EKS, $PROFILE build, $RUNS runs)."
 echo
 echo "| user | bindings shown | API requests | mean s | min s | max s |"

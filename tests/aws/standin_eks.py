@@ -194,6 +194,13 @@ class AccessState:
         # cluster name -> operation -> calls received (answered or refused), for the tests that
         # count calls (eks-grant: at most one DescribeCluster per command)
         self.calls: dict[str, dict[str, int]] = {}
+        # Bumped on every change the Kubernetes side reads (a mode, an entry, a policy, a cluster
+        # registered or forgotten), so that it can ask "anything new since N?" instead of reading
+        # every entry again: see `snapshot`.
+        self.generation = 0
+
+    def changed(self) -> None:
+        self.generation += 1
 
     @property
     def catalogue(self) -> list[dict]:
@@ -216,9 +223,11 @@ class AccessState:
         self.clusters[name] = state
         if mode != "CONFIG_MAP" and bootstrap and creator_arn:
             self._bootstrap_creator(name, state)
+        self.changed()
 
     def forget(self, name: str) -> None:
         self.clusters.pop(name, None)
+        self.changed()
 
     def get(self, name: str) -> ClusterAccess:
         """The access state of a cluster moto knows; clusters made before this module saw
@@ -229,11 +238,13 @@ class AccessState:
 
         moto_cluster = eks_backends[ACCOUNT_ID][self.world.region].clusters.get(name)
         if moto_cluster is None:
-            self.clusters.pop(name, None)
+            if self.clusters.pop(name, None) is not None:
+                self.changed()
             raise _not_found(f"No cluster found for name: {name}.")
         state = self.clusters.get(name)
         if state is None:
             state = self.clusters[name] = ClusterAccess(mode="CONFIG_MAP", bootstrap=True, creator_arn=None)
+            self.changed()
         self._settle(name, state)
         return state
 
@@ -245,6 +256,7 @@ class AccessState:
                 update.done = True
                 previous = state.mode
                 state.mode = update.target_mode
+                self.changed()
                 # Turning access entries on gives the creator the access it had implicitly
                 # (user guide, access-entries.html, "Legacy cluster access configuration").
                 if previous == "CONFIG_MAP" and state.bootstrap and state.creator_arn:
@@ -287,10 +299,17 @@ class AccessState:
         state.entries[entry.principal_arn] = entry
         return entry
 
-    def snapshot(self, name: str) -> dict:
-        """What the Kubernetes side needs: the mode and every entry with its unique id."""
-        state = self.get(name)
+    def snapshot(self, name: str, since: int | None = None) -> dict:
+        """What the Kubernetes side needs: the mode and every entry with its unique id, and the
+        generation they are at. Given the generation it last read (`since`) and nothing changed
+        since, only `{"generation": N, "unchanged": true}`: the Kubernetes side re-reads once a
+        second, and a cluster of a thousand entries is a quarter of a megabyte to build, send
+        and parse each time."""
+        state = self.get(name)  # settles finished mode updates first, which is a change
+        if since == self.generation:
+            return {"generation": self.generation, "unchanged": True}
         return {
+            "generation": self.generation,
             "authenticationMode": state.mode,
             "creatorArn": state.creator_arn,
             "entries": [
@@ -457,7 +476,12 @@ class EksFront:
             with self.world.lock:
                 self._gate(op, params, caller)
                 handler = getattr(self, "_" + _snake(op))
-                result = handler(params, query, body, caller, environ, call_moto)
+                try:
+                    result = handler(params, query, body, caller, environ, call_moto)
+                finally:
+                    if not op.startswith(("Describe", "List")):
+                        # A write (or a refused one: counting it too is only a wasted re-read).
+                        self.state.changed()
         except EksError as err:
             return _error(start_response, err, request_id)
         if result is None:
@@ -470,14 +494,16 @@ class EksFront:
 
     # ---- the admin API (for eks-testbed and the tests) ----
 
-    def admin_access(self, cluster: object) -> dict:
+    def admin_access(self, cluster: object, since: object = None) -> dict:
         from standin_world import AdminError
 
         if not isinstance(cluster, str) or not cluster:
             raise AdminError(400, "`cluster` must name a cluster")
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool)):
+            raise AdminError(400, "`since` must be the integer `generation` of an earlier answer")
         with self.world.lock:
             try:
-                return self.state.snapshot(cluster)
+                return self.state.snapshot(cluster, since)
             except EksError as err:
                 raise AdminError(err.status, err.message) from err
 

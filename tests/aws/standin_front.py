@@ -187,7 +187,7 @@ class Front:
                 "POST",
                 lambda body: self.world.assume_role(body.get("role_arn"), body.get("session_name")),
             ),
-            "/_testbed/eks/access": ("POST", lambda body: self.eks.admin_access(body.get("cluster"))),
+            "/_testbed/eks/access": ("POST", lambda body: self.eks.admin_access(body.get("cluster"), body.get("since"))),
             "/_testbed/eks/faults": ("POST", lambda body: self.eks.admin_faults(body)),
             "/_testbed/eks/calls": ("POST", lambda body: self.eks.admin_calls(body)),
         }

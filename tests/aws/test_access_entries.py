@@ -338,6 +338,43 @@ def test_admin_snapshot_for_the_kubernetes_side(server):
     assert {e["principalArn"]: e for e in snap["entries"]}[role["arn"]]["principalId"] == role["role_id"]
 
 
+def test_admin_snapshot_answers_unchanged_until_something_changes(server):
+    name, creator, eks = new_cluster(server)
+    first = server.admin("/_testbed/eks/access", {"cluster": name})
+    # Nothing changed: the generation alone, not the entries.
+    assert server.admin("/_testbed/eks/access", {"cluster": name, "since": first["generation"]}) == {
+        "generation": first["generation"], "unchanged": True}
+    # Reads change nothing.
+    eks.list_access_entries(clusterName=name)
+    eks.describe_access_entry(clusterName=name, principalArn=creator["arn"])
+    assert server.admin("/_testbed/eks/access", {"cluster": name, "since": first["generation"]})["unchanged"]
+    # Each kind of write is seen: a new entry, a policy, a new username.
+    role = server.admin("/_testbed/roles", {"name": "gen", "path": "/"})
+    seen = first["generation"]
+    for write in (
+        lambda: eks.create_access_entry(clusterName=name, principalArn=role["arn"]),
+        lambda: eks.associate_access_policy(clusterName=name, principalArn=role["arn"], policyArn=VIEW,
+                                            accessScope={"type": "cluster"}),
+        lambda: eks.update_access_entry(clusterName=name, principalArn=role["arn"], username="gen"),
+        lambda: eks.disassociate_access_policy(clusterName=name, principalArn=role["arn"], policyArn=VIEW),
+        lambda: eks.delete_access_entry(clusterName=name, principalArn=role["arn"]),
+    ):
+        write()
+        snap = server.admin("/_testbed/eks/access", {"cluster": name, "since": seen})
+        assert "unchanged" not in snap and snap["generation"] > seen
+        seen = snap["generation"]
+    assert [e["principalArn"] for e in snap["entries"]] == [creator["arn"]]
+    # A mode change counts once its update has succeeded.
+    eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "API"})
+    wait_mode(eks, name, "API")
+    snap = server.admin("/_testbed/eks/access", {"cluster": name, "since": seen})
+    assert snap["authenticationMode"] == "API" and snap["generation"] > seen
+    # `since` must be a generation.
+    status, _, body = server.request("POST", "/_testbed/eks/access", {"Content-Type": "application/json"},
+                                     json.dumps({"cluster": name, "since": "1"}).encode())
+    assert status == 400 and b"`since`" in body
+
+
 def test_create_cluster_through_the_api_with_access_config(server):
     creator = server.admin("/_testbed/users", {"name": "api-creator"})
     eks = boto_client(server, "eks", creator)

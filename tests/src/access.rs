@@ -5,6 +5,13 @@
 //! EKS says access entry changes are eventually consistent and "may take several seconds to be
 //! effective" (user guide, creating-access-entries.html); here they take at most [`REFRESH`]
 //! after the AWS side has them (a mode change counts once its update has succeeded there).
+//!
+//! A refresh is one request at a time, whatever the number of API requests waiting on it, and
+//! asks only whether anything changed since the generation last read (the AWS side then answers
+//! `unchanged` without the entries). Before, every request that found the snapshot stale read
+//! all the entries itself: with 1,000 entries (a quarter of a megabyte) and 16 requests in
+//! flight, a loaded machine spent longer on those reads than [`REFRESH`], so they never caught
+//! up (BENCHMARKS.md, eks-whoami with access entries).
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -94,12 +101,22 @@ fn entry_from_json(v: &Value) -> Option<AccessEntry> {
     })
 }
 
+/// The last snapshot read, the AWS side's generation it is at, and when it was confirmed.
+#[derive(Debug)]
+struct Current {
+    snapshot: Arc<AccessSnapshot>,
+    generation: Option<u64>,
+    confirmed: Instant,
+}
+
 /// The snapshot of one cluster, refreshed from the AWS side when older than [`REFRESH`].
 #[derive(Debug)]
 pub struct AccessCache {
     aws: SocketAddr,
     cluster: String,
-    current: Mutex<Option<(Arc<AccessSnapshot>, Instant)>>,
+    current: Mutex<Option<Current>>,
+    /// Held by the one refresh in flight.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl AccessCache {
@@ -108,6 +125,7 @@ impl AccessCache {
             aws,
             cluster: cluster.to_owned(),
             current: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -117,23 +135,38 @@ impl AccessCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map(|(s, _)| s.clone())
+            .map(|c| c.snapshot.clone())
             .unwrap_or_else(|| Arc::new(AccessSnapshot::config_map()))
     }
 
-    /// A snapshot at most [`REFRESH`] old, read from the AWS side if needed.
-    pub async fn fresh(&self) -> Result<Arc<AccessSnapshot>, String> {
-        if let Some((s, at)) = self
+    /// The snapshot if confirmed less than [`REFRESH`] ago, and else the generation it is at.
+    fn if_fresh(&self) -> Result<Arc<AccessSnapshot>, Option<u64>> {
+        match self
             .current
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            && at.elapsed() < REFRESH
         {
-            return Ok(s.clone());
+            Some(c) if c.confirmed.elapsed() < REFRESH => Ok(c.snapshot.clone()),
+            Some(c) => Err(c.generation),
+            None => Err(None),
         }
+    }
+
+    /// A snapshot at most [`REFRESH`] old, read from the AWS side if needed: one read at a
+    /// time, the other callers wait for it.
+    pub async fn fresh(&self) -> Result<Arc<AccessSnapshot>, String> {
+        if let Ok(s) = self.if_fresh() {
+            return Ok(s);
+        }
+        let _one_refresh = self.refreshing.lock().await;
+        let since = match self.if_fresh() {
+            Ok(s) => return Ok(s), // refreshed while this caller waited
+            Err(generation) => generation,
+        };
         let body =
-            serde_json::to_vec(&serde_json::json!({"cluster": self.cluster})).unwrap_or_default();
+            serde_json::to_vec(&serde_json::json!({"cluster": self.cluster, "since": since}))
+                .unwrap_or_default();
         let host = self.aws.to_string();
         let headers = [
             ("Host", host.as_str()),
@@ -151,9 +184,20 @@ impl AccessCache {
         }
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| format!("reading the access entries from the AWS side: {e}"))?;
+        let generation = v["generation"].as_u64();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if v["unchanged"] == true
+            && let Some(c) = current.as_mut()
+        {
+            c.confirmed = Instant::now();
+            return Ok(c.snapshot.clone());
+        }
         let snapshot = Arc::new(AccessSnapshot::from_json(&v)?);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((snapshot.clone(), Instant::now()));
+        *current = Some(Current {
+            snapshot: snapshot.clone(),
+            generation,
+            confirmed: Instant::now(),
+        });
         Ok(snapshot)
     }
 }
@@ -189,5 +233,96 @@ mod tests {
         );
         assert!(s.entry_by_id("AROA2").is_none());
         assert!(AccessSnapshot::from_json(&json!({"authenticationMode": "NOPE"})).is_err());
+    }
+
+    /// A stand-in for the AWS side's `/_testbed/eks/access`: answers the full snapshot at
+    /// generation 7 unless asked `since: 7`, counts the requests and the `since` values.
+    async fn fake_aws_side(
+        seen: Arc<Mutex<Vec<Value>>>,
+    ) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head, then the body its Content-Length announces.
+                let body = loop {
+                    let n = tcp.read(&mut buf).await.unwrap();
+                    raw.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            break body.to_owned();
+                        }
+                    }
+                };
+                let asked: Value = serde_json::from_str(&body).unwrap();
+                seen.lock().unwrap().push(asked["since"].clone());
+                // Slow enough that concurrent callers overlap.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let answer = if asked["since"] == 7 {
+                    json!({"generation": 7, "unchanged": true})
+                } else {
+                    json!({"generation": 7, "authenticationMode": "API", "entries": [
+                        {"principalArn": "arn:aws:iam::123456789012:user/u", "principalId": "AIDA1",
+                         "type": "STANDARD", "username": "u", "kubernetesGroups": []}]})
+                };
+                let body = answer.to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            }
+        });
+        (addr, task)
+    }
+
+    /// `fresh()` from 16 tasks at once, as 16 API requests in flight.
+    async fn sixteen_at_once(cache: &Arc<AccessCache>) -> Vec<Arc<AccessSnapshot>> {
+        let callers: Vec<_> = (0..16)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.fresh().await })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for c in callers {
+            out.push(c.await.unwrap().unwrap());
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_read_for_many_callers_and_unchanged_keeps_the_snapshot() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (addr, task) = fake_aws_side(seen.clone()).await;
+        let cache = Arc::new(AccessCache::new(addr, "c"));
+        // 16 requests find no snapshot at once: one read.
+        for snapshot in sixteen_at_once(&cache).await {
+            assert_eq!(snapshot.mode, AuthenticationMode::Api);
+            assert!(snapshot.entry_by_id("AIDA1").is_some());
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![Value::Null]);
+        // Fresh: no read at all.
+        cache.fresh().await.unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        // Stale: one read asking what changed since generation 7; `unchanged` keeps the entries.
+        tokio::time::sleep(REFRESH).await;
+        for snapshot in sixteen_at_once(&cache).await {
+            assert!(snapshot.entry_by_id("AIDA1").is_some());
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![Value::Null, json!(7)]);
+        task.abort();
     }
 }

@@ -13,6 +13,7 @@ mod kubeconfig;
 mod mapping_view;
 mod permissions;
 mod permissions_view;
+mod policy_probe;
 mod progress;
 mod render;
 mod report;

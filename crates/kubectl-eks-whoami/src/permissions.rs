@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::authorization::v1::{NonResourceRule, ResourceRule};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
+use eks_auth::access::policies::AccessPolicy;
 use eks_auth::access::{AccessScope, PolicyAssociation};
 
 use crate::report::{Access, CellSource, NonResourceRow, ResourceRow};
@@ -116,11 +117,54 @@ pub fn counting_policies<'a>(
         .collect()
 }
 
+/// What one access policy adds to the matrix: its rules (the catalogue's, the user guide's
+/// tables), the source its cells are marked with, and whether it holds cluster-wide (only then
+/// do its non-resource URLs count).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyGrant {
+    pub rules: Vec<PolicyRule>,
+    pub source: CellSource,
+    pub cluster_wide: bool,
+}
+
+impl PolicyGrant {
+    /// A policy associated with the caller's access entry, as read from EKS.
+    pub fn associated(a: &PolicyAssociation) -> PolicyGrant {
+        PolicyGrant {
+            rules: eks_auth::access::policy_rules(&a.policy_arn),
+            source: CellSource::AccessPolicy {
+                policy: a.policy_name().to_owned(),
+                scope: a.scope.to_string(),
+                probed: false,
+            },
+            cluster_wide: a.scope == AccessScope::Cluster,
+        }
+    }
+
+    /// A policy SelfSubjectAccessReviews showed to apply in `namespace` (`None`: cluster-wide).
+    pub fn probed(p: &AccessPolicy, namespace: Option<&str>) -> PolicyGrant {
+        PolicyGrant {
+            rules: p
+                .rules
+                .iter()
+                .flatten()
+                .map(|r| r.to_policy_rule())
+                .collect(),
+            source: CellSource::AccessPolicy {
+                policy: p.name.clone(),
+                scope: namespace
+                    .map_or_else(|| "cluster".to_owned(), |ns| format!("namespace {ns}")),
+                probed: true,
+            },
+            cluster_wide: namespace.is_none(),
+        }
+    }
+}
+
 /// Adds what the access policies grant to the matrix (RBAC rows from the rules review), each
-/// cell marked with its sources. The rules of a policy come from the catalogue
-/// ([`eks_auth::access::policy_rules`], the user guide's tables); `policies` are those that
-/// count here ([`counting_policies`]). Rows come out sorted as [`matrix`] sorts them.
-pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[&PolicyAssociation]) {
+/// cell marked with its sources; `policies` are those that count here ([`counting_policies`],
+/// or the probed ones). Rows come out sorted as [`matrix`] sorts them.
+pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[PolicyGrant]) {
     type Key = (String, String);
     let mut by_key: BTreeMap<Key, ResourceRow> = BTreeMap::new();
     for mut row in rows.drain(..) {
@@ -133,13 +177,9 @@ pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[&PolicyAssociatio
         }
         by_key.insert(key, row);
     }
-    for association in policies {
-        let source = CellSource::AccessPolicy {
-            policy: association.policy_name().to_owned(),
-            scope: association.scope.to_string(),
-        };
-        let rules = resource_rules_of(&eks_auth::access::policy_rules(&association.policy_arn));
-        for rule in &rules {
+    for grant in policies {
+        let source = &grant.source;
+        for rule in &resource_rules_of(&grant.rules) {
             for ((group, resource, verb), _) in cells_of(rule) {
                 let row = by_key
                     .entry((group.clone(), resource.clone()))
@@ -152,7 +192,7 @@ pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[&PolicyAssociatio
                     });
                 row.verbs.insert(verb.clone(), Access::All);
                 let sources = row.sources.entry(verb).or_default();
-                if !sources.contains(&source) {
+                if !sources.contains(source) {
                     sources.push(source.clone());
                 }
             }
@@ -166,14 +206,14 @@ pub fn merge_policies(rows: &mut Vec<ResourceRow>, policies: &[&PolicyAssociatio
     }
 }
 
-/// Non-resource URLs the cluster-scoped policies grant, added to `rows`.
-pub fn merge_policy_urls(rows: &mut Vec<NonResourceRow>, policies: &[&PolicyAssociation]) {
-    for association in policies {
-        if association.scope != AccessScope::Cluster {
+/// Non-resource URLs the cluster-wide policies grant, added to `rows`.
+pub fn merge_policy_urls(rows: &mut Vec<NonResourceRow>, policies: &[PolicyGrant]) {
+    for grant in policies {
+        if !grant.cluster_wide {
             continue;
         }
-        for rule in eks_auth::access::policy_rules(&association.policy_arn) {
-            if let Some(urls) = rule.non_resource_urls.filter(|u| !u.is_empty()) {
+        for rule in &grant.rules {
+            if let Some(urls) = rule.non_resource_urls.clone().filter(|u| !u.is_empty()) {
                 rows.push(NonResourceRow {
                     urls,
                     verbs: rule.verbs.clone(),
@@ -220,6 +260,20 @@ pub fn retain_cells(rows: &mut Vec<ResourceRow>, mut keep: impl FnMut(&str, &str
         }
     }
     rows.retain(|row| !row.verbs.is_empty());
+}
+
+/// Whether the rows give `cell` on every object (`*` in a row's group, resource or verb
+/// matches anything; a cell limited to named objects does not count).
+pub fn rows_grant(rows: &[ResourceRow], (group, resource, verb): &Cell) -> bool {
+    rows.iter().any(|row| {
+        let row_resource = resource_of(row);
+        (row.group == "*" || row.group == *group)
+            && (row_resource == "*" || row_resource == *resource)
+            && row
+                .verbs
+                .iter()
+                .any(|(v, a)| *a == Access::All && (v == "*" || v == verb))
+    })
 }
 
 /// The bare resource of a row (`deployments` of `deployments.apps`).
@@ -336,11 +390,16 @@ mod tests {
         assert_eq!(counting_policies(&all, Some("dev-1")).len(), 2);
         assert_eq!(counting_policies(&all, Some("prod")).len(), 1);
 
-        merge_policies(&mut rows, &counting_policies(&all, None));
+        let grants: Vec<PolicyGrant> = counting_policies(&all, None)
+            .into_iter()
+            .map(PolicyGrant::associated)
+            .collect();
+        merge_policies(&mut rows, &grants);
         let row = |name: &str| rows.iter().find(|r| r.resource == name).unwrap();
         let policy = CellSource::AccessPolicy {
             policy: "AmazonEKSViewPolicy".into(),
             scope: "cluster".into(),
+            probed: false,
         };
         let cm = row("configmaps");
         assert_eq!(cm.verbs.get("list"), Some(&Access::All));
@@ -358,6 +417,18 @@ mod tests {
         let mut sorted = groups.clone();
         sorted.sort();
         assert_eq!(groups, sorted);
+    }
+
+    #[test]
+    fn rows_grant_matches_wildcards_and_not_named_cells() {
+        let rows = matrix(&[
+            rr(&["get"], &[""], &["secrets"], &["a"]),
+            rr(&["list"], &["*"], &["*"], &[]),
+        ]);
+        let cell = |g: &str, r: &str, v: &str| (g.to_owned(), r.to_owned(), v.to_owned());
+        assert!(rows_grant(&rows, &cell("apps", "deployments", "list")));
+        assert!(!rows_grant(&rows, &cell("", "secrets", "get")));
+        assert!(!rows_grant(&rows, &cell("", "pods", "get")));
     }
 
     #[test]

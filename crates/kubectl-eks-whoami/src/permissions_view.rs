@@ -9,15 +9,30 @@ use eks_auth::rbac::{RbacObjects, UserInfo};
 use k8s_openapi::api::authorization::v1::ResourceAttributes;
 use kube::Client;
 
-use crate::permissions;
+use crate::permissions::{self, PolicyGrant};
+use crate::policy_probe;
 use crate::progress::Progress;
 use crate::report::{Access, PermissionsSection};
 
-/// `resource/subresource` into its parts.
-fn split_subresource(resource: &str) -> (String, String) {
-    match resource.split_once('/') {
-        Some((r, s)) => (r.to_owned(), s.to_owned()),
-        None => (resource.to_owned(), String::new()),
+/// A SelfSubjectAccessReview's question for `cell` (`resource/subresource` split into its parts),
+/// on object `name` when given, in `namespace` (`None`: cluster scope).
+fn question(
+    (group, resource, verb): &permissions::Cell,
+    name: Option<String>,
+    namespace: Option<&str>,
+) -> ResourceAttributes {
+    let (resource, subresource) = match resource.split_once('/') {
+        Some((r, s)) => (r.to_owned(), Some(s.to_owned()).filter(|s| !s.is_empty())),
+        None => (resource.clone(), None),
+    };
+    ResourceAttributes {
+        group: Some(group.clone()),
+        resource: Some(resource),
+        subresource,
+        verb: Some(verb.clone()),
+        name,
+        namespace: namespace.map(str::to_owned),
+        ..Default::default()
     }
 }
 
@@ -129,16 +144,8 @@ pub(crate) async fn permissions_section(
             let questions: Vec<ResourceAttributes> = cells
                 .iter()
                 .map(|(group, resource, verb, name)| {
-                    let (resource, subresource) = split_subresource(resource);
-                    ResourceAttributes {
-                        group: Some(group.clone()),
-                        resource: Some(resource),
-                        subresource: (!subresource.is_empty()).then_some(subresource),
-                        verb: Some(verb.clone()),
-                        name: name.clone(),
-                        namespace: None,
-                        ..Default::default()
-                    }
+                    let cell = (group.clone(), resource.clone(), verb.clone());
+                    question(&cell, name.clone(), None)
                 })
                 .collect();
             let asked = questions.len();
@@ -250,17 +257,7 @@ pub(crate) async fn add_access_policies(
     }
     let questions = probes
         .iter()
-        .map(|(_, (group, resource, verb))| {
-            let (resource, subresource) = split_subresource(resource);
-            ResourceAttributes {
-                group: Some(group.clone()),
-                resource: Some(resource),
-                subresource: (!subresource.is_empty()).then_some(subresource),
-                verb: Some(verb.clone()),
-                namespace: namespace.map(str::to_owned),
-                ..Default::default()
-            }
-        })
+        .map(|(_, cell)| question(cell, None, namespace))
         .collect();
     let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
     let mut refused = Vec::new();
@@ -280,17 +277,88 @@ pub(crate) async fn add_access_policies(
         .collect();
     for policy in &refused {
         section.notes.push(format!(
-            "access policy {policy} is associated with your entry, but the API server does not              grant what it lists: its cells are left out"
+            "access policy {policy} is associated with your entry, but the API server does not \
+             grant what it lists: its cells are left out"
         ));
     }
-    permissions::merge_policies(&mut section.resources, &confirmed);
+    let grants: Vec<PolicyGrant> = confirmed.into_iter().map(PolicyGrant::associated).collect();
+    permissions::merge_policies(&mut section.resources, &grants);
     if namespace.is_none() {
-        permissions::merge_policy_urls(&mut section.non_resource, &confirmed);
+        permissions::merge_policy_urls(&mut section.non_resource, &grants);
     }
     if !probes.is_empty() {
         section.method.push_str(&format!(
-            "; access policies from their published rules, each confirmed by a              SelfSubjectAccessReview ({} reviews)",
+            "; access policies from their published rules, each confirmed by a \
+             SelfSubjectAccessReview ({} reviews)",
             probes.len()
         ));
     }
+}
+
+/// What access policies add when the caller's access entry could not be read (`unreadable`
+/// says why, naming the refused IAM action): one SelfSubjectAccessReview per policy of the
+/// catalogue with published rules, on a cell RBAC does not give ([`policy_probe`]); the
+/// policies it proves add their published rules, marked `probed`. At most one review per such
+/// policy, whatever the number of namespaces.
+pub(crate) async fn probe_access_policies(
+    client: &Client,
+    section: &mut PermissionsSection,
+    namespace: Option<&str>,
+    unreadable: &str,
+) {
+    let probes = policy_probe::probes(|cell| permissions::rows_grant(&section.resources, cell));
+    if probes.is_empty() {
+        return;
+    }
+    let questions = probes
+        .iter()
+        .map(|probe| question(&probe.cell, None, namespace))
+        .collect();
+    let answers = k8s::can_i_each(client, questions, k8s::PARALLEL_REVIEWS, &|_, _| {}).await;
+    let mut allowed = Vec::new();
+    for (probe, answer) in probes.iter().zip(answers) {
+        let (group, resource, verb) = &probe.cell;
+        match answer {
+            Ok(access) if access.allowed => allowed.push(probe.policy),
+            Ok(_) => {}
+            Err(e) => {
+                section.incomplete = true;
+                section.notes.push(format!(
+                    "probing access policy {} ({verb} {}): {e}",
+                    probe.policy.name,
+                    permissions::row_name(group, resource)
+                ));
+            }
+        }
+    }
+    let proven = policy_probe::proven(&allowed);
+    let grants: Vec<PolicyGrant> = proven
+        .iter()
+        .map(|p| PolicyGrant::probed(p, namespace))
+        .collect();
+    permissions::merge_policies(&mut section.resources, &grants);
+    if namespace.is_none() {
+        permissions::merge_policy_urls(&mut section.non_resource, &grants);
+    }
+    let found = if proven.is_empty() {
+        "none grants you anything RBAC does not".to_owned()
+    } else {
+        format!(
+            "{} (or a policy holding all of its rules) grants you more than RBAC",
+            proven
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    section.notes.push(format!(
+        "{unreadable}, so its access policies were probed with {} SelfSubjectAccessReviews, one \
+         per access policy with published rules: {found}",
+        probes.len()
+    ));
+    section.method.push_str(&format!(
+        "; access policies probed by SelfSubjectAccessReview ({} reviews)",
+        probes.len()
+    ));
 }

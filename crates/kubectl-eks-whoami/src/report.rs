@@ -324,8 +324,15 @@ pub enum CellSource {
     /// A Role or ClusterRole bound to the caller (as SelfSubjectRulesReview reports).
     Rbac,
     /// An EKS access policy associated with the caller's access entry (enforced beside RBAC,
-    /// invisible to SelfSubjectRulesReview).
-    AccessPolicy { policy: String, scope: String },
+    /// invisible to SelfSubjectRulesReview). `probed`: the entry could not be read, and
+    /// SelfSubjectAccessReviews showed that this policy (or one that holds all of its rules)
+    /// applies at `scope` (`cluster`, or `namespace NAME` for `-n`).
+    AccessPolicy {
+        policy: String,
+        scope: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        probed: bool,
+    },
 }
 
 /// Non-resource URLs and their verbs.

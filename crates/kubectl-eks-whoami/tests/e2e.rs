@@ -114,6 +114,36 @@ fn bind_cluster_role(tb: &Testbed, name: &str, role: &str, group: &str) {
     .unwrap();
 }
 
+/// Namespaces `team-FROM` up to `team-TO` (excluded).
+fn add_namespaces(tb: &Testbed, from: usize, to: usize) {
+    for i in from..to {
+        tb.put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{i}")}}))
+            .unwrap();
+    }
+}
+
+/// `--all -o json` (exit status 0), and the number of API requests it made (request log).
+fn all_json_counting_requests(tb: &Testbed, kubeconfig: &Path) -> (usize, Value) {
+    let before = tb.request_log().len();
+    let v = json_run(tb, kubeconfig, &["--all", "-o", "json"], 0);
+    (tb.request_log().len() - before, v)
+}
+
+/// The words of the permission matrix's line for `resource` in whoami's text output.
+fn matrix_line<'a>(text: &'a str, resource: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|words| words.first() == Some(&resource))
+        .unwrap_or_else(|| panic!("no matrix line for {resource}: {text}"))
+}
+
+/// The row for `resource` of `permissions.resources` in whoami's JSON.
+fn matrix_row<'a>(rows: &'a [Value], resource: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["resource"] == resource)
+        .unwrap_or_else(|| panic!("no matrix row for {resource}: {rows:?}"))
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
@@ -366,13 +396,10 @@ fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
     let tb = start();
     let creator = tb.creator().unwrap().clone();
     let kc = kubeconfig(&tb, &creator.keys, &[], "creator");
-    let add_namespaces = |from: usize, to: usize| {
+    let add_namespaces_with_bindings = |from: usize, to: usize| {
+        add_namespaces(&tb, from, to);
         for i in from..to {
             let ns = format!("team-{i}");
-            tb.put_object(
-                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-            )
-            .unwrap();
             tb.put_object(json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                 "metadata": {"name": "admins", "namespace": ns},
@@ -382,13 +409,8 @@ fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
             .unwrap();
         }
     };
-    let requests = |args: &[&str]| {
-        let before = tb.request_log().len();
-        let v = json_run(&tb, &kc, args, 0);
-        (tb.request_log().len() - before, v)
-    };
-    add_namespaces(0, 5);
-    let (few, v) = requests(&["--all", "-o", "json"]);
+    add_namespaces_with_bindings(0, 5);
+    let (few, v) = all_json_counting_requests(&tb, &kc);
     assert_eq!(
         v["bindings"]["items"]
             .as_array()
@@ -398,8 +420,8 @@ fn all_makes_the_same_number_of_requests_whatever_the_namespaces() {
             .count(),
         5
     );
-    add_namespaces(5, 60);
-    let (many, v) = requests(&["--all", "-o", "json"]);
+    add_namespaces_with_bindings(5, 60);
+    let (many, v) = all_json_counting_requests(&tb, &kc);
     assert_eq!(
         v["bindings"]["items"]
             .as_array()
@@ -507,10 +529,7 @@ fn api_mode_access_entry_and_view_policy_are_the_source_and_fill_the_matrix() {
     );
     // The matrix: `list configmaps` from the policy, which the rules review cannot see.
     let rows = v["permissions"]["resources"].as_array().unwrap();
-    let cm = rows
-        .iter()
-        .find(|r| r["resource"] == "configmaps")
-        .expect("a configmaps row");
+    let cm = matrix_row(rows, "configmaps");
     assert_eq!(cm["verbs"]["list"], "all");
     assert_eq!(
         cm["sources"]["list"],
@@ -556,12 +575,8 @@ fn api_mode_access_entry_and_view_policy_are_the_source_and_fill_the_matrix() {
         text.contains("POLICIES   AmazonEKSViewPolicy (cluster)\n"),
         "{text}"
     );
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("configmaps "))
-        .expect("a configmaps line");
     assert_eq!(
-        line.split_whitespace().collect::<Vec<_>>(),
+        matrix_line(&text, "configmaps"),
         ["configmaps", "A", "A", "A"],
         "{text}"
     );
@@ -644,22 +659,77 @@ fn api_mode_all_makes_the_same_number_of_requests_with_5_and_200_namespaces() {
     let viewer = tb.create_user("viewer").unwrap();
     view_entry(&tb, &viewer.arn, &viewer.keys);
     let kc = kubeconfig(&tb, &viewer.keys, &[], "viewer");
-    let add_namespaces = |from: usize, to: usize| {
-        for i in from..to {
-            tb.put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{i}")}}))
-                .unwrap();
-        }
-    };
-    let requests = || {
-        let before = tb.request_log().len();
-        let v = json_run(&tb, &kc, &["--all", "-o", "json"], 0);
-        (tb.request_log().len() - before, v)
-    };
-    add_namespaces(0, 5);
-    let (few, v) = requests();
+    add_namespaces(&tb, 0, 5);
+    let (few, v) = all_json_counting_requests(&tb, &kc);
     assert_eq!(v["mapping"]["source"], "access-entry");
-    add_namespaces(5, 200);
-    let (many, v) = requests();
+    add_namespaces(&tb, 5, 200);
+    let (many, v) = all_json_counting_requests(&tb, &kc);
     assert_eq!(v["mapping"]["source"], "access-entry");
     assert_eq!(few, many);
+}
+
+#[test]
+fn api_mode_entry_unreadable_probes_the_policies_and_names_the_refused_action() {
+    let tb = start_in(eks_auth::access::AuthenticationMode::Api);
+    let viewer = tb.create_user("viewer").unwrap();
+    view_entry(&tb, &viewer.arn, &viewer.keys);
+    // The viewer's AWS identity may not read its own entry: EKS answers AccessDeniedException.
+    tb.aws_admin(
+        "/_testbed/eks/faults",
+        &json!({"deny": {"principal_arn": viewer.arn, "actions": ["eks:DescribeAccessEntry"]}}),
+    )
+    .unwrap();
+    let kc = kubeconfig(&tb, &viewer.keys, &[], "viewer");
+    add_namespaces(&tb, 0, 5);
+    let (few, v) = all_json_counting_requests(&tb, &kc);
+
+    let m = &v["mapping"];
+    assert_eq!(m["source"], "access-entry");
+    assert_eq!(m["access"]["entry_status"], "forbidden");
+    assert_eq!(
+        m["access"]["confirm_with"],
+        json!(["eks:DescribeAccessEntry"])
+    );
+    assert!(m["access"].get("entry").is_none_or(Value::is_null), "{m}");
+    // The matrix still shows what AmazonEKSViewPolicy grants, found by access reviews.
+    let p = &v["permissions"];
+    let rows = p["resources"].as_array().unwrap();
+    let cm = matrix_row(rows, "configmaps");
+    assert_eq!(cm["verbs"]["list"], "all");
+    assert_eq!(
+        cm["sources"]["list"],
+        json!([{"from": "access-policy", "policy": "AmazonEKSViewPolicy", "scope": "cluster", "probed": true}])
+    );
+    assert!(cm["verbs"].get("create").is_none());
+    assert!(rows.iter().all(|r| r["resource"] != "secrets"));
+    let notes = strings(&p["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains(
+                "your access entry could not be read (`eks:DescribeAccessEntry` was refused)"
+            ) && n.contains("AmazonEKSViewPolicy (or a policy holding all of its rules)")),
+        "{notes:?}"
+    );
+
+    // Probing costs the same whatever the namespaces.
+    add_namespaces(&tb, 5, 60);
+    let (many, _) = all_json_counting_requests(&tb, &kc);
+    assert_eq!(few, many);
+
+    // At a terminal: `A` cells, the legend says how they were found, the note names the action.
+    let text = stdout(&whoami(&tb, &kc, &["--all"]));
+    assert_eq!(
+        matrix_line(&text, "configmaps"),
+        ["configmaps", "A", "A", "A"],
+        "{text}"
+    );
+    assert!(
+        text.contains("A an access policy (AmazonEKSViewPolicy, found by access reviews)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`eks:DescribeAccessEntry` was refused"),
+        "{text}"
+    );
 }
