@@ -199,13 +199,14 @@ fn cluster_creator_is_the_implicit_admin() {
 fn mapped_reader_sees_entry_bindings_and_matrix() {
     let tb = start();
     let reader = tb.create_user("reader").unwrap();
-    tb.set_aws_auth("",
+    tb.set_aws_auth(
+        "",
         &format!(
             "- userarn: {arn}\n  username: old-reader\n  groups: [nobody]\n- userarn: {arn}\n  username: reader\n  groups:\n  - readers\n",
             arn = reader.arn
         ),
     )
-.unwrap();
+    .unwrap();
     bind_cluster_role(&tb, "readers-view", "view", "readers");
     let kc = kubeconfig(&tb, &reader.keys, &[], "reader");
 
