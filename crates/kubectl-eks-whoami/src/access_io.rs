@@ -14,9 +14,9 @@
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::DisplayErrorContext;
 use eks_auth::access::same_principal;
 use eks_auth::arn::{Arn, PrincipalKind};
+use eks_auth::aws::{AssumeRoleRequest, AwsContext};
 use eks_auth::eks::{EksClient, EksError};
 use eks_auth::env as eks_env;
 use eks_auth::mapping::Identity;
@@ -88,34 +88,26 @@ async fn sdk_config(t: &Target<'_>) -> Result<aws_config::SdkConfig, String> {
     let Some(role_arn) = t.source.and_then(|s| s.role_arn.as_deref()) else {
         return Ok(config);
     };
-    // The stanza assumes a role: so do we, with the same base credentials.
+    // The stanza assumes a role: so do we, with the same base credentials, through the core's
+    // one AssumeRole (its errors name the role and, when refused, the principal).
     let session = t
         .source
-        .and_then(|s| s.session_name.clone())
+        .and_then(|s| {
+            s.session_name
+                .clone()
+                .or_else(|| s.tool.default_session_name().map(str::to_owned))
+        })
         .unwrap_or_else(|| eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
-    let sts = aws_sdk_sts::Client::new(&config);
-    let out = sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(session)
-        .send()
+    let request = AssumeRoleRequest {
+        role_arn: role_arn.to_owned(),
+        session_name: session,
+        external_id: None,
+    };
+    AwsContext::from_config(config, profile)
+        .assuming(&request)
         .await
-        .map_err(|e| format!("assuming `{role_arn}`: {}", DisplayErrorContext(&e)))?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| format!("assuming `{role_arn}`: STS returned no credentials"))?;
-    Ok(config
-        .into_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_owned()),
-                None,
-                "assumed-role",
-            )),
-        )
-        .build())
+        .map(|assumed| assumed.sdk_config().clone())
+        .map_err(|e| eks_auth::cli::error_report(&e))
 }
 
 /// An EKS error as a lookup answer: AccessDenied names the refused IAM action.

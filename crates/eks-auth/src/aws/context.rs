@@ -252,6 +252,20 @@ impl AwsContext {
         })
     }
 
+    /// A context over an SDK configuration loaded elsewhere (an exec stanza's environment, say),
+    /// for the calls made with it. Its region is the configuration's (empty when it has none).
+    pub fn from_config(config: SdkConfig, profile: Option<String>) -> AwsContext {
+        let region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .unwrap_or_default();
+        AwsContext {
+            config,
+            profile,
+            region,
+        }
+    }
+
     /// This context as the role `request` names: AssumeRole with the chain's credentials, then
     /// the same region and profile with the role's (temporary) credentials, for the SDK clients
     /// made from it. What a kubeconfig's `--role-arn` means for the token, so for our own calls.
