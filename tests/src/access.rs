@@ -65,7 +65,9 @@ impl AccessSnapshot {
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
+/// The strings of a JSON array (none when `v` is not one): how the AWS side's lists and the
+/// plugins' JSON output are read, here and by the plugins' end-to-end tests.
+pub fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
             a.iter()

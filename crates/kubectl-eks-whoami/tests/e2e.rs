@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use eks_testbed::access::strings;
 use eks_testbed::{AwsKeys, Testbed, TestbedOptions, bin_path};
 use kubectl_eks_test_support::exec_kubeconfig;
 use serde_json::{Value, json};
@@ -142,16 +143,6 @@ fn matrix_row<'a>(rows: &'a [Value], resource: &str) -> &'a Value {
     rows.iter()
         .find(|r| r["resource"] == resource)
         .unwrap_or_else(|| panic!("no matrix row for {resource}: {rows:?}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]
