@@ -116,6 +116,20 @@ pub struct ExecSource {
     pub env_names: Vec<String>,
 }
 
+impl ExecSource {
+    /// The role the stanza assumes (`--role-arn`, `-r`) and the session name it gives it: the
+    /// stanza's own, else its tool's default, else ours (only the role's ARN decides access).
+    pub fn assumed_role(&self) -> Option<(String, String)> {
+        let role_arn = self.role_arn.clone()?;
+        let session = self
+            .session_name
+            .clone()
+            .or_else(|| self.tool.default_session_name().map(str::to_owned))
+            .unwrap_or_else(|| DEFAULT_ROLE_SESSION_NAME.to_owned());
+        Some((role_arn, session))
+    }
+}
+
 /// One stanza: command, args and env as kubeconfig lists them. `Debug` shows the env names
 /// only: stanzas may set `AWS_SECRET_ACCESS_KEY` or `AWS_SESSION_TOKEN`.
 #[derive(Clone, Default, PartialEq, Eq)]

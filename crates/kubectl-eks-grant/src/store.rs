@@ -63,6 +63,7 @@ fn cluster_ref_of(arn: Option<&ClusterArn>, exec: Option<&ExecStanza>) -> Cluste
     }
     if let Some(stanza) = exec {
         let e = exec_stanza::parse(stanza, &Ambient::default());
+        found.role = e.assumed_role();
         if found.name.is_none() && e.cluster_name.is_some() {
             found.name = e.cluster_name;
             found.from = "the context's exec stanza";
@@ -71,15 +72,6 @@ fn cluster_ref_of(arn: Option<&ClusterArn>, exec: Option<&ExecStanza>) -> Cluste
             found.region = e.region.map(|r| r.value);
         }
         found.profile = e.profile.map(|p| p.value);
-        if let Some(role_arn) = e.role_arn {
-            // The session name the stanza's tool would give (ours and the AWS CLI:
-            // `EKSGetTokenAuth`); only the role's ARN decides the access, not this name.
-            let session = e
-                .session_name
-                .or_else(|| e.tool.default_session_name().map(str::to_owned))
-                .unwrap_or_else(|| eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
-            found.role = Some((role_arn, session));
-        }
     }
     found
 }

@@ -85,22 +85,14 @@ async fn sdk_config(t: &Target<'_>) -> Result<aws_config::SdkConfig, String> {
         ));
     }
     let config = loader.load().await;
-    let Some(role_arn) = t.source.and_then(|s| s.role_arn.as_deref()) else {
+    let Some((role_arn, session_name)) = t.source.and_then(ExecSource::assumed_role) else {
         return Ok(config);
     };
     // The stanza assumes a role: so do we, with the same base credentials, through the core's
     // one AssumeRole (its errors name the role and, when refused, the principal).
-    let session = t
-        .source
-        .and_then(|s| {
-            s.session_name
-                .clone()
-                .or_else(|| s.tool.default_session_name().map(str::to_owned))
-        })
-        .unwrap_or_else(|| eks_auth::aws::DEFAULT_ROLE_SESSION_NAME.to_owned());
     let request = AssumeRoleRequest {
-        role_arn: role_arn.to_owned(),
-        session_name: session,
+        role_arn,
+        session_name,
         external_id: None,
     };
     AwsContext::from_config(config, profile)
