@@ -280,7 +280,7 @@ pub fn duplicates_note(section: DataKey, upsert: &Upsert) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{AddArgs, RevokeArgs};
+    use crate::cli::RevokeArgs;
 
     fn data(map_roles: &str, map_users: &str) -> BTreeMap<String, String> {
         let mut d = BTreeMap::new();
@@ -294,17 +294,7 @@ mod tests {
     }
 
     fn grant(arn: &str, username: &str, groups: &[&str], force: bool) -> Grant {
-        Grant::from_args(AddArgs {
-            arn: arn.to_owned(),
-            username: Some(username.to_owned()),
-            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-            preset: None,
-            namespaces: vec![],
-            dry_run: false,
-            force,
-            policies: vec![],
-        })
-        .unwrap()
+        Grant::for_test(arn, username, groups, force)
     }
 
     const ROLES: &str = "# node role, keep\n- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n- rolearn: arn:aws:iam::123456789012:role/admin\n  username: admin\n  groups:\n    - system:masters\n";

@@ -181,6 +181,22 @@ pub fn validate_namespace(ns: &str) -> Result<(), RequestError> {
 }
 
 impl Grant {
+    /// For unit tests: a valid grant of `arn` as `username` in `groups`, without a preset.
+    #[cfg(test)]
+    pub(crate) fn for_test(arn: &str, username: &str, groups: &[&str], force: bool) -> Grant {
+        Grant::from_args(AddArgs {
+            arn: arn.to_owned(),
+            username: Some(username.to_owned()),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            preset: None,
+            namespaces: vec![],
+            dry_run: false,
+            force,
+            policies: vec![],
+        })
+        .unwrap()
+    }
+
     /// Validates `add` arguments. The preset name is checked later against the core's presets.
     pub fn from_args(args: AddArgs) -> Result<Grant, RequestError> {
         let (principal, section, notes) = mappable(&args.arn)?;

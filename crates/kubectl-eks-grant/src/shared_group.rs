@@ -155,20 +155,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::cli::AddArgs;
 
     fn grant(arn: &str, username: &str, groups: &[&str], force: bool) -> Grant {
-        Grant::from_args(AddArgs {
-            arn: arn.to_owned(),
-            username: Some(username.to_owned()),
-            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-            preset: None,
-            namespaces: vec![],
-            dry_run: false,
-            force,
-            policies: vec![],
-        })
-        .unwrap()
+        Grant::for_test(arn, username, groups, force)
     }
 
     const ROLES: &str = "- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n";
